@@ -1,0 +1,719 @@
+package io.jvmem.allocator;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The malloc family over one pool's heap: size classes → thread cache → arena slabs / page allocator. Shared by
+ * volatile and close-to-open pools; it keeps all persistent state in the pool (page map, live map) and rebuilds its
+ * in-heap indexes (slabs, free runs) from them.
+ *
+ * <p>Fast path of a malloc/free pair of a cached class: one class lookup, one thread-local lookup, a stack pop and
+ * push, one atomic bit set and one atomic bit clear in the live map (which is what makes every double or foreign free
+ * detectable), and a handful of plain counter updates.
+ */
+final class Allocator {
+    static final int RZ = 16;
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final int RZ_MAGIC = 0xa5a5a5a5;
+    private static final byte JUNK_ALLOC = (byte) 0xa5;
+    private static final byte JUNK_FREE = (byte) 0x5a;
+    private static final int HUGE_SLOT = SizeClasses.NCLASSES;
+
+    final String name;
+    final MemorySegment pool;
+    final long base;
+    final long poolSize;
+    final long heapAddr;
+    final long heapBytes;
+    final PoolLayout layout;
+    final PageMap pageMap;
+    final LiveMap live;
+    final PageAllocator pages;
+    final Arena[] arenas;
+    final PoolOptions options;
+    final TagCounters tags = new TagCounters();
+    private final boolean debug;
+    private final int maxCachedClass;
+    private final ThreadLocal<ThreadCache> caches;
+    private final ThreadCache shared;
+    final ThreadCache retired;
+    final List<ThreadCache> registry = new ArrayList<>();
+    private final AtomicInteger nextArena = new AtomicInteger();
+    private final Object slabLock = new Object();
+    private volatile Slab[] slabs = new Slab[64];
+    private int[] freeSlabIds = new int[16];
+    private int freeSlabIdCount;
+    private int slabIdEnd;
+    private volatile boolean closed;
+    private final Maintenance maintenance;
+
+    Allocator(String name, MemorySegment pool, PoolLayout layout, Backing backing, PoolOptions options, boolean fresh,
+              boolean heapZero) {
+        this.name = name;
+        this.pool = pool;
+        this.base = pool.address();
+        this.poolSize = pool.byteSize();
+        this.layout = layout;
+        this.heapAddr = base + layout.heapOffset;
+        this.heapBytes = layout.heapBytes();
+        this.options = options;
+        this.debug = options.junkFill() || options.redzones();
+        this.pageMap = new PageMap(pool, layout);
+        this.live = new LiveMap(pool, layout);
+        this.pages = new PageAllocator(pageMap, backing, layout.heapOffset);
+        this.pages.setHeapAddress(heapAddr);
+        this.arenas = new Arena[options.arenas()];
+        for (int i = 0; i < arenas.length; i++) {
+            arenas[i] = new Arena(i, this);
+        }
+        int maxCls = options.threadCacheMax() == 0 ? -1 : SizeClasses.index(options.threadCacheMax());
+        if (maxCls >= 0 && SizeClasses.size(maxCls) > options.threadCacheMax()) {
+            maxCls--;
+        }
+        this.maxCachedClass = maxCls;
+        this.shared = new ThreadCache(null, arenas[0], -1);
+        this.retired = new ThreadCache(null, arenas[0], -1);
+        this.caches = ThreadLocal.withInitial(this::newCache);
+        if (fresh) {
+            if (!heapZero) {
+                live.clearAll();
+            }
+            pages.format(heapZero);
+        } else if (!rebuild()) {
+            throw new PoolException("pool metadata is inconsistent (page map does not describe the heap)");
+        }
+        this.maintenance = new Maintenance(this, options.decayMillis());
+    }
+
+    // ---------------------------------------------------------------- caches
+
+    private ThreadCache newCache() {
+        Thread t = Thread.currentThread();
+        if (maxCachedClass < 0 || t.isVirtual()) {
+            return shared;
+        }
+        ThreadCache tc = new ThreadCache(t, arenas[Math.floorMod(nextArena.getAndIncrement(), arenas.length)], maxCachedClass);
+        synchronized (registry) {
+            registry.add(tc);
+        }
+        return tc;
+    }
+
+    // ---------------------------------------------------------------- malloc family
+
+    long malloc(long size, int tag) {
+        checkOpen();
+        if (size < 0 || debug) {
+            return allocate(size, 1, tag, false);
+        }
+        int cls = SizeClasses.index(size);
+        ThreadCache tc = caches.get();
+        long off;
+        if (cls < 0 || (off = tc.pop(cls)) < 0) {
+            off = take(tc, cls, size, SizeClasses.PAGE);
+            if (off < 0) {
+                return 0;
+            }
+        }
+        onAlloc(tc, off, cls, tag);
+        return heapAddr + off;
+    }
+
+    long calloc(long count, long size, int tag) {
+        checkOpen();
+        if (count < 0 || size < 0) {
+            return fail("calloc: negative count or size");
+        }
+        long total;
+        try {
+            total = Math.multiplyExact(count, size);
+        } catch (ArithmeticException e) {
+            return fail("calloc: " + count + " × " + size + " overflows");
+        }
+        return allocate(total, 1, tag, true);
+    }
+
+    long alignedAlloc(long alignment, long size, int tag) {
+        checkOpen();
+        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
+            return fail("alignment " + alignment + " is not a power of two");
+        }
+        return allocate(size, alignment, tag, false);
+    }
+
+    /** General allocation: any size, alignment, zeroing, and the debugging aids. */
+    private long allocate(long size, long align, int tag, boolean zero) {
+        if (size < 0) {
+            return fail("negative size " + size);
+        }
+        boolean rz = options.redzones();
+        long lead = rz ? Math.max(RZ, align) : 0;
+        long req = rz ? size + lead + RZ : size;
+        if (req < 0 || req > heapBytes) {
+            return fail("request of " + size + " bytes exceeds the pool's heap of " + heapBytes + " bytes");
+        }
+        long blockAlign = rz ? Math.max(align, SizeClasses.QUANTUM) : align;
+        int cls = classFor(req, blockAlign);
+        ThreadCache tc = caches.get();
+        long off = -1;
+        boolean knownZero = false;
+        if (cls >= 0 && blockAlign <= SizeClasses.PAGE) {
+            off = tc.pop(cls);
+        }
+        if (off < 0) {
+            tc.lastZero = false;
+            off = take(tc, cls, req, Math.max(blockAlign, SizeClasses.PAGE));
+            if (off < 0) {
+                return 0;
+            }
+            knownZero = tc.lastZero && tc.owner != null;
+        }
+        onAlloc(tc, off, cls, tag);
+        long addr = heapAddr + off;
+        long usable = blockUsable(off);
+        if (zero) {
+            if (!knownZero) {
+                ALL.asSlice(addr, rz ? req : Math.min(usable, Math.max(size, 1))).fill((byte) 0);
+            }
+        } else if (options.junkFill()) {
+            ALL.asSlice(addr, usable).fill(JUNK_ALLOC);
+        }
+        if (rz) {
+            long user = addr + lead;
+            if (lead > RZ) {
+                ALL.asSlice(addr, lead - RZ).fill(JUNK_ALLOC);
+            }
+            ALL.set(ValueLayout.JAVA_INT_UNALIGNED, user - 16, (int) lead);
+            ALL.set(ValueLayout.JAVA_INT_UNALIGNED, user - 12, RZ_MAGIC);
+            ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, user - 8, size);
+            ALL.asSlice(user + size, usable - lead - size).fill(JUNK_ALLOC);
+            return user;
+        }
+        return addr;
+    }
+
+    /** Size class serving {@code req} bytes at {@code align}; -1 for a page-rounded huge run. */
+    private static int classFor(long req, long align) {
+        int cls = SizeClasses.index(Math.max(req, align <= SizeClasses.PAGE ? align : 0));
+        if (cls < 0 || align <= SizeClasses.QUANTUM) {
+            return cls;
+        }
+        // Small regions sit at multiples of the class size from a page boundary: pick a class that is a multiple
+        // of the alignment (the power-of-two classes always are).
+        while (cls < SizeClasses.NCLASSES && SizeClasses.isSmall(cls) && SizeClasses.size(cls) % align != 0) {
+            cls++;
+        }
+        return cls < SizeClasses.NCLASSES ? cls : -1;
+    }
+
+    long realloc(long address, long size, int tag) {
+        if (address == 0) {
+            return malloc(size, tag);
+        }
+        checkOpen();
+        if (size == 0) {
+            free(address);
+            return 0;
+        }
+        if (size < 0) {
+            return fail("negative size " + size);
+        }
+        long old = usableSize(address);
+        if (!debug && size <= old && SizeClasses.usable(size) == old) {
+            return address;
+        }
+        long fresh = allocate(size, 1, tag, false);
+        if (fresh == 0) {
+            return 0;
+        }
+        MemorySegment.copy(ALL, address, ALL, fresh, Math.min(old, size));
+        free(address);
+        return fresh;
+    }
+
+    long usableSize(long address) {
+        checkOpen();
+        long off = blockOffset(address, "usableSize");
+        if (!live.isLive(off)) {
+            throw invalid(address, "usableSize", "no live block starts at this address");
+        }
+        if (options.redzones()) {
+            return ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
+        }
+        return blockUsable(off);
+    }
+
+    boolean isLiveBlock(long address) {
+        long off = address - heapAddr;
+        return off >= 0 && off < heapBytes && (off & (SizeClasses.QUANTUM - 1)) == 0 && live.isLive(off);
+    }
+
+    /** Usable bytes of the block at heap offset off (which must be live or cached). */
+    private long blockUsable(long off) {
+        long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
+        int cls = PageMap.cls(e);
+        if (PageMap.kind(e) == PageMap.SLAB || cls != PageMap.HUGE_CLASS) {
+            return SizeClasses.size(cls);
+        }
+        return PageMap.pages(e) << SizeClasses.LG_PAGE;
+    }
+
+    void free(long address) {
+        if (address == 0) {
+            return;
+        }
+        checkOpen();
+        String damage = null;
+        long block = address;
+        long requested = -1;
+        if (options.redzones()) {
+            blockOffset(address - RZ, "free");
+            int lead = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 16);
+            if (lead < RZ || (lead & (SizeClasses.QUANTUM - 1)) != 0
+                    || ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 12) != RZ_MAGIC) {
+                if (!isLiveBlock(address)) {
+                    throw invalid(address, "free", "no live block starts at this address (or its leading redzone was overwritten)");
+                }
+                throw new HeapCorruptionException("leading redzone of the block at 0x" + Long.toHexString(address) + " overwritten");
+            }
+            block = address - lead;
+            requested = ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
+        }
+        long off = blockOffset(block, "free");
+        if (!live.clear(off)) {
+            throw invalid(address, "free", "double free, or no block was allocated at this address");
+        }
+        long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
+        int kind = PageMap.kind(e);
+        int cls;
+        int tag;
+        if (kind == PageMap.SLAB) {
+            Slab s = slabs[PageMap.slabId(e)];
+            cls = PageMap.cls(e);
+            tag = s.tag(off);
+            if (tag != 0) {
+                s.setTag(off, 0);
+            }
+        } else if (kind == PageMap.LARGE && PageMap.isHead(e)) {
+            cls = PageMap.cls(e) == PageMap.HUGE_CLASS ? -1 : PageMap.cls(e);
+            tag = PageMap.tag(e);
+        } else {
+            throw new HeapCorruptionException("page map entry of live block 0x" + Long.toHexString(address)
+                    + " is not in use (pool metadata damaged)");
+        }
+        if (debug) {
+            long usable = blockUsable(off);
+            if (requested >= 0) {
+                damage = checkRedzones(block, address, requested, usable);
+            }
+            if (options.junkFill()) {
+                ALL.asSlice(block, usable).fill(JUNK_FREE);
+            }
+        }
+        ThreadCache tc = caches.get();
+        onFree(tc, off, cls, tag, e);
+        if (cls < 0 || !tc.caches(cls)) {
+            release(off, cls, e);
+        } else if (!tc.push(cls, off)) {
+            flushHalf(tc, cls);
+            tc.push(cls, off);
+        }
+        if (damage != null) {
+            throw new HeapCorruptionException(damage);
+        }
+    }
+
+    private static String checkRedzones(long block, long user, long requested, long usable) {
+        for (long a = block; a < user - 16; a++) {
+            if (ALL.get(ValueLayout.JAVA_BYTE, a) != JUNK_ALLOC) {
+                return "leading redzone of the block at 0x" + Long.toHexString(user) + " overwritten";
+            }
+        }
+        for (long a = user + requested; a < block + usable; a++) {
+            if (ALL.get(ValueLayout.JAVA_BYTE, a) != JUNK_ALLOC) {
+                return "trailing redzone of the block at 0x" + Long.toHexString(user) + " overwritten at +" + (a - user);
+            }
+        }
+        return null;
+    }
+
+    /** Heap offset of a would-be block address, or an InvalidFreeException saying why it cannot be one. */
+    private long blockOffset(long address, String op) {
+        long off = address - heapAddr;
+        if (off < 0 || off >= heapBytes) {
+            throw invalid(address, op, address - base >= 0 && address - base < poolSize
+                    ? "address lies in the pool's metadata, not in a block" : "address is outside the pool");
+        }
+        if ((off & (SizeClasses.QUANTUM - 1)) != 0) {
+            throw invalid(address, op, "address is not the start of a block");
+        }
+        return off;
+    }
+
+    private InvalidFreeException invalid(long address, String op, String why) {
+        return new InvalidFreeException(op + "(0x" + Long.toHexString(address) + ") in pool " + name + ": " + why, address);
+    }
+
+    // ---------------------------------------------------------------- accounting
+
+    private void onAlloc(ThreadCache tc, long off, int cls, int tag) {
+        if (!live.set(off)) {
+            throw new HeapCorruptionException("block at heap offset " + off + " handed out while live (pool metadata damaged)");
+        }
+        long usable;
+        if (cls >= 0 && SizeClasses.isSmall(cls)) {
+            usable = SizeClasses.size(cls);
+            if (tag != 0) {
+                slabAt(off).setTag(off, tag);
+            }
+        } else {
+            long page = off >>> SizeClasses.LG_PAGE;
+            long e = pageMap.get(page);
+            usable = cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
+            if (PageMap.tag(e) != tag) {
+                pageMap.set(page, PageMap.withTag(e, tag));
+            }
+        }
+        if (tc.owner == null) {
+            synchronized (tc) {
+                count(tc, cls, usable, tag, 1);
+            }
+        } else {
+            count(tc, cls, usable, tag, 1);
+        }
+    }
+
+    private void onFree(ThreadCache tc, long off, int cls, int tag, long e) {
+        long usable = cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
+        if (tc.owner == null) {
+            synchronized (tc) {
+                count(tc, cls, usable, tag, -1);
+            }
+        } else {
+            count(tc, cls, usable, tag, -1);
+        }
+    }
+
+    private void count(ThreadCache tc, int cls, long usable, int tag, int sign) {
+        int slot = cls < 0 ? HUGE_SLOT : cls;
+        if (sign > 0) {
+            tc.nmalloc[slot]++;
+        } else {
+            tc.nfree[slot]++;
+        }
+        long delta = sign * usable;
+        tc.allocatedBytes += delta;
+        if (tag >= tc.tagPending.length) {
+            tc.growTags(tag);
+        }
+        if (sign > 0) {
+            tc.tagRequests[tag]++;
+        }
+        long p = tc.tagPending[tag] + delta;
+        if (p >= TagCounters.PUBLISH_BYTES || p <= -TagCounters.PUBLISH_BYTES || tc.owner == null) {
+            tags.publish(tag, p);
+            p = 0;
+        }
+        tc.tagPending[tag] = p;
+    }
+
+    // ---------------------------------------------------------------- slow paths
+
+    /** A block of class cls (or a huge run of req bytes) from the arena or page allocator; -1 when out of memory. */
+    private long take(ThreadCache tc, int cls, long req, long runAlign) {
+        long off = takeOnce(tc, cls, req, runAlign);
+        if (off < 0) {
+            recover(tc);
+            off = takeOnce(tc, cls, req, runAlign);
+            if (off < 0) {
+                long free = pages.freePages() << SizeClasses.LG_PAGE;
+                fail("out of memory in pool " + name + ": request of " + req + " bytes; " + free
+                        + " bytes free in pages (largest run " + (pages.largestFreeRun() << SizeClasses.LG_PAGE)
+                        + ") of " + heapBytes);
+            }
+        }
+        return off;
+    }
+
+    private long takeOnce(ThreadCache tc, int cls, long req, long runAlign) {
+        if (tc.flushRequested) {
+            tc.flushRequested = false;
+            flushAll(tc);
+        }
+        if (cls >= 0 && SizeClasses.isSmall(cls)) {
+            if (tc.caches(cls)) {
+                int want = Math.max(1, tc.caps[cls] / 2);
+                int n = tc.arena.fill(cls, tc.bins[cls], want);
+                if (n == 0) {
+                    return -1;
+                }
+                tc.counts[cls] = n - 1;
+                return tc.bins[cls][n - 1];
+            }
+            long[] one = new long[1];
+            return arenaFor(tc).fill(cls, one, 1) == 1 ? one[0] : -1;
+        }
+        long npages = cls >= 0 ? SizeClasses.size(cls) >>> SizeClasses.LG_PAGE : SizeClasses.pageCeil(req) >>> SizeClasses.LG_PAGE;
+        boolean[] zero = new boolean[1];
+        long page = pages.alloc(npages, runAlign, cls >= 0 ? cls : PageMap.HUGE_CLASS, 0, zero);
+        if (page < 0) {
+            return -1;
+        }
+        tc.lastZero = zero[0];
+        return page << SizeClasses.LG_PAGE;
+    }
+
+    private Arena arenaFor(ThreadCache tc) {
+        if (tc.owner != null) {
+            return tc.arena;
+        }
+        return arenas[(int) (Thread.currentThread().threadId() % arenas.length)];
+    }
+
+    /** Out of memory: give back what this thread caches, empty slabs, and ask other threads to do the same. */
+    private void recover(ThreadCache tc) {
+        flushAll(tc);
+        for (Arena a : arenas) {
+            a.trim();
+        }
+        synchronized (registry) {
+            for (ThreadCache other : registry) {
+                if (other != tc) {
+                    other.flushRequested = true;
+                }
+            }
+        }
+        drainDeadThreads();
+    }
+
+    private void release(long off, int cls, long e) {
+        if (cls >= 0 && SizeClasses.isSmall(cls)) {
+            slabAt(off).arena.releaseOne(off);
+        } else {
+            pages.free(off >>> SizeClasses.LG_PAGE, PageMap.pages(e));
+        }
+    }
+
+    private void flushHalf(ThreadCache tc, int cls) {
+        int n = tc.counts[cls];
+        int k = Math.max(1, n / 2);
+        releaseAll(cls, tc.bins[cls], 0, k);
+        System.arraycopy(tc.bins[cls], k, tc.bins[cls], 0, n - k);
+        tc.counts[cls] = n - k;
+    }
+
+    void flushAll(ThreadCache tc) {
+        for (int cls = 0; cls < tc.counts.length; cls++) {
+            int n = tc.counts[cls];
+            if (n > 0) {
+                tc.counts[cls] = 0;
+                releaseAll(cls, tc.bins[cls], 0, n);
+            }
+        }
+    }
+
+    private void releaseAll(int cls, long[] offs, int from, int to) {
+        if (SizeClasses.isSmall(cls)) {
+            int i = from;
+            while (i < to) {
+                Arena a = slabAt(offs[i]).arena;
+                int j = i + 1;
+                while (j < to && slabAt(offs[j]).arena == a) {
+                    j++;
+                }
+                a.release(offs, i, j);
+                i = j;
+            }
+        } else {
+            for (int i = from; i < to; i++) {
+                pages.free(offs[i] >>> SizeClasses.LG_PAGE, SizeClasses.size(cls) >>> SizeClasses.LG_PAGE);
+            }
+        }
+    }
+
+    /** Retires the caches of threads that have ended: their blocks go back, their counters into {@link #retired}. */
+    void drainDeadThreads() {
+        List<ThreadCache> dead = new ArrayList<>();
+        synchronized (registry) {
+            registry.removeIf(tc -> {
+                if (!tc.owner.isAlive()) {
+                    dead.add(tc);
+                    return true;
+                }
+                return false;
+            });
+        }
+        for (ThreadCache tc : dead) {
+            flushAll(tc);
+            synchronized (retired) {
+                for (int i = 0; i < tc.nmalloc.length; i++) {
+                    retired.nmalloc[i] += tc.nmalloc[i];
+                    retired.nfree[i] += tc.nfree[i];
+                }
+                retired.allocatedBytes += tc.allocatedBytes;
+            }
+            for (int t = 0; t < tc.tagPending.length; t++) {
+                if (tc.tagPending[t] != 0) {
+                    tags.publish(t, tc.tagPending[t]);
+                }
+                if (tc.tagRequests[t] != 0) {
+                    tags.retireRequests(t, tc.tagRequests[t]);
+                }
+            }
+        }
+    }
+
+    /** Flushes the calling thread's cache (tests, close). */
+    void flushCurrentThread() {
+        ThreadCache tc = caches.get();
+        if (tc.owner != null) {
+            flushAll(tc);
+        }
+    }
+
+    // ---------------------------------------------------------------- slabs
+
+    Slab newSlab(int cls, Arena arena) {
+        int npages = SizeClasses.slabPages(cls);
+        boolean[] zero = new boolean[1];
+        long start = pages.alloc(npages, SizeClasses.PAGE, cls, 0, zero);
+        if (start < 0) {
+            return null;
+        }
+        return registerSlab(cls, start, arena);
+    }
+
+    private Slab registerSlab(int cls, long start, Arena arena) {
+        int id;
+        Slab s;
+        synchronized (slabLock) {
+            id = freeSlabIdCount > 0 ? freeSlabIds[--freeSlabIdCount] : slabIdEnd++;
+            s = new Slab(id, cls, start, arena);
+            Slab[] table = slabs;
+            if (id >= table.length) {
+                table = java.util.Arrays.copyOf(table, Math.max(id + 1, table.length * 2));
+            }
+            table[id] = s;
+            slabs = table;
+        }
+        for (int i = 0; i < SizeClasses.slabPages(cls); i++) {
+            pageMap.set(start + i, PageMap.slab(id, cls, i));
+        }
+        return s;
+    }
+
+    void freeSlab(Slab s) {
+        synchronized (slabLock) {
+            slabs[s.id] = null;
+            if (freeSlabIdCount == freeSlabIds.length) {
+                freeSlabIds = java.util.Arrays.copyOf(freeSlabIds, freeSlabIdCount * 2);
+            }
+            freeSlabIds[freeSlabIdCount++] = s.id;
+            slabs = slabs; // publish
+        }
+        pages.free(s.startPage, SizeClasses.slabPages(s.cls));
+    }
+
+    Slab slabAt(long off) {
+        return slabs[PageMap.slabId(pageMap.get(off >>> SizeClasses.LG_PAGE))];
+    }
+
+    Slab slabById(int id) {
+        Slab[] t = slabs;
+        return id >= 0 && id < t.length ? t[id] : null;
+    }
+
+    int slabIdEnd() {
+        synchronized (slabLock) {
+            return slabIdEnd;
+        }
+    }
+
+    /** Reopened pool: rebuild free runs and slabs from the page map and live bits. */
+    private boolean rebuild() {
+        if (!pages.rebuild()) {
+            return false;
+        }
+        long p = 0;
+        int next = 0;
+        while (p < pageMap.pages) {
+            long e = pageMap.get(p);
+            long n = pages.runLength(p, e);
+            if (PageMap.kind(e) == PageMap.SLAB) {
+                int cls = PageMap.cls(e);
+                Slab s = registerSlab(cls, p, arenas[next++ % arenas.length]);
+                for (int i = 0; i < s.nregs; i++) {
+                    long off = s.heapOffset + (long) i * s.regionSize;
+                    if (live.isLive(off)) {
+                        s.markTaken(i);
+                    }
+                }
+                s.arena.adopt(s);
+            }
+            p += n;
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- misc
+
+    long strdup(byte[] utf8) {
+        long a = malloc(utf8.length + 1, 0);
+        if (a != 0) {
+            MemorySegment.copy(MemorySegment.ofArray(utf8), 0, ALL, a, utf8.length);
+            ALL.set(ValueLayout.JAVA_BYTE, a + utf8.length, (byte) 0);
+        }
+        return a;
+    }
+
+    MemorySegment segment(long address) {
+        return MemorySegment.ofAddress(address).reinterpret(usableSize(address));
+    }
+
+    boolean contains(long address) {
+        return address - base >= 0 && address - base < poolSize;
+    }
+
+    List<ThreadCache> cachesSnapshot() {
+        List<ThreadCache> all;
+        synchronized (registry) {
+            all = new ArrayList<>(registry);
+        }
+        all.add(shared);
+        all.add(retired);
+        return all;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new PoolClosedException("pool " + name + " was deleted");
+        }
+    }
+
+    static long fail(String message) {
+        Errors.set(message);
+        return 0;
+    }
+
+    /** Stops new work; the caller then unmaps. */
+    void shutdown() {
+        closed = true;
+        maintenance.stop();
+    }
+
+    long purgeNow() {
+        return pages.purge(0);
+    }
+
+    static MemorySegment all() {
+        return ALL;
+    }
+}

@@ -1,0 +1,212 @@
+package io.jvmem.allocator;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * vmem_check: a read-only walk over every allocator structure, with arenas and the page allocator locked.
+ * <ul>
+ *   <li>the header validates (magic, version, layout, checksum);</li>
+ *   <li>runs tile the heap exactly: each head's length stays in bounds, each tail repeats it;</li>
+ *   <li>free runs are indexed, never adjacent to another free run, and hold no live bit;</li>
+ *   <li>large runs have a valid class for their length and at most their first granule live; a large run whose
+ *       first granule is not live sits in a thread cache;</li>
+ *   <li>every slab page names its slab, distance and class; the slab exists at that page; each region is exactly
+ *       one of live, available in its slab, or in a thread cache; no live bit lies off a region start;</li>
+ *   <li>the free page count and slab registry agree with the walk.</li>
+ * </ul>
+ * Thread caches are read without stopping their threads, so the answer is exact only while no thread allocates.
+ */
+final class Checker {
+    private static final int MAX_PROBLEMS = 50;
+
+    private Checker() {
+    }
+
+    static PoolCheck check(Allocator h) {
+        if (h.isClosed()) {
+            return new PoolCheck(PoolCheck.Status.NOT_CHECKED, List.of("pool " + h.name + " was deleted"));
+        }
+        return lockArenas(h, 0);
+    }
+
+    private static PoolCheck lockArenas(Allocator h, int i) {
+        if (i == h.arenas.length) {
+            synchronized (h.pages) {
+                return run(h);
+            }
+        }
+        synchronized (h.arenas[i]) {
+            return lockArenas(h, i + 1);
+        }
+    }
+
+    private static PoolCheck run(Allocator h) {
+        List<String> problems = new ArrayList<>();
+        try {
+            walk(h, problems);
+        } catch (RuntimeException e) {
+            problems.add("check stopped at damaged metadata: " + e);
+        }
+        if (problems.size() > MAX_PROBLEMS) {
+            int more = problems.size() - MAX_PROBLEMS;
+            problems = new ArrayList<>(problems.subList(0, MAX_PROBLEMS));
+            problems.add("... and " + more + " more");
+        }
+        return new PoolCheck(problems.isEmpty() ? PoolCheck.Status.CONSISTENT : PoolCheck.Status.INCONSISTENT,
+                List.copyOf(problems));
+    }
+
+    private static void walk(Allocator h, List<String> problems) {
+        try {
+            PoolLayout.read(h.pool, h.poolSize);
+        } catch (PoolException e) {
+            problems.add("header: " + e.getMessage());
+        }
+        Set<Long> cached = new HashSet<>();
+        for (ThreadCache tc : h.cachesSnapshot()) {
+            for (int c = 0; c < tc.counts.length; c++) {
+                for (int i = 0; i < tc.counts[c]; i++) {
+                    if (!cached.add(tc.bins[c][i])) {
+                        problems.add("block at heap offset " + tc.bins[c][i] + " is cached twice");
+                    }
+                }
+            }
+        }
+        PageMap map = h.pageMap;
+        long total = map.pages;
+        long p = 0;
+        long freePages = 0;
+        boolean prevFree = false;
+        int slabsSeen = 0;
+        while (p < total && problems.size() <= MAX_PROBLEMS) {
+            long e = map.get(p);
+            long n = h.pages.runLength(p, e);
+            if (n <= 0 || p + n > total) {
+                problems.add("page " + p + ": entry 0x" + Long.toHexString(e) + " does not start a run that fits the heap");
+                return;
+            }
+            int kind = PageMap.kind(e);
+            if (kind == PageMap.FREE) {
+                checkTail(map, p, n, PageMap.FREE, problems);
+                if (!h.pages.isIndexed(p, n)) {
+                    problems.add("free run at page " + p + " (" + n + " pages) is not in the free index");
+                }
+                if (prevFree) {
+                    problems.add("free run at page " + p + " follows another free run (not coalesced)");
+                }
+                noLiveBits(h, p << SizeClasses.LG_PAGE, (p + n) << SizeClasses.LG_PAGE, -1, problems, "free run at page " + p);
+                freePages += n;
+                prevFree = true;
+            } else if (kind == PageMap.LARGE) {
+                checkTail(map, p, n, PageMap.LARGE, problems);
+                int cls = PageMap.cls(e);
+                if (cls != PageMap.HUGE_CLASS && (cls >= SizeClasses.NCLASSES || SizeClasses.isSmall(cls)
+                        || SizeClasses.size(cls) != n << SizeClasses.LG_PAGE)) {
+                    problems.add("large run at page " + p + " has class " + cls + " that does not match its " + n + " pages");
+                }
+                long off = p << SizeClasses.LG_PAGE;
+                noLiveBits(h, off + SizeClasses.QUANTUM, (p + n) << SizeClasses.LG_PAGE, -1, problems, "large run at page " + p);
+                if (!h.live.isLive(off) && !cached.remove(off)) {
+                    problems.add("large run at page " + p + " is neither live nor in a thread cache (leaked)");
+                }
+                prevFree = false;
+            } else if (kind == PageMap.SLAB) {
+                slabsSeen++;
+                checkSlab(h, p, e, cached, problems);
+                prevFree = false;
+            } else {
+                problems.add("page " + p + ": invalid kind " + kind);
+                return;
+            }
+            p += n;
+        }
+        if (freePages != h.pages.freePages()) {
+            problems.add("free pages in the page map (" + freePages + ") differ from the free index (" + h.pages.freePages() + ")");
+        }
+        int registered = 0;
+        for (int id = 0; id < h.slabIdEnd(); id++) {
+            if (h.slabById(id) != null) {
+                registered++;
+            }
+        }
+        if (registered != slabsSeen) {
+            problems.add("slab registry holds " + registered + " slabs, the page map " + slabsSeen);
+        }
+        if (!cached.isEmpty()) {
+            problems.add(cached.size() + " cached blocks lie in no slab or large run, e.g. heap offset " + cached.iterator().next());
+        }
+    }
+
+    private static void checkTail(PageMap map, long p, long n, int kind, List<String> problems) {
+        long head = map.get(p);
+        if (n == 1) {
+            if (!PageMap.isTail(head)) {
+                problems.add("one-page run at page " + p + " lacks its tail mark");
+            }
+            return;
+        }
+        long tail = map.get(p + n - 1);
+        if (PageMap.kind(tail) != kind || !PageMap.isTail(tail) || PageMap.pages(tail) != n) {
+            problems.add("run at page " + p + " (" + n + " pages): tail entry 0x" + Long.toHexString(tail) + " does not match");
+        }
+    }
+
+    private static void checkSlab(Allocator h, long p, long e, Set<Long> cached, List<String> problems) {
+        int cls = PageMap.cls(e);
+        int id = PageMap.slabId(e);
+        Slab s = h.slabById(id);
+        if (s == null || s.startPage != p || s.cls != cls) {
+            problems.add("slab at page " + p + " (id " + id + ", class " + cls + ") is not registered as such");
+            return;
+        }
+        int npages = SizeClasses.slabPages(cls);
+        for (int i = 1; i < npages; i++) {
+            long pe = h.pageMap.get(p + i);
+            if (PageMap.kind(pe) != PageMap.SLAB || PageMap.slabId(pe) != id || PageMap.distance(pe) != i || PageMap.cls(pe) != cls) {
+                problems.add("page " + (p + i) + " of slab " + id + " has entry 0x" + Long.toHexString(pe));
+            }
+        }
+        int avail = 0;
+        for (int i = 0; i < s.nregs; i++) {
+            long off = s.heapOffset + (long) i * s.regionSize;
+            boolean live = h.live.isLive(off);
+            boolean free = s.isAvailable(i);
+            boolean inCache = cached.remove(off);
+            int states = (live ? 1 : 0) + (free ? 1 : 0) + (inCache ? 1 : 0);
+            if (states != 1) {
+                problems.add("region " + i + " of slab at page " + p + " is " + (live ? "live " : "") + (free ? "available " : "")
+                        + (inCache ? "cached" : "") + (states == 0 ? "lost (in no state)" : ""));
+            }
+            avail += free ? 1 : 0;
+        }
+        if (avail != s.nfree) {
+            problems.add("slab at page " + p + " counts " + s.nfree + " free regions, its bitmap " + avail);
+        }
+        long start = p << SizeClasses.LG_PAGE;
+        noLiveBits(h, start, start + ((long) npages << SizeClasses.LG_PAGE), s.regionSize, problems, "slab at page " + p);
+    }
+
+    /** Reports live bits in [from, to) except at multiples of {@code stride} from {@code from} (stride -1: none allowed). */
+    private static void noLiveBits(Allocator h, long from, long to, int stride, List<String> problems, String what) {
+        long g = from >>> SizeClasses.LG_QUANTUM;
+        long end = to >>> SizeClasses.LG_QUANTUM;
+        while (g < end) {
+            long word = h.live.word(g >>> 6);
+            if (word == 0) {
+                g = (g | 63) + 1;
+                continue;
+            }
+            if ((word & (1L << g)) != 0) {
+                long off = g << SizeClasses.LG_QUANTUM;
+                if (stride < 0 || (off - from) % stride != 0) {
+                    problems.add(what + ": stray live bit at heap offset " + off);
+                    return;
+                }
+            }
+            g++;
+        }
+    }
+}

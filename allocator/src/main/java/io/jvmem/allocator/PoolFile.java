@@ -1,0 +1,212 @@
+package io.jvmem.allocator;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+
+/**
+ * The memory under a pool: an unlinked temporary file in a directory (libvmem's vmem_create), a whole device DAX,
+ * or nothing we own (a caller's region). Files are created 0600 without following symlinks (O_TMPFILE, or
+ * O_CREAT|O_EXCL|O_NOFOLLOW then unlink), their space reserved up front in chunks with fallocate so a full file
+ * system fails here and not with SIGBUS on first touch, and mapped shared read-write (MAP_SYNC first, for DAX).
+ *
+ * <p>Unmapping puts an anonymous mapping at the same addresses (MAP_FIXED) before the file's mapping disappears, so
+ * a straggling access through an old address reads harmless zeros instead of crashing the JVM; that placeholder is
+ * released when the pool object is collected.
+ */
+final class PoolFile implements Backing {
+    /** fallocate granularity: one huge call can fail with ENOMEM on tmpfs. */
+    static final long RESERVE_CHUNK = 64L << 20;
+
+    final long address;
+    final long size;
+    final String description;
+    final boolean syncMapped;
+    private final int fd;
+    private final boolean punchable;
+    private boolean unmapped;
+
+    private PoolFile(long address, long size, int fd, String description, boolean punchable, boolean syncMapped) {
+        this.address = address;
+        this.size = size;
+        this.fd = fd;
+        this.description = description;
+        this.punchable = punchable;
+        this.syncMapped = syncMapped;
+    }
+
+    MemorySegment segment() {
+        return MemorySegment.ofAddress(address).reinterpret(size);
+    }
+
+    /** A fresh unlinked temporary file of {@code size} bytes in {@code dir}, reserved and mapped. */
+    static PoolFile createTemp(Path dir, long size) {
+        return createTemp(dir, size, Native::fallocate);
+    }
+
+    interface Reserver {
+        int fallocate(int fd, int mode, long offset, long length);
+    }
+
+    /** As {@link #createTemp(Path, long)} with the reservation call replaced (tests simulate a full file system). */
+    static PoolFile createTemp(Path dir, long size, Reserver reserver) {
+        if (!Files.isDirectory(dir)) {
+            throw new PoolException("cannot create pool in " + dir + ": not a directory");
+        }
+        String d = dir.toAbsolutePath().toString();
+        int fd = Native.open(d, Native.O_TMPFILE | Native.O_RDWR | Native.O_CLOEXEC, 0600);
+        if (fd < 0) {
+            int errno = Native.lastErrno();
+            if (errno != Native.EOPNOTSUPP && errno != Native.EISDIR && errno != Native.EINVAL) {
+                throw new PoolException("cannot create pool file in " + d + ": " + Native.strerror(errno));
+            }
+            fd = createAndUnlink(d);
+        }
+        try {
+            reserve(fd, size, d, reserver);
+            return map(fd, size, "temporary file in " + d, true);
+        } catch (RuntimeException e) {
+            Native.close(fd);
+            throw e;
+        }
+    }
+
+    private static int createAndUnlink(String dir) {
+        SecureRandom random = new SecureRandom();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            String name = dir + "/.jvmem-" + Long.toHexString(random.nextLong() & Long.MAX_VALUE);
+            int fd = Native.open(name, Native.O_CREAT | Native.O_EXCL | Native.O_RDWR | Native.O_NOFOLLOW | Native.O_CLOEXEC, 0600);
+            if (fd >= 0) {
+                Native.unlink(name);
+                return fd;
+            }
+            int errno = Native.lastErrno();
+            if (errno != 17 /* EEXIST */) {
+                throw new PoolException("cannot create pool file in " + dir + ": " + Native.strerror(errno));
+            }
+        }
+        throw new PoolException("cannot create pool file in " + dir + ": no unused name found");
+    }
+
+    private static void reserve(int fd, long size, String where, Reserver reserver) {
+        for (long off = 0; off < size; off += RESERVE_CHUNK) {
+            long len = Math.min(RESERVE_CHUNK, size - off);
+            if (reserver.fallocate(fd, 0, off, len) != 0) {
+                int errno = Native.lastErrno();
+                throw new PoolException("cannot reserve " + size + " bytes for a pool in " + where + ": "
+                        + Native.strerror(errno) + " (after " + off + " bytes)");
+            }
+        }
+    }
+
+    /** The whole device DAX at {@code device}; its size comes from sysfs. */
+    static PoolFile openDevice(Path device) {
+        long size = deviceSize(device);
+        return openDevice(device, size);
+    }
+
+    static PoolFile openDevice(Path device, long size) {
+        String d = device.toAbsolutePath().toString();
+        int fd = Native.open(d, Native.O_RDWR | Native.O_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new PoolException("cannot open device " + d + ": " + Native.strerror(Native.lastErrno()));
+        }
+        try {
+            return map(fd, size, "device " + d, false);
+        } catch (RuntimeException e) {
+            Native.close(fd);
+            throw e;
+        }
+    }
+
+    static boolean isCharDevice(Path p) {
+        try {
+            int mode = (Integer) Files.getAttribute(p, "unix:mode");
+            return (mode & 0170000) == 0020000;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    static long deviceSize(Path device) {
+        try {
+            int rdev = ((Number) Files.getAttribute(device, "unix:rdev")).intValue();
+            int major = (rdev >>> 8) & 0xfff;
+            int minor = (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
+            Path sys = Path.of("/sys/dev/char/" + major + ":" + minor + "/size");
+            if (!Files.exists(sys)) {
+                throw new PoolException("cannot determine the size of device " + device + ": no " + sys
+                        + " (not a device DAX?)");
+            }
+            return Long.parseLong(Files.readString(sys).trim());
+        } catch (IOException | NumberFormatException e) {
+            throw new PoolException("cannot determine the size of device " + device + ": " + e.getMessage());
+        }
+    }
+
+    private static PoolFile map(int fd, long size, String description, boolean punchable) {
+        long a = Native.mmap(0, size, Native.PROT_READ_WRITE, Native.MAP_SHARED_VALIDATE | Native.MAP_SYNC, fd, 0);
+        boolean sync = a != Native.MAP_FAILED;
+        if (!sync) {
+            a = Native.mmap(0, size, Native.PROT_READ_WRITE, Native.MAP_SHARED, fd, 0);
+        }
+        if (a == Native.MAP_FAILED) {
+            throw new PoolException("cannot map " + size + " bytes of " + description + ": " + Native.strerror(Native.lastErrno()));
+        }
+        return new PoolFile(a, size, fd, description, punchable, sync);
+    }
+
+    @Override
+    public boolean punch(long poolOffset, long length) {
+        return punchable && Native.fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, poolOffset, length) == 0;
+    }
+
+    @Override
+    public boolean commit(long poolOffset, long length) {
+        if (!punchable) {
+            return true;
+        }
+        for (long off = 0; off < length; off += RESERVE_CHUNK) {
+            long len = Math.min(RESERVE_CHUNK, length - off);
+            if (Native.fallocate(fd, 0, poolOffset + off, len) != 0) {
+                Errors.set("cannot reserve " + length + " bytes again in the pool file: " + Native.strerror(Native.lastErrno()));
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public boolean canPunch() {
+        return punchable;
+    }
+
+    /**
+     * Replaces the file mapping with an anonymous placeholder and closes the file (its space goes back to the file
+     * system). Returns a task that releases the placeholder, to run once nothing can touch the addresses any more.
+     */
+    synchronized Runnable unmap() {
+        if (unmapped) {
+            return () -> { };
+        }
+        unmapped = true;
+        long a = Native.mmap(address, size, Native.PROT_READ_WRITE,
+                Native.MAP_PRIVATE | Native.MAP_ANONYMOUS | Native.MAP_FIXED | Native.MAP_NORESERVE, -1, 0);
+        if (a != address) {
+            Native.munmap(address, size);
+        }
+        Native.close(fd);
+        long addr = address;
+        long len = size;
+        return () -> Native.munmap(addr, len);
+    }
+
+    /** msync of a range (close-to-open pools flush at close). */
+    boolean flush(long offset, long length) {
+        long start = (address + offset) & -(long) SizeClasses.PAGE;
+        long end = address + offset + length;
+        return Native.msync(start, end - start, Native.MS_SYNC) == 0;
+    }
+}

@@ -1,0 +1,203 @@
+package io.jvmem.allocator;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+
+/**
+ * The pool's on-media layout. Everything the allocator needs to rebuild itself lives in the pool, and every
+ * reference is an offset from the pool base, so a pool mapped at another address (a close-to-open pool reopened
+ * by another process) means the same thing.
+ *
+ * <pre>
+ *  pool offset 0                                                                    pool size
+ *  +--------+----------------------+----------------------+-------------------------------+
+ *  | header | page map             | live map             | heap (pages handed to users)  |
+ *  | 1 page | 8 B per heap page    | 1 bit per 16 B of    |                               |
+ *  |        | (see PageMap)        | heap (see LiveMap)   |                               |
+ *  +--------+----------------------+----------------------+-------------------------------+
+ *
+ *  header (little endian):
+ *     0  u64  magic "JVMEMPL\0"
+ *     8  u32  major version         12  u32  minor version
+ *    16  u32  kind (1 volatile, 2 close-to-open)   20 u32 state (0 closed cleanly, 1 open)
+ *    24  u64  pool size in bytes
+ *    32  u64  page map offset       40  u64  live map offset
+ *    48  u64  heap offset           56  u64  heap pages
+ *    64  u64  root offset (0 = none)
+ *    72  u32  layout name length    76  ...  layout name, UTF-8, at most 1024 bytes
+ *  4088  u64  CRC32C of bytes [0, 4088)
+ * </pre>
+ * Metadata costs 8 + 32 = 40 bytes per 4 KiB heap page, under 1% of the pool.
+ */
+final class PoolLayout {
+    static final long MAGIC = 0x004c504d454d564aL; // "JVMEMPL\0" read little endian
+    static final int MAJOR = 1;
+    static final int MINOR = 0;
+    static final int KIND_VOLATILE = 1;
+    static final int KIND_CTO = 2;
+    static final int STATE_CLOSED = 0;
+    static final int STATE_OPEN = 1;
+    static final int MAX_LAYOUT_NAME = 1024;
+
+    static final long OFF_MAGIC = 0;
+    static final long OFF_MAJOR = 8;
+    static final long OFF_MINOR = 12;
+    static final long OFF_KIND = 16;
+    static final long OFF_STATE = 20;
+    static final long OFF_SIZE = 24;
+    static final long OFF_PAGE_MAP = 32;
+    static final long OFF_LIVE_MAP = 40;
+    static final long OFF_HEAP = 48;
+    static final long OFF_HEAP_PAGES = 56;
+    static final long OFF_ROOT = 64;
+    static final long OFF_LAYOUT_LEN = 72;
+    static final long OFF_LAYOUT = 76;
+    static final long OFF_CHECKSUM = SizeClasses.PAGE - 8;
+    static final long HEADER_BYTES = SizeClasses.PAGE;
+
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    final long poolSize;
+    final long pageMapOffset;
+    final long liveMapOffset;
+    final long heapOffset;
+    final long heapPages;
+
+    private PoolLayout(long poolSize, long pageMapOffset, long liveMapOffset, long heapOffset, long heapPages) {
+        this.poolSize = poolSize;
+        this.pageMapOffset = pageMapOffset;
+        this.liveMapOffset = liveMapOffset;
+        this.heapOffset = heapOffset;
+        this.heapPages = heapPages;
+    }
+
+    /** Largest heap that fits in {@code poolSize} bytes together with its metadata. */
+    static PoolLayout compute(long poolSize) {
+        long page = SizeClasses.PAGE;
+        long pages = (poolSize - HEADER_BYTES) / (page + 8 + page / 128);
+        while (pages > 0) {
+            long pageMap = HEADER_BYTES;
+            long liveMap = pageMap + SizeClasses.pageCeil(pages * 8);
+            long heap = liveMap + SizeClasses.pageCeil(pages * page / 128);
+            if (heap + pages * page <= poolSize) {
+                return new PoolLayout(poolSize, pageMap, liveMap, heap, pages);
+            }
+            pages--;
+        }
+        throw new IllegalArgumentException("pool too small: " + poolSize);
+    }
+
+    long heapBytes() {
+        return heapPages * SizeClasses.PAGE;
+    }
+
+    long metadataBytes() {
+        return heapOffset;
+    }
+
+    /** Writes a fresh header (state closed, no root) and its checksum. */
+    void format(MemorySegment pool, int kind, String layoutName) {
+        byte[] name = layoutName == null ? new byte[0] : layoutName.getBytes(StandardCharsets.UTF_8);
+        if (name.length > MAX_LAYOUT_NAME) {
+            throw new IllegalArgumentException("layout name longer than " + MAX_LAYOUT_NAME + " bytes");
+        }
+        pool.asSlice(0, HEADER_BYTES).fill((byte) 0);
+        pool.set(LONG, OFF_MAGIC, MAGIC);
+        pool.set(INT, OFF_MAJOR, MAJOR);
+        pool.set(INT, OFF_MINOR, MINOR);
+        pool.set(INT, OFF_KIND, kind);
+        pool.set(INT, OFF_STATE, STATE_CLOSED);
+        pool.set(LONG, OFF_SIZE, poolSize);
+        pool.set(LONG, OFF_PAGE_MAP, pageMapOffset);
+        pool.set(LONG, OFF_LIVE_MAP, liveMapOffset);
+        pool.set(LONG, OFF_HEAP, heapOffset);
+        pool.set(LONG, OFF_HEAP_PAGES, heapPages);
+        pool.set(INT, OFF_LAYOUT_LEN, name.length);
+        MemorySegment.copy(MemorySegment.ofArray(name), 0, pool, OFF_LAYOUT, name.length);
+        writeChecksum(pool);
+    }
+
+    static long checksum(MemorySegment pool) {
+        CRC32C crc = new CRC32C();
+        crc.update(pool.asSlice(0, OFF_CHECKSUM).asByteBuffer());
+        return crc.getValue();
+    }
+
+    static void writeChecksum(MemorySegment pool) {
+        pool.set(LONG, OFF_CHECKSUM, checksum(pool));
+    }
+
+    /**
+     * Validates a header read from media and returns the layout it describes, or throws with a one-line reason.
+     * Every offset is bounds-checked against the real size before anything is derived from it.
+     */
+    static PoolLayout read(MemorySegment pool, long actualSize) {
+        if (actualSize < HEADER_BYTES) {
+            throw new PoolException("not a jvmem pool: file shorter than its header");
+        }
+        if (pool.get(LONG, OFF_MAGIC) != MAGIC) {
+            throw new PoolException("not a jvmem pool: bad magic");
+        }
+        if (pool.get(LONG, OFF_CHECKSUM) != checksum(pool)) {
+            throw new PoolException("pool header checksum mismatch (corrupted header)");
+        }
+        String version = versionProblem(pool.get(INT, OFF_MAJOR), pool.get(INT, OFF_MINOR));
+        if (version != null) {
+            throw new PoolException(version);
+        }
+        long size = pool.get(LONG, OFF_SIZE);
+        if (size != actualSize) {
+            throw new PoolException("pool size in header (" + size + ") does not match the file (" + actualSize + ")");
+        }
+        PoolLayout expected = compute(size);
+        if (pool.get(LONG, OFF_PAGE_MAP) != expected.pageMapOffset || pool.get(LONG, OFF_LIVE_MAP) != expected.liveMapOffset
+                || pool.get(LONG, OFF_HEAP) != expected.heapOffset || pool.get(LONG, OFF_HEAP_PAGES) != expected.heapPages) {
+            throw new PoolException("pool header describes an impossible layout");
+        }
+        int len = pool.get(INT, OFF_LAYOUT_LEN);
+        if (len < 0 || len > MAX_LAYOUT_NAME) {
+            throw new PoolException("pool header has an invalid layout name length " + len);
+        }
+        return expected;
+    }
+
+    /** Null when a pool of version major.minor can be used by this library, else why not. */
+    static String versionProblem(int major, int minor) {
+        if (major != MAJOR) {
+            return "pool format version " + major + "." + minor + " is not supported (this library reads " + MAJOR + ".x)";
+        }
+        return null;
+    }
+
+    static String layoutName(MemorySegment pool) {
+        int len = pool.get(INT, OFF_LAYOUT_LEN);
+        byte[] b = new byte[len];
+        MemorySegment.copy(pool, ValueLayout.JAVA_BYTE, OFF_LAYOUT, b, 0, len);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    static int kind(MemorySegment pool) {
+        return pool.get(INT, OFF_KIND);
+    }
+
+    static int state(MemorySegment pool) {
+        return pool.get(INT, OFF_STATE);
+    }
+
+    static void setState(MemorySegment pool, int state) {
+        pool.set(INT, OFF_STATE, state);
+        writeChecksum(pool);
+    }
+
+    static long root(MemorySegment pool) {
+        return pool.get(LONG, OFF_ROOT);
+    }
+
+    static void setRoot(MemorySegment pool, long rootOffset) {
+        pool.set(LONG, OFF_ROOT, rootOffset);
+        writeChecksum(pool);
+    }
+}

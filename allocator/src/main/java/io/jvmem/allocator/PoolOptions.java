@@ -1,0 +1,49 @@
+package io.jvmem.allocator;
+
+/**
+ * Immutable allocator policy handed to a pool at creation. Safety checks (double and foreign free, metadata bounds)
+ * are always on; the debugging aids here are off by default.
+ *
+ * @param arenas          number of arenas; threads are spread over them round-robin (default 4 × cores, at most 64)
+ * @param threadCacheMax  largest request size served from per-thread caches, 0 disables the caches (default 1 MiB)
+ * @param decayMillis     how long freed pages stay before they are punched out of the file and their space is
+ *                        returned to the file system; -1 never (default 10 s)
+ * @param junkFill        fill new blocks with 0xa5 and freed blocks with 0x5a (calloc still zeroes)
+ * @param redzones        surround each block with guard bytes checked on free ({@link HeapCorruptionException})
+ */
+public record PoolOptions(int arenas, long threadCacheMax, long decayMillis, boolean junkFill, boolean redzones) {
+    public static final PoolOptions DEFAULT = new PoolOptions(
+            Math.min(64, 4 * Runtime.getRuntime().availableProcessors()), 1L << 20, 10_000, false, false);
+
+    public PoolOptions {
+        if (arenas < 1 || arenas > 1024) {
+            throw new IllegalArgumentException("arenas must be in [1, 1024]: " + arenas);
+        }
+        if (threadCacheMax < 0 || threadCacheMax > SizeClasses.MAX_RUN_CLASS) {
+            throw new IllegalArgumentException("threadCacheMax must be in [0, " + SizeClasses.MAX_RUN_CLASS + "]: " + threadCacheMax);
+        }
+        if (decayMillis < -1) {
+            throw new IllegalArgumentException("decayMillis must be -1 (never) or >= 0: " + decayMillis);
+        }
+    }
+
+    public PoolOptions withArenas(int n) {
+        return new PoolOptions(n, threadCacheMax, decayMillis, junkFill, redzones);
+    }
+
+    public PoolOptions withThreadCacheMax(long bytes) {
+        return new PoolOptions(arenas, bytes, decayMillis, junkFill, redzones);
+    }
+
+    public PoolOptions withDecayMillis(long ms) {
+        return new PoolOptions(arenas, threadCacheMax, ms, junkFill, redzones);
+    }
+
+    public PoolOptions withJunkFill(boolean on) {
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, on, redzones);
+    }
+
+    public PoolOptions withRedzones(boolean on) {
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, on);
+    }
+}

@@ -1,0 +1,44 @@
+package io.jvmem.allocator;
+
+import java.util.List;
+
+/**
+ * A snapshot of a pool's statistics (jemalloc's stats.* and arenas.*). Counters kept per thread are summed without
+ * stopping other threads, so a snapshot taken while they allocate may lag by a few operations.
+ *
+ * @param mapped     bytes mapped for the pool (its size)
+ * @param usable     bytes of heap that can be handed out (mapped minus in-pool metadata)
+ * @param metadata   bytes of in-pool metadata (header, page map, live map)
+ * @param allocated  usable bytes of live blocks
+ * @param active     bytes of pages in use by blocks, slabs or thread caches
+ * @param cached     bytes of free blocks held in thread caches
+ * @param dirty      bytes of free pages not yet returned to the file system
+ * @param purged     bytes of pages returned to the file system so far
+ * @param mallocs    allocations served
+ * @param frees      blocks freed
+ */
+public record PoolStats(String name, long mapped, long usable, long metadata, long allocated, long active,
+                        long cached, long dirty, long purged, long mallocs, long frees, long largestFree,
+                        List<SizeClassStats> sizeClasses, List<ArenaStats> arenas, List<TagStats> tags) {
+
+    /** One size class; {@code size} is -1 for the huge (page-rounded) row. */
+    public record SizeClassStats(int index, long size, String kind, long mallocs, long frees, long live,
+                                 long slabs, int regionsPerSlab, int slabPages) {
+    }
+
+    public record ArenaStats(int index, int threads, long slabs, long slabBytes) {
+    }
+
+    /** Typed allocation statistics (malloc(9)): bytes in use, requests served, high-water mark of bytes in use. */
+    public record TagStats(String name, long inUse, long requests, long peakInUse) {
+    }
+
+    public TagStats tag(String tagName) {
+        for (TagStats t : tags) {
+            if (t.name().equals(tagName)) {
+                return t;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,122 @@
+package io.jvmem.allocator;
+
+/**
+ * A run of pages cut into equal regions of one small size class. The pool holds only the slab's page-map entries
+ * and the live bits of its regions; this object is the arena's index of which regions are available (not live and
+ * not sitting in a thread cache), rebuilt from the live bits when a pool is reopened.
+ *
+ * <p>Guarded by the owning arena's lock, except {@link #tags}, which is written only by the thread that holds the
+ * block (its live bit) at the time.
+ */
+final class Slab implements Comparable<Slab> {
+    final int id;
+    final int cls;
+    final long startPage;
+    final long heapOffset; // heap-relative byte offset of region 0
+    final int regionSize;
+    final int nregs;
+    final Arena arena;
+    /** Bit i set: region i is available. */
+    final long[] avail;
+    int nfree;
+    private int hint;
+    /** Tag of each region's current block; null while no tagged block was ever placed here. */
+    volatile char[] tags;
+    /** Whether this slab is in its arena's non-full set. */
+    boolean listed;
+
+    Slab(int id, int cls, long startPage, Arena arena) {
+        this.id = id;
+        this.cls = cls;
+        this.startPage = startPage;
+        this.heapOffset = startPage * SizeClasses.PAGE;
+        this.regionSize = (int) SizeClasses.size(cls);
+        this.nregs = SizeClasses.slabRegions(cls);
+        this.arena = arena;
+        this.avail = new long[(nregs + 63) >>> 6];
+        for (int i = 0; i < nregs; i++) {
+            avail[i >>> 6] |= 1L << i;
+        }
+        this.nfree = nregs;
+    }
+
+    /** Takes the lowest available region; returns its heap offset, or -1 when full. */
+    long take() {
+        for (int w = hint; w < avail.length; w++) {
+            long bits = avail[w];
+            if (bits != 0) {
+                int b = Long.numberOfTrailingZeros(bits);
+                avail[w] = bits & (bits - 1);
+                nfree--;
+                hint = w;
+                return heapOffset + (long) ((w << 6) + b) * regionSize;
+            }
+        }
+        return -1;
+    }
+
+    /** Makes the region at heap offset {@code off} available again; false if it already was (corruption). */
+    boolean give(long off) {
+        int i = regionIndex(off);
+        long mask = 1L << i;
+        int w = i >>> 6;
+        if ((avail[w] & mask) != 0) {
+            return false;
+        }
+        avail[w] |= mask;
+        nfree++;
+        if (w < hint) {
+            hint = w;
+        }
+        return true;
+    }
+
+    /** Marks a region as unavailable while rebuilding from live bits. */
+    void markTaken(int i) {
+        long mask = 1L << i;
+        if ((avail[i >>> 6] & mask) != 0) {
+            avail[i >>> 6] &= ~mask;
+            nfree--;
+        }
+    }
+
+    boolean isAvailable(int i) {
+        return (avail[i >>> 6] & (1L << i)) != 0;
+    }
+
+    int regionIndex(long off) {
+        return (int) ((off - heapOffset) / regionSize);
+    }
+
+    boolean isRegionStart(long off) {
+        long d = off - heapOffset;
+        return d >= 0 && d % regionSize == 0 && d / regionSize < nregs;
+    }
+
+    int tag(long off) {
+        char[] t = tags;
+        return t == null ? 0 : t[regionIndex(off)];
+    }
+
+    void setTag(long off, int tag) {
+        char[] t = tags;
+        if (t == null) {
+            if (tag == 0) {
+                return;
+            }
+            synchronized (this) {
+                t = tags;
+                if (t == null) {
+                    t = new char[nregs];
+                    tags = t;
+                }
+            }
+        }
+        t[regionIndex(off)] = (char) tag;
+    }
+
+    @Override
+    public int compareTo(Slab o) {
+        return Long.compare(startPage, o.startPage);
+    }
+}

@@ -1,0 +1,84 @@
+package io.jvmem.allocator;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds a {@link PoolStats} snapshot by summing per-thread counters and reading the arenas and page allocator. */
+final class StatsCollector {
+    private StatsCollector() {
+    }
+
+    static PoolStats collect(Allocator h) {
+        List<ThreadCache> caches = h.cachesSnapshot();
+        int slots = SizeClasses.NCLASSES + 1;
+        long[] nmalloc = new long[slots];
+        long[] nfree = new long[slots];
+        long allocated = 0;
+        long cached = 0;
+        int tagExtent = h.tags.extent();
+        long[] tagRequests = new long[Math.max(tagExtent, 1)];
+        long[] tagPending = new long[Math.max(tagExtent, 1)];
+        for (ThreadCache tc : caches) {
+            for (int i = 0; i < slots; i++) {
+                nmalloc[i] += tc.nmalloc[i];
+                nfree[i] += tc.nfree[i];
+            }
+            allocated += tc.allocatedBytes;
+            cached += tc.cachedBytes();
+            long[] req = tc.tagRequests;
+            long[] pend = tc.tagPending;
+            for (int t = 0; t < Math.min(req.length, tagRequests.length); t++) {
+                tagRequests[t] += req[t];
+                tagPending[t] += pend[t];
+            }
+        }
+        List<PoolStats.SizeClassStats> classes = new ArrayList<>();
+        long[] slabs = new long[SizeClasses.NSMALL];
+        List<PoolStats.ArenaStats> arenas = new ArrayList<>();
+        int[] threads = new int[h.arenas.length];
+        for (ThreadCache tc : caches) {
+            if (tc.owner != null) {
+                threads[tc.arena.index]++;
+            }
+        }
+        for (Arena a : h.arenas) {
+            long[] c = a.slabCounts();
+            long n = 0;
+            long bytes = 0;
+            for (int i = 0; i < c.length; i++) {
+                slabs[i] += c[i];
+                n += c[i];
+                bytes += c[i] * SizeClasses.slabPages(i) * (long) SizeClasses.PAGE;
+            }
+            arenas.add(new PoolStats.ArenaStats(a.index, threads[a.index], n, bytes));
+        }
+        long mallocs = 0;
+        long frees = 0;
+        for (int i = 0; i < slots; i++) {
+            mallocs += nmalloc[i];
+            frees += nfree[i];
+            if (nmalloc[i] == 0 && nfree[i] == 0 && (i >= SizeClasses.NSMALL || slabs[i] == 0)) {
+                continue;
+            }
+            boolean huge = i == SizeClasses.NCLASSES;
+            boolean small = !huge && SizeClasses.isSmall(i);
+            classes.add(new PoolStats.SizeClassStats(i, huge ? -1 : SizeClasses.size(i),
+                    huge ? "huge" : small ? "small" : "large", nmalloc[i], nfree[i], nmalloc[i] - nfree[i],
+                    small ? slabs[i] : 0, small ? SizeClasses.slabRegions(i) : 0, small ? SizeClasses.slabPages(i) : 0));
+        }
+        List<PoolStats.TagStats> tags = new ArrayList<>();
+        for (int t = 0; t < tagExtent; t++) {
+            long requests = tagRequests[t] + h.tags.retiredRequests(t);
+            if (requests == 0) {
+                continue;
+            }
+            long inUse = h.tags.inUse(t) + tagPending[t];
+            tags.add(new PoolStats.TagStats(AllocationTag.byId(t).name(), inUse, requests, Math.max(h.tags.peak(t), inUse)));
+        }
+        long freeBytes = h.pages.freePages() << SizeClasses.LG_PAGE;
+        return new PoolStats(h.name, h.poolSize, h.heapBytes, h.layout.metadataBytes(), allocated,
+                h.heapBytes - freeBytes, cached, h.pages.dirtyPages() << SizeClasses.LG_PAGE,
+                h.pages.purgedPages() << SizeClasses.LG_PAGE, mallocs, frees,
+                h.pages.largestFreeRun() << SizeClasses.LG_PAGE, List.copyOf(classes), List.copyOf(arenas), List.copyOf(tags));
+    }
+}

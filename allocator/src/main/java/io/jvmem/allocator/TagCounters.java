@@ -1,0 +1,72 @@
+package io.jvmem.allocator;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Per-pool, per-tag totals. Threads keep their own running delta per tag ({@link ThreadCache#tagPending}) and publish
+ * it here once it passes {@link #PUBLISH_BYTES} in either direction, so a tagged malloc/free pair costs two plain
+ * array updates; the high-water mark is therefore exact to within that slack per thread.
+ */
+final class TagCounters {
+    static final long PUBLISH_BYTES = 64 * 1024;
+    private static final int CHUNK = 1024;
+    private final AtomicLongArray[] inUse = new AtomicLongArray[AllocationTag.MAX_TAGS / CHUNK];
+    private final AtomicLongArray[] peak = new AtomicLongArray[AllocationTag.MAX_TAGS / CHUNK];
+    /** Requests of threads whose caches were retired. */
+    private final AtomicLongArray[] retiredRequests = new AtomicLongArray[AllocationTag.MAX_TAGS / CHUNK];
+
+    private synchronized void ensure(int chunk) {
+        if (inUse[chunk] == null) {
+            retiredRequests[chunk] = new AtomicLongArray(CHUNK);
+            peak[chunk] = new AtomicLongArray(CHUNK);
+            inUse[chunk] = new AtomicLongArray(CHUNK);
+        }
+    }
+
+    void publish(int tag, long delta) {
+        int c = tag / CHUNK;
+        if (inUse[c] == null) {
+            ensure(c);
+        }
+        int i = tag % CHUNK;
+        long now = inUse[c].addAndGet(i, delta);
+        AtomicLongArray p = peak[c];
+        long old;
+        while (now > (old = p.get(i)) && !p.compareAndSet(i, old, now)) {
+            // retry: another thread raised the peak meanwhile
+        }
+    }
+
+    void retireRequests(int tag, long n) {
+        int c = tag / CHUNK;
+        if (inUse[c] == null) {
+            ensure(c);
+        }
+        retiredRequests[c].addAndGet(tag % CHUNK, n);
+    }
+
+    long inUse(int tag) {
+        AtomicLongArray a = inUse[tag / CHUNK];
+        return a == null ? 0 : a.get(tag % CHUNK);
+    }
+
+    long peak(int tag) {
+        AtomicLongArray a = peak[tag / CHUNK];
+        return a == null ? 0 : a.get(tag % CHUNK);
+    }
+
+    long retiredRequests(int tag) {
+        AtomicLongArray a = retiredRequests[tag / CHUNK];
+        return a == null ? 0 : a.get(tag % CHUNK);
+    }
+
+    /** Highest tag id that ever had a counter here, plus one. */
+    int extent() {
+        for (int c = inUse.length - 1; c >= 0; c--) {
+            if (inUse[c] != null) {
+                return (c + 1) * CHUNK;
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,92 @@
+package io.jvmem.allocator;
+
+/**
+ * Per-thread stacks of free blocks, one per size class up to the cache limit, so that a malloc/free pair in steady
+ * state touches no lock: malloc pops, free pushes. A miss fills half a stack from the thread's arena (small classes)
+ * or takes one run from the page allocator (page-run classes); an overflow flushes the older half back. Only the
+ * owning thread touches a cache, except after that thread died (then the pool's maintenance thread drains it).
+ *
+ * <p>Also the per-thread statistics counters, plain longs written by the owner only: summing them without locks
+ * gives snapshots that may lag by a few operations, as jemalloc's do.
+ */
+final class ThreadCache {
+    final Thread owner;
+    final Arena arena;
+    final long[][] bins;
+    final int[] counts;
+    final int[] caps;
+    /** Per class (plus one slot for huge): blocks handed out and taken back through this thread. */
+    final long[] nmalloc = new long[SizeClasses.NCLASSES + 1];
+    final long[] nfree = new long[SizeClasses.NCLASSES + 1];
+    /** Usable bytes handed out minus usable bytes taken back through this thread. */
+    long allocatedBytes;
+    /** Per tag: bytes not yet published to the tag's global counter, and request counts. */
+    long[] tagPending = new long[8];
+    long[] tagRequests = new long[8];
+    /** Set by another thread that ran out of memory: give everything back at the next slow path. */
+    volatile boolean flushRequested;
+    /** Whether the run last taken by the slow path reads as zero (so calloc can skip zeroing). */
+    boolean lastZero;
+
+    ThreadCache(Thread owner, Arena arena, int maxClass) {
+        this.owner = owner;
+        this.arena = arena;
+        int n = maxClass + 1;
+        this.bins = new long[n][];
+        this.counts = new int[n];
+        this.caps = new int[n];
+        for (int c = 0; c < n; c++) {
+            long size = SizeClasses.size(c);
+            int cap = SizeClasses.isSmall(c)
+                    ? (int) Math.max(4, Math.min(64, (64 * 1024) / size))
+                    : (int) Math.max(2, Math.min(8, (1L << 20) / size));
+            caps[c] = cap;
+            bins[c] = new long[cap];
+        }
+    }
+
+    /** Pops a cached block of class {@code cls}; -1 if the stack is empty or the class is not cached. */
+    long pop(int cls) {
+        if (cls >= counts.length) {
+            return -1;
+        }
+        int n = counts[cls];
+        if (n == 0) {
+            return -1;
+        }
+        counts[cls] = n - 1;
+        return bins[cls][n - 1];
+    }
+
+    /** Pushes a block; false if the class is not cached here or the stack is full (caller flushes then retries). */
+    boolean push(int cls, long off) {
+        if (cls >= counts.length) {
+            return false;
+        }
+        int n = counts[cls];
+        if (n == caps[cls]) {
+            return false;
+        }
+        bins[cls][n] = off;
+        counts[cls] = n + 1;
+        return true;
+    }
+
+    boolean caches(int cls) {
+        return cls < counts.length;
+    }
+
+    void growTags(int tag) {
+        int len = Math.max(tag + 1, tagPending.length * 2);
+        tagPending = java.util.Arrays.copyOf(tagPending, len);
+        tagRequests = java.util.Arrays.copyOf(tagRequests, len);
+    }
+
+    long cachedBytes() {
+        long b = 0;
+        for (int c = 0; c < counts.length; c++) {
+            b += counts[c] * SizeClasses.size(c);
+        }
+        return b;
+    }
+}
