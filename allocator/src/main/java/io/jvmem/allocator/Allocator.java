@@ -198,7 +198,11 @@ final class Allocator {
 
     /** Size class serving {@code req} bytes at {@code align}; -1 for a page-rounded huge run. */
     private static int classFor(long req, long align) {
-        int cls = SizeClasses.index(Math.max(req, align <= SizeClasses.PAGE ? align : 0));
+        if (align > SizeClasses.PAGE) {
+            // only page runs can be placed at an alignment above a page
+            return SizeClasses.index(Math.max(req, SizeClasses.SMALL_MAX + 1));
+        }
+        int cls = SizeClasses.index(Math.max(req, align));
         if (cls < 0 || align <= SizeClasses.QUANTUM) {
             return cls;
         }
@@ -237,14 +241,32 @@ final class Allocator {
 
     long usableSize(long address) {
         checkOpen();
+        if (options.redzones()) {
+            long off = blockOffset(redzonedBlock(address, "usableSize"), "usableSize");
+            if (!live.isLive(off)) {
+                throw invalid(address, "usableSize", "no live block starts at this address");
+            }
+            return ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
+        }
         long off = blockOffset(address, "usableSize");
         if (!live.isLive(off)) {
             throw invalid(address, "usableSize", "no live block starts at this address");
         }
-        if (options.redzones()) {
-            return ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
-        }
         return blockUsable(off);
+    }
+
+    /** Block address behind a redzoned user address, read from the 16-byte header before it. */
+    private long redzonedBlock(long address, String op) {
+        blockOffset(address - RZ, op);
+        int lead = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 16);
+        if (lead < RZ || (lead & (SizeClasses.QUANTUM - 1)) != 0 || address - lead < heapAddr
+                || ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 12) != RZ_MAGIC) {
+            if (!isLiveBlock(address)) {
+                throw invalid(address, op, "no live block starts at this address (or its leading redzone was overwritten)");
+            }
+            throw new HeapCorruptionException("leading redzone of the block at 0x" + Long.toHexString(address) + " overwritten");
+        }
+        return address - lead;
     }
 
     boolean isLiveBlock(long address) {
@@ -271,16 +293,7 @@ final class Allocator {
         long block = address;
         long requested = -1;
         if (options.redzones()) {
-            blockOffset(address - RZ, "free");
-            int lead = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 16);
-            if (lead < RZ || (lead & (SizeClasses.QUANTUM - 1)) != 0
-                    || ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 12) != RZ_MAGIC) {
-                if (!isLiveBlock(address)) {
-                    throw invalid(address, "free", "no live block starts at this address (or its leading redzone was overwritten)");
-                }
-                throw new HeapCorruptionException("leading redzone of the block at 0x" + Long.toHexString(address) + " overwritten");
-            }
-            block = address - lead;
+            block = redzonedBlock(address, "free");
             requested = ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
         }
         long off = blockOffset(block, "free");
@@ -415,8 +428,11 @@ final class Allocator {
         }
         long p = tc.tagPending[tag] + delta;
         if (p >= TagCounters.PUBLISH_BYTES || p <= -TagCounters.PUBLISH_BYTES || tc.owner == null) {
-            tags.publish(tag, p);
+            tags.publish(tag, p, tc.tagPendingMax[tag]);
             p = 0;
+            tc.tagPendingMax[tag] = 0;
+        } else if (p > tc.tagPendingMax[tag]) {
+            tc.tagPendingMax[tag] = p;
         }
         tc.tagPending[tag] = p;
     }
@@ -445,7 +461,7 @@ final class Allocator {
             flushAll(tc);
         }
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
-            if (tc.caches(cls)) {
+            if (tc.caches(cls) && tc.counts[cls] == 0) {
                 int want = Math.max(1, tc.caps[cls] / 2);
                 int n = tc.arena.fill(cls, tc.bins[cls], want);
                 if (n == 0) {
@@ -558,7 +574,7 @@ final class Allocator {
             }
             for (int t = 0; t < tc.tagPending.length; t++) {
                 if (tc.tagPending[t] != 0) {
-                    tags.publish(t, tc.tagPending[t]);
+                    tags.publish(t, tc.tagPending[t], tc.tagPendingMax[t]);
                 }
                 if (tc.tagRequests[t] != 0) {
                     tags.retireRequests(t, tc.tagRequests[t]);

@@ -16,8 +16,12 @@ final class StatsCollector {
         long allocated = 0;
         long cached = 0;
         int tagExtent = h.tags.extent();
+        for (ThreadCache tc : caches) {
+            tagExtent = Math.max(tagExtent, tc.tagRequests.length);
+        }
         long[] tagRequests = new long[Math.max(tagExtent, 1)];
         long[] tagPending = new long[Math.max(tagExtent, 1)];
+        long[] tagPendingMax = new long[Math.max(tagExtent, 1)];
         for (ThreadCache tc : caches) {
             for (int i = 0; i < slots; i++) {
                 nmalloc[i] += tc.nmalloc[i];
@@ -27,9 +31,11 @@ final class StatsCollector {
             cached += tc.cachedBytes();
             long[] req = tc.tagRequests;
             long[] pend = tc.tagPending;
-            for (int t = 0; t < Math.min(req.length, tagRequests.length); t++) {
+            long[] pmax = tc.tagPendingMax;
+            for (int t = 0; t < Math.min(Math.min(req.length, pend.length), Math.min(pmax.length, tagRequests.length)); t++) {
                 tagRequests[t] += req[t];
                 tagPending[t] += pend[t];
+                tagPendingMax[t] += pmax[t];
             }
         }
         List<PoolStats.SizeClassStats> classes = new ArrayList<>();
@@ -72,8 +78,10 @@ final class StatsCollector {
             if (requests == 0) {
                 continue;
             }
-            long inUse = h.tags.inUse(t) + tagPending[t];
-            tags.add(new PoolStats.TagStats(AllocationTag.byId(t).name(), inUse, requests, Math.max(h.tags.peak(t), inUse)));
+            long published = h.tags.inUse(t);
+            long inUse = published + tagPending[t];
+            long peak = Math.max(h.tags.peak(t), Math.max(inUse, published + tagPendingMax[t]));
+            tags.add(new PoolStats.TagStats(AllocationTag.byId(t).name(), inUse, requests, peak));
         }
         long freeBytes = h.pages.freePages() << SizeClasses.LG_PAGE;
         return new PoolStats(h.name, h.poolSize, h.heapBytes, h.layout.metadataBytes(), allocated,

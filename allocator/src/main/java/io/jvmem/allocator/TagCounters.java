@@ -23,13 +23,14 @@ final class TagCounters {
         }
     }
 
-    void publish(int tag, long delta) {
+    /** Adds a thread's pending delta; {@code pendingMax} is the highest that delta reached since its last publish. */
+    void publish(int tag, long delta, long pendingMax) {
         int c = tag / CHUNK;
         if (inUse[c] == null) {
             ensure(c);
         }
         int i = tag % CHUNK;
-        long now = inUse[c].addAndGet(i, delta);
+        long now = inUse[c].addAndGet(i, delta) - delta + Math.max(delta, pendingMax);
         AtomicLongArray p = peak[c];
         long old;
         while (now > (old = p.get(i)) && !p.compareAndSet(i, old, now)) {

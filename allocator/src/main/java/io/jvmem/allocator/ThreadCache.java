@@ -23,6 +23,8 @@ final class ThreadCache {
     /** Per tag: bytes not yet published to the tag's global counter, and request counts. */
     long[] tagPending = new long[8];
     long[] tagRequests = new long[8];
+    /** Per tag: the highest {@link #tagPending} reached since the last publication (makes peaks exact per thread). */
+    long[] tagPendingMax = new long[8];
     /** Set by another thread that ran out of memory: give everything back at the next slow path. */
     volatile boolean flushRequested;
     /** Whether the run last taken by the slow path reads as zero (so calloc can skip zeroing). */
@@ -80,6 +82,7 @@ final class ThreadCache {
         int len = Math.max(tag + 1, tagPending.length * 2);
         tagPending = java.util.Arrays.copyOf(tagPending, len);
         tagRequests = java.util.Arrays.copyOf(tagRequests, len);
+        tagPendingMax = java.util.Arrays.copyOf(tagPendingMax, len);
     }
 
     long cachedBytes() {

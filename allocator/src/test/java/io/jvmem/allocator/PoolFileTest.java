@@ -1,0 +1,172 @@
+package io.jvmem.allocator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Where a volatile pool's memory comes from: temporary file, device, region; and how it goes away. */
+class PoolFileTest {
+    @TempDir
+    Path dir;
+
+    private static List<String> list(Path d) throws IOException {
+        try (Stream<Path> s = Files.list(d)) {
+            return s.map(Path::toString).sorted().toList();
+        }
+    }
+
+    private static long openFilesIn(Path d) throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith(d.toString());
+                } catch (IOException e) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
+    @Test
+    void theTemporaryFileIsInvisibleInItsDirectory() throws IOException {
+        List<String> before = list(dir);
+        try (VolatilePool pool = VolatilePool.create("t", dir, 16L << 20)) {
+            assertNotEquals(0, pool.malloc(100));
+            assertEquals(before, list(dir));
+            assertEquals(1, openFilesIn(dir), "the pool holds its unlinked file open");
+        }
+        assertEquals(before, list(dir));
+    }
+
+    @Test
+    void deleteReleasesTheFileAndItsSpace() throws IOException {
+        Path shm = TestPools.SHM;
+        long size = 256L << 20;
+        long free0 = Files.getFileStore(shm).getUsableSpace();
+        VolatilePool pool = VolatilePool.create("t", shm, size);
+        long free1 = Files.getFileStore(shm).getUsableSpace();
+        assertTrue(free0 - free1 >= size * 9 / 10, "space is reserved at creation: " + (free0 - free1));
+        pool.delete();
+        long free2 = Files.getFileStore(shm).getUsableSpace();
+        assertTrue(free2 - free1 >= size * 9 / 10, "space is released on delete: " + (free2 - free1));
+        assertEquals(0, openFilesIn(shm));
+    }
+
+    @Test
+    void aPoolBelowTheMinimumSizeIsRefused() {
+        PoolException e = assertThrows(PoolException.class, () -> VolatilePool.create("t", dir, VolatilePool.MIN_POOL - 1));
+        assertTrue(e.getMessage().contains("minimum"), e.getMessage());
+        VolatilePool.create("t", dir, VolatilePool.MIN_POOL).delete();
+    }
+
+    @Test
+    void aMissingDirectoryIsAClearError() {
+        PoolException e = assertThrows(PoolException.class, () -> VolatilePool.create("t", dir.resolve("nope"), 16L << 20));
+        assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
+    }
+
+    @Test
+    void creationOnAFullFileSystemFailsCleanly() throws Exception {
+        Path mnt = Files.createTempDirectory("jvmem-small-tmpfs");
+        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", mnt.toString())
+                .redirectErrorStream(true).start();
+        boolean mounted = p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+        Assumptions.assumeTrue(mounted, "cannot mount a small tmpfs here (needs root); the simulated test covers this");
+        try {
+            PoolException e = assertThrows(PoolException.class, () -> VolatilePool.create("t", mnt, 64L << 20));
+            assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+            assertEquals(List.of(), list(mnt), "nothing is left behind");
+            assertTrue(Files.getFileStore(mnt).getUsableSpace() >= 19L << 20, "the partial reservation was released");
+            VolatilePool.create("t", mnt, 16L << 20).delete();
+        } finally {
+            new ProcessBuilder("umount", mnt.toString()).start().waitFor(10, TimeUnit.SECONDS);
+            Files.deleteIfExists(mnt);
+        }
+    }
+
+    @Test
+    void aReservationThatFailsMidwayFailsCleanly() {
+        // Simulated ENOSPC on the second 64 MiB chunk, for machines where a small tmpfs cannot be mounted.
+        int[] calls = {0};
+        PoolFile.Reserver failing = (fd, mode, off, len) -> ++calls[0] >= 2 ? -1 : Native.fallocate(fd, mode, off, len);
+        PoolException e = assertThrows(PoolException.class, () -> PoolFile.createTemp(dir, 256L << 20, failing));
+        assertTrue(e.getMessage().contains("cannot reserve"), e.getMessage());
+    }
+
+    @Test
+    void poolsFarBeyondTwoGiBWork() {
+        Path disk = Path.of(System.getProperty("java.io.tmpdir"));
+        long size = 5L << 30;
+        try (VolatilePool pool = VolatilePool.create("big", disk, size)) {
+            long a = pool.malloc(3L << 30);
+            assertNotEquals(0, a, MemoryPool.lastError());
+            MemorySegment s = pool.segment(a);
+            s.set(ValueLayout.JAVA_LONG, (3L << 30) - 8, 0x1122334455667788L);
+            assertEquals(0x1122334455667788L, s.get(ValueLayout.JAVA_LONG, (3L << 30) - 8));
+            long b = pool.malloc(1L << 30);
+            assertNotEquals(0, b);
+            pool.free(a);
+            pool.free(b);
+            assertTrue(pool.check().consistent());
+        }
+    }
+
+    @Test
+    void aCharacterDeviceIsUsedWhole() {
+        // /dev/zero stands in for a device DAX: a character device that can be mapped shared.
+        PoolFile dev = PoolFile.openDevice(Path.of("/dev/zero"), 32L << 20);
+        try (VolatilePool pool = VolatilePool.onFile("dax", dev, "/dev/zero", PoolOptions.DEFAULT)) {
+            assertEquals(32L << 20, pool.size());
+            long a = pool.calloc(1, 1 << 20);
+            assertTrue(TestPools.all(a, 1 << 20, (byte) 0));
+            pool.free(a);
+            assertTrue(pool.check().consistent());
+        }
+    }
+
+    @Test
+    void aDeviceWithoutAKnownSizeIsAClearError() {
+        assertTrue(PoolFile.isCharDevice(Path.of("/dev/zero")));
+        PoolException e = assertThrows(PoolException.class, () -> VolatilePool.create("t", Path.of("/dev/zero"), 0));
+        assertTrue(e.getMessage().contains("cannot determine the size"), e.getMessage());
+    }
+
+    @Test
+    void aPoolInACallersRegionOverwritesItAndLeavesItMapped() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment region = arena.allocate(20L << 20, 4096);
+            region.fill((byte) 0x77);
+            VolatilePool pool = VolatilePool.createInRegion("region", region);
+            long a = pool.calloc(1, 5000);
+            assertTrue(TestPools.all(a, 5000, (byte) 0));
+            long b = pool.malloc(100);
+            assertTrue(pool.contains(b) && region.address() <= b && b < region.address() + region.byteSize());
+            assertTrue(pool.check().consistent(), pool.check().problems().toString());
+            pool.delete();
+            region.set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // still the caller's memory
+        }
+    }
+
+    @Test
+    void anUnalignedRegionIsRefused() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment region = arena.allocate(20L << 20, 4096).asSlice(16);
+            PoolException e = assertThrows(PoolException.class, () -> VolatilePool.createInRegion("r", region));
+            assertTrue(e.getMessage().contains("page aligned"), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.jvmem.allocator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Typed allocations (malloc(9)): bytes in use, requests and high-water mark per tag. */
+class TagStatsTest {
+    @Test
+    void defineReturnsTheSameTagForTheSameName() {
+        assertSame(AllocationTag.define("tag.same"), AllocationTag.define("tag.same"));
+    }
+
+    @Test
+    void inUseRequestsAndPeakAreCountedPerTag() {
+        AllocationTag small = AllocationTag.define("tag.small");
+        AllocationTag large = AllocationTag.define("tag.large");
+        try (VolatilePool pool = TestPools.create(64L << 20)) {
+            List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                blocks.add(pool.malloc(100, small));
+            }
+            long big = pool.malloc(1 << 20, large);
+            PoolStats s = pool.stats();
+            assertEquals(100 * SizeClasses.usable(100), s.tag("tag.small").inUse());
+            assertEquals(100, s.tag("tag.small").requests());
+            assertEquals(1 << 20, s.tag("tag.large").inUse());
+            for (int i = 0; i < 50; i++) {
+                pool.free(blocks.get(i));
+            }
+            pool.free(big);
+            s = pool.stats();
+            assertEquals(50 * SizeClasses.usable(100), s.tag("tag.small").inUse());
+            assertEquals(100 * SizeClasses.usable(100), s.tag("tag.small").peakInUse());
+            assertEquals(0, s.tag("tag.large").inUse());
+            assertEquals(1 << 20, s.tag("tag.large").peakInUse());
+        }
+    }
+
+    @Test
+    void aBlockFreedByAnotherThreadIsDebitedToItsTag() throws Exception {
+        AllocationTag t = AllocationTag.define("tag.cross");
+        try (VolatilePool pool = TestPools.create(32L << 20)) {
+            long a = pool.malloc(5000, t);
+            long b = pool.malloc(300_000, t);
+            Thread other = new Thread(() -> {
+                pool.free(a);
+                pool.free(b);
+            });
+            other.start();
+            other.join();
+            assertEquals(0, pool.stats().tag("tag.cross").inUse());
+            assertEquals(2, pool.stats().tag("tag.cross").requests());
+        }
+    }
+
+    @Test
+    void reallocMovesTheBytesToTheNewTag() {
+        AllocationTag from = AllocationTag.define("tag.from");
+        AllocationTag to = AllocationTag.define("tag.to");
+        try (VolatilePool pool = TestPools.create(32L << 20)) {
+            long a = pool.malloc(100, from);
+            a = pool.realloc(a, 10_000, to);
+            assertEquals(0, pool.stats().tag("tag.from").inUse());
+            assertEquals(SizeClasses.usable(10_000), pool.stats().tag("tag.to").inUse());
+            pool.free(a);
+        }
+    }
+
+    @Test
+    void untouchedTagsDoNotAppear() {
+        AllocationTag.define("tag.unused");
+        try (VolatilePool pool = TestPools.create(16L << 20)) {
+            pool.free(pool.malloc(10));
+            assertNull(pool.stats().tag("tag.unused"));
+            assertTrue(pool.stats().tag("untagged").requests() >= 1);
+        }
+    }
+}
