@@ -493,9 +493,7 @@ final class Allocator {
     /** Out of memory: give back what this thread caches, empty slabs, and ask other threads to do the same. */
     private void recover(ThreadCache tc) {
         flushAll(tc);
-        for (Arena a : arenas) {
-            a.trim();
-        }
+        drainDeadThreads();
         synchronized (registry) {
             for (ThreadCache other : registry) {
                 if (other != tc) {
@@ -503,7 +501,10 @@ final class Allocator {
                 }
             }
         }
-        drainDeadThreads();
+        // last: the flushes above may have emptied slabs
+        for (Arena a : arenas) {
+            a.trim();
+        }
     }
 
     private void release(long off, int cls, long e) {
