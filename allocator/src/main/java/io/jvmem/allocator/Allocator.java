@@ -11,14 +11,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * volatile and close-to-open pools; it keeps all persistent state in the pool (page map, live map) and rebuilds its
  * in-heap indexes (slabs, free runs) from them.
  *
- * <p>Fast path of a malloc/free pair of a cached class: one class lookup, one thread-local lookup, a stack pop and
- * push, one atomic bit set and one atomic bit clear in the live map (which is what makes every double or foreign free
- * detectable), and a handful of plain counter updates.
+ * <p>Fast path of a malloc/free pair of a cached class: one class lookup, one thread-slot lookup, a stack pop and
+ * push, a few plain counter updates, and the safety checks, with no atomic instruction:
+ * <ul>
+ *   <li>the block's bit in the {@link LiveMap} must be set (else: never allocated, an interior pointer, an address in
+ *       a slab's free space, or a block already returned to its slab);</li>
+ *   <li>its first 8 bytes must not hold the pool's free key ({@code secret ^ address}), which free writes there when the
+ *       block goes into a thread cache and malloc erases when it comes out (else: a double free of a cached block),
+ *       as glibc's tcache does. A live block's data equals the key with probability 2^-64.</li>
+ * </ul>
+ * Two threads freeing the same block at the same instant can both pass; every other double free is caught.
  */
 final class Allocator {
     static final int RZ = 16;
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final int RZ_MAGIC = 0xa5a5a5a5;
+    private static final int RZ_FREED = 0x5a5a5a5a;
     private static final byte JUNK_ALLOC = (byte) 0xa5;
     private static final byte JUNK_FREE = (byte) 0x5a;
     private static final int HUGE_SLOT = SizeClasses.NCLASSES;
@@ -39,6 +47,14 @@ final class Allocator {
     private final boolean debug;
     private final int maxCachedClass;
     private final ThreadLocal<ThreadCache> caches;
+    /**
+     * Caches by thread id modulo the table size, written once by their owner: a hit costs a load and a compare
+     * (against the owner, a final field), cheaper than ThreadLocal.get; a collision falls back to the ThreadLocal.
+     */
+    private final ThreadCache[] cacheSlots = new ThreadCache[CACHE_SLOTS];
+    private static final int CACHE_SLOTS = 1024;
+    /** Set once any small block carries a tag; until then frees skip the slab lookup for the tag. */
+    private volatile boolean smallTags;
     private final ThreadCache shared;
     final ThreadCache retired;
     final List<ThreadCache> registry = new ArrayList<>();
@@ -50,6 +66,8 @@ final class Allocator {
     private int slabIdEnd;
     private volatile boolean closed;
     private final Maintenance maintenance;
+    /** Per-pool random secret for the free key written into cached blocks. */
+    private final long freeSecret = new java.security.SecureRandom().nextLong() | 1;
 
     Allocator(String name, MemorySegment pool, PoolLayout layout, Backing backing, PoolOptions options, boolean fresh,
               boolean heapZero) {
@@ -91,6 +109,15 @@ final class Allocator {
 
     // ---------------------------------------------------------------- caches
 
+    private ThreadCache cache() {
+        Thread t = Thread.currentThread();
+        ThreadCache tc = cacheSlots[(int) t.threadId() & (CACHE_SLOTS - 1)];
+        if (tc != null && tc.owner == t) {
+            return tc;
+        }
+        return caches.get();
+    }
+
     private ThreadCache newCache() {
         Thread t = Thread.currentThread();
         if (maxCachedClass < 0 || t.isVirtual()) {
@@ -99,6 +126,11 @@ final class Allocator {
         ThreadCache tc = new ThreadCache(t, arenas[Math.floorMod(nextArena.getAndIncrement(), arenas.length)], maxCachedClass);
         synchronized (registry) {
             registry.add(tc);
+        }
+        int slot = (int) t.threadId() & (CACHE_SLOTS - 1);
+        ThreadCache there = cacheSlots[slot];
+        if (there == null || !there.owner.isAlive()) {
+            cacheSlots[slot] = tc;
         }
         return tc;
     }
@@ -111,7 +143,7 @@ final class Allocator {
             return allocate(size, 1, tag, false);
         }
         int cls = SizeClasses.index(size);
-        ThreadCache tc = caches.get();
+        ThreadCache tc = cache();
         long off;
         if (cls < 0 || (off = tc.pop(cls)) < 0) {
             off = take(tc, cls, size, SizeClasses.PAGE);
@@ -158,7 +190,7 @@ final class Allocator {
         }
         long blockAlign = rz ? Math.max(align, SizeClasses.QUANTUM) : align;
         int cls = classFor(req, blockAlign);
-        ThreadCache tc = caches.get();
+        ThreadCache tc = cache();
         long off = -1;
         boolean knownZero = false;
         if (cls >= 0 && blockAlign <= SizeClasses.PAGE) {
@@ -243,13 +275,13 @@ final class Allocator {
         checkOpen();
         if (options.redzones()) {
             long off = blockOffset(redzonedBlock(address, "usableSize"), "usableSize");
-            if (!live.isLive(off)) {
+            if (!isHandedOut(off)) {
                 throw invalid(address, "usableSize", "no live block starts at this address");
             }
             return ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
         }
         long off = blockOffset(address, "usableSize");
-        if (!live.isLive(off)) {
+        if (!isHandedOut(off)) {
             throw invalid(address, "usableSize", "no live block starts at this address");
         }
         return blockUsable(off);
@@ -259,8 +291,11 @@ final class Allocator {
     private long redzonedBlock(long address, String op) {
         blockOffset(address - RZ, op);
         int lead = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 16);
-        if (lead < RZ || (lead & (SizeClasses.QUANTUM - 1)) != 0 || address - lead < heapAddr
-                || ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 12) != RZ_MAGIC) {
+        int magic = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 12);
+        if (magic == RZ_FREED) {
+            throw invalid(address, op, "double free (the block is already free in a thread cache)");
+        }
+        if (lead < RZ || (lead & (SizeClasses.QUANTUM - 1)) != 0 || address - lead < heapAddr || magic != RZ_MAGIC) {
             if (!isLiveBlock(address)) {
                 throw invalid(address, op, "no live block starts at this address (or its leading redzone was overwritten)");
             }
@@ -271,7 +306,21 @@ final class Allocator {
 
     boolean isLiveBlock(long address) {
         long off = address - heapAddr;
-        return off >= 0 && off < heapBytes && (off & (SizeClasses.QUANTUM - 1)) == 0 && live.isLive(off);
+        return off >= 0 && off < heapBytes && (off & (SizeClasses.QUANTUM - 1)) == 0 && isHandedOut(off);
+    }
+
+    /** In the user's hands: handed out by its slab or the page allocator, and not resting in a thread cache. */
+    private boolean isHandedOut(long off) {
+        return live.isSet(off) && ALL.get(ValueLayout.JAVA_LONG, heapAddr + off) != (freeSecret ^ (heapAddr + off));
+    }
+
+    void eraseFreeKey(long off) {
+        ALL.set(ValueLayout.JAVA_LONG, heapAddr + off, 0L);
+    }
+
+    /** Whether the block at heap offset off carries the free key (it rests in a thread cache). */
+    boolean hasFreeKey(long off) {
+        return ALL.get(ValueLayout.JAVA_LONG, heapAddr + off) == (freeSecret ^ (heapAddr + off));
     }
 
     /** Usable bytes of the block at heap offset off (which must be live or cached). */
@@ -297,19 +346,25 @@ final class Allocator {
             requested = ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
         }
         long off = blockOffset(block, "free");
-        if (!live.clear(off)) {
+        if (!live.isSet(off)) {
             throw invalid(address, "free", "double free, or no block was allocated at this address");
+        }
+        if (ALL.get(ValueLayout.JAVA_LONG, block) == (freeSecret ^ block)) {
+            throw invalid(address, "free", "double free (the block is already free in a thread cache)");
         }
         long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
         int kind = PageMap.kind(e);
         int cls;
         int tag;
         if (kind == PageMap.SLAB) {
-            Slab s = slabs[PageMap.slabId(e)];
             cls = PageMap.cls(e);
-            tag = s.tag(off);
-            if (tag != 0) {
-                s.setTag(off, 0);
+            tag = 0;
+            if (smallTags) {
+                Slab s = slabs[PageMap.slabId(e)];
+                tag = s.tag(off);
+                if (tag != 0) {
+                    s.setTag(off, 0);
+                }
             }
         } else if (kind == PageMap.LARGE && PageMap.isHead(e)) {
             cls = PageMap.cls(e) == PageMap.HUGE_CLASS ? -1 : PageMap.cls(e);
@@ -327,13 +382,19 @@ final class Allocator {
                 ALL.asSlice(block, usable).fill(JUNK_FREE);
             }
         }
-        ThreadCache tc = caches.get();
+        ThreadCache tc = cache();
         onFree(tc, off, cls, tag, e);
         if (cls < 0 || !tc.caches(cls)) {
             release(off, cls, e);
-        } else if (!tc.push(cls, off)) {
-            flushHalf(tc, cls);
-            tc.push(cls, off);
+        } else {
+            ALL.set(ValueLayout.JAVA_LONG, block, freeSecret ^ block);
+            if (options.redzones()) {
+                ALL.set(ValueLayout.JAVA_INT_UNALIGNED, address - 12, RZ_FREED);
+            }
+            if (!tc.push(cls, off)) {
+                flushHalf(tc, cls);
+                tc.push(cls, off);
+            }
         }
         if (damage != null) {
             throw new HeapCorruptionException(damage);
@@ -374,13 +435,14 @@ final class Allocator {
     // ---------------------------------------------------------------- accounting
 
     private void onAlloc(ThreadCache tc, long off, int cls, int tag) {
-        if (!live.set(off)) {
-            throw new HeapCorruptionException("block at heap offset " + off + " handed out while live (pool metadata damaged)");
-        }
+        ALL.set(ValueLayout.JAVA_LONG, heapAddr + off, 0L); // erase the free key
         long usable;
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
             usable = SizeClasses.size(cls);
             if (tag != 0) {
+                if (!smallTags) {
+                    smallTags = true;
+                }
                 slabAt(off).setTag(off, tag);
             }
         } else {
@@ -418,8 +480,13 @@ final class Allocator {
         } else {
             tc.nfree[slot]++;
         }
+        if (slot == HUGE_SLOT) {
+            tc.hugeBytes += sign * usable; // class sizes give the rest of the allocated bytes
+        }
+        if (tag == 0) {
+            return; // untagged bytes are derived: allocated minus every tag's in-use bytes
+        }
         long delta = sign * usable;
-        tc.allocatedBytes += delta;
         if (tag >= tc.tagPending.length) {
             tc.growTags(tag);
         }
@@ -480,6 +547,7 @@ final class Allocator {
             return -1;
         }
         tc.lastZero = zero[0];
+        live.set(page << SizeClasses.LG_PAGE);
         return page << SizeClasses.LG_PAGE;
     }
 
@@ -511,8 +579,15 @@ final class Allocator {
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
             slabAt(off).arena.releaseOne(off);
         } else {
-            pages.free(off >>> SizeClasses.LG_PAGE, PageMap.pages(e));
+            releaseRun(off, PageMap.pages(e));
         }
+    }
+
+    /** Returns a page run the caller owns to the page allocator. */
+    private void releaseRun(long off, long npages) {
+        ALL.set(ValueLayout.JAVA_LONG, heapAddr + off, 0L); // no free key outside the caches
+        live.clear(off);
+        pages.free(off >>> SizeClasses.LG_PAGE, npages);
     }
 
     private void flushHalf(ThreadCache tc, int cls) {
@@ -547,7 +622,7 @@ final class Allocator {
             }
         } else {
             for (int i = from; i < to; i++) {
-                pages.free(offs[i] >>> SizeClasses.LG_PAGE, SizeClasses.size(cls) >>> SizeClasses.LG_PAGE);
+                releaseRun(offs[i], SizeClasses.size(cls) >>> SizeClasses.LG_PAGE);
             }
         }
     }
@@ -571,7 +646,7 @@ final class Allocator {
                     retired.nmalloc[i] += tc.nmalloc[i];
                     retired.nfree[i] += tc.nfree[i];
                 }
-                retired.allocatedBytes += tc.allocatedBytes;
+                retired.hugeBytes += tc.hugeBytes;
             }
             for (int t = 0; t < tc.tagPending.length; t++) {
                 if (tc.tagPending[t] != 0) {
@@ -586,7 +661,7 @@ final class Allocator {
 
     /** Flushes the calling thread's cache (tests, close). */
     void flushCurrentThread() {
-        ThreadCache tc = caches.get();
+        ThreadCache tc = cache();
         if (tc.owner != null) {
             flushAll(tc);
         }
@@ -665,7 +740,7 @@ final class Allocator {
                 Slab s = registerSlab(cls, p, arenas[next++ % arenas.length]);
                 for (int i = 0; i < s.nregs; i++) {
                     long off = s.heapOffset + (long) i * s.regionSize;
-                    if (live.isLive(off)) {
+                    if (live.isSet(off)) {
                         s.markTaken(i);
                     }
                 }

@@ -47,6 +47,9 @@ final class Arena {
                 if (off < 0) {
                     break;
                 }
+                if (!heap.live.set(off)) {
+                    throw new HeapCorruptionException("region at heap offset " + off + " was available but marked handed out");
+                }
                 out[n++] = off;
             }
         }
@@ -80,8 +83,9 @@ final class Arena {
 
     synchronized void releaseOne(long off) {
         Slab s = heap.slabAt(off);
-        if (!s.give(off)) {
-            throw new IllegalStateException("region returned twice to its slab at heap offset " + off);
+        heap.eraseFreeKey(off);
+        if (!heap.live.clear(off) || !s.give(off)) {
+            throw new HeapCorruptionException("region at heap offset " + off + " returned twice to its slab");
         }
         int cls = s.cls;
         if (s == current[cls]) {

@@ -11,10 +11,11 @@ import java.util.Set;
  *   <li>the header validates (magic, version, layout, checksum);</li>
  *   <li>runs tile the heap exactly: each head's length stays in bounds, each tail repeats it;</li>
  *   <li>free runs are indexed, never adjacent to another free run, and hold no live bit;</li>
- *   <li>large runs have a valid class for their length and at most their first granule live; a large run whose
- *       first granule is not live sits in a thread cache;</li>
- *   <li>every slab page names its slab, distance and class; the slab exists at that page; each region is exactly
- *       one of live, available in its slab, or in a thread cache; no live bit lies off a region start;</li>
+ *   <li>large runs have a valid class for their length and exactly their first granule marked handed out; one that
+ *       carries the free key sits in a thread cache;</li>
+ *   <li>every slab page names its slab, distance and class; the slab exists at that page; each region is either
+ *       available in its slab or marked handed out (and then cached exactly when it carries the free key); no bit
+ *       lies off a region start;</li>
  *   <li>the free page count and slab registry agree with the walk.</li>
  * </ul>
  * Thread caches are read without stopping their threads, so the answer is exact only while no thread allocates.
@@ -109,8 +110,11 @@ final class Checker {
                 }
                 long off = p << SizeClasses.LG_PAGE;
                 noLiveBits(h, off + SizeClasses.QUANTUM, (p + n) << SizeClasses.LG_PAGE, -1, problems, "large run at page " + p);
-                if (!h.live.isLive(off) && !cached.remove(off)) {
-                    problems.add("large run at page " + p + " is neither live nor in a thread cache (leaked)");
+                boolean inCache = cached.remove(off);
+                if (!h.live.isSet(off)) {
+                    problems.add("large run at page " + p + " is in use but not marked handed out" + (inCache ? " (yet cached)" : " (lost)"));
+                } else if (!inCache && h.hasFreeKey(off)) {
+                    problems.add("large run at page " + p + " carries the free key but is in no thread cache");
                 }
                 prevFree = false;
             } else if (kind == PageMap.SLAB) {
@@ -172,13 +176,16 @@ final class Checker {
         int avail = 0;
         for (int i = 0; i < s.nregs; i++) {
             long off = s.heapOffset + (long) i * s.regionSize;
-            boolean live = h.live.isLive(off);
+            boolean handedOut = h.live.isSet(off);
             boolean free = s.isAvailable(i);
             boolean inCache = cached.remove(off);
-            int states = (live ? 1 : 0) + (free ? 1 : 0) + (inCache ? 1 : 0);
-            if (states != 1) {
-                problems.add("region " + i + " of slab at page " + p + " is " + (live ? "live " : "") + (free ? "available " : "")
-                        + (inCache ? "cached" : "") + (states == 0 ? "lost (in no state)" : ""));
+            if (handedOut == free) {
+                problems.add("region " + i + " of slab at page " + p + (free ? " is available yet marked handed out"
+                        : " is neither available nor marked handed out (lost)"));
+            } else if (inCache && !handedOut) {
+                problems.add("region " + i + " of slab at page " + p + " is cached but available in its slab");
+            } else if (!inCache && handedOut && h.hasFreeKey(off)) {
+                problems.add("region " + i + " of slab at page " + p + " carries the free key but is in no thread cache");
             }
             avail += free ? 1 : 0;
         }

@@ -32,20 +32,23 @@ final class PageMap {
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
 
-    private final MemorySegment map;
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    /** Absolute address of entry 0; entries are read through the static all-memory segment (cheapest access). */
+    private final long base;
     final long pages;
 
     PageMap(MemorySegment pool, PoolLayout layout) {
-        this.map = pool.asSlice(layout.pageMapOffset, layout.heapPages * 8);
+        this.base = pool.address() + layout.pageMapOffset;
         this.pages = layout.heapPages;
     }
 
+    /** Entry of a heap page; callers keep {@code page} below {@link #pages}. */
     long get(long page) {
-        return map.getAtIndex(LONG, page);
+        return ALL.get(LONG, base + (page << 3));
     }
 
     void set(long page, long entry) {
-        map.setAtIndex(LONG, page, entry);
+        ALL.set(LONG, base + (page << 3), entry);
     }
 
     static long free(long pages, long flags, int epoch) {

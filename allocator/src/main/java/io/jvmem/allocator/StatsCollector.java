@@ -27,7 +27,7 @@ final class StatsCollector {
                 nmalloc[i] += tc.nmalloc[i];
                 nfree[i] += tc.nfree[i];
             }
-            allocated += tc.allocatedBytes;
+            allocated += tc.hugeBytes;
             cached += tc.cachedBytes();
             long[] req = tc.tagRequests;
             long[] pend = tc.tagPending;
@@ -63,6 +63,9 @@ final class StatsCollector {
         for (int i = 0; i < slots; i++) {
             mallocs += nmalloc[i];
             frees += nfree[i];
+            if (i < SizeClasses.NCLASSES) {
+                allocated += (nmalloc[i] - nfree[i]) * SizeClasses.size(i);
+            }
             if (nmalloc[i] == 0 && nfree[i] == 0 && (i >= SizeClasses.NSMALL || slabs[i] == 0)) {
                 continue;
             }
@@ -73,7 +76,9 @@ final class StatsCollector {
                     small ? slabs[i] : 0, small ? SizeClasses.slabRegions(i) : 0, small ? SizeClasses.slabPages(i) : 0));
         }
         List<PoolStats.TagStats> tags = new ArrayList<>();
-        for (int t = 0; t < tagExtent; t++) {
+        long taggedInUse = 0;
+        long taggedRequests = 0;
+        for (int t = 1; t < tagExtent; t++) {
             long requests = tagRequests[t] + h.tags.retiredRequests(t);
             if (requests == 0) {
                 continue;
@@ -82,6 +87,17 @@ final class StatsCollector {
             long inUse = published + tagPending[t];
             long peak = Math.max(h.tags.peak(t), Math.max(inUse, published + tagPendingMax[t]));
             tags.add(new PoolStats.TagStats(AllocationTag.byId(t).name(), inUse, requests, peak));
+            taggedInUse += inUse;
+            taggedRequests += requests;
+        }
+        long untaggedRequests = 0;
+        for (int i = 0; i < slots; i++) {
+            untaggedRequests += nmalloc[i];
+        }
+        untaggedRequests -= taggedRequests;
+        if (untaggedRequests > 0) {
+            long inUse = Math.max(0, allocated - taggedInUse);
+            tags.add(0, new PoolStats.TagStats(AllocationTag.UNTAGGED.name(), inUse, untaggedRequests, inUse));
         }
         long freeBytes = h.pages.freePages() << SizeClasses.LG_PAGE;
         return new PoolStats(h.name, h.poolSize, h.heapBytes, h.layout.metadataBytes(), allocated,

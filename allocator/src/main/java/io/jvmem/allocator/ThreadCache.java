@@ -18,8 +18,8 @@ final class ThreadCache {
     /** Per class (plus one slot for huge): blocks handed out and taken back through this thread. */
     final long[] nmalloc = new long[SizeClasses.NCLASSES + 1];
     final long[] nfree = new long[SizeClasses.NCLASSES + 1];
-    /** Usable bytes handed out minus usable bytes taken back through this thread. */
-    long allocatedBytes;
+    /** Bytes of huge blocks handed out minus taken back through this thread (classes count blocks, not bytes). */
+    long hugeBytes;
     /** Per tag: bytes not yet published to the tag's global counter, and request counts. */
     long[] tagPending = new long[8];
     long[] tagRequests = new long[8];

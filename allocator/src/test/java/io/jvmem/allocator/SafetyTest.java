@@ -38,6 +38,26 @@ class SafetyTest {
     }
 
     @Test
+    void doubleFreeOfABlockAlreadyBackInItsSlabIsDetected() {
+        long a = pool.malloc(64);
+        pool.free(a);
+        pool.flushThreadCache();
+        InvalidFreeException e = assertThrows(InvalidFreeException.class, () -> pool.free(a));
+        assertTrue(e.getMessage().contains("double free"), e.getMessage());
+        assertIntact();
+    }
+
+    @Test
+    void aLiveBlockWhoseDataLooksLikeAnotherBlocksKeyFreesNormally() {
+        long a = pool.malloc(64);
+        long b = pool.malloc(64);
+        pool.free(a); // a now holds its free key
+        TestPools.ALL.asSlice(b, 8).copyFrom(TestPools.ALL.asSlice(a, 8));
+        pool.free(b); // the key is bound to its address: b's copy of a's key is just data
+        assertIntact();
+    }
+
+    @Test
     void doubleFreeOfALargeAndAHugeBlockIsDetected() {
         for (long size : new long[] {100_000, 8L << 20}) {
             long a = pool.malloc(size);
