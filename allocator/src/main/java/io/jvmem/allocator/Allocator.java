@@ -65,12 +65,32 @@ final class Allocator {
     private int freeSlabIdCount;
     private int slabIdEnd;
     private volatile boolean closed;
+    private final boolean gated;
+    private static final java.lang.invoke.VarHandle BUSY;
+
+    static {
+        try {
+            BUSY = java.lang.invoke.MethodHandles.lookup().findVarHandle(ThreadCache.class, "busy", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private final Maintenance maintenance;
     /** Per-pool random secret for the free key written into cached blocks. */
     private final long freeSecret = new java.security.SecureRandom().nextLong() | 1;
 
     Allocator(String name, MemorySegment pool, PoolLayout layout, Backing backing, PoolOptions options, boolean fresh,
               boolean heapZero) {
+        this(name, pool, layout, backing, options, fresh, heapZero, false);
+    }
+
+    /**
+     * @param gated count operations in flight per thread so that {@link #quiesce} can wait for them (close-to-open
+     *              pools must not be written while they are flushed and marked consistent)
+     */
+    Allocator(String name, MemorySegment pool, PoolLayout layout, Backing backing, PoolOptions options, boolean fresh,
+              boolean heapZero, boolean gated) {
+        this.gated = gated;
         this.name = name;
         this.pool = pool;
         this.base = pool.address();
@@ -109,6 +129,54 @@ final class Allocator {
 
     // ---------------------------------------------------------------- caches
 
+    /**
+     * Starts an operation: the calling thread's cache, counted in flight when the pool is gated. An operation that
+     * finds the pool closed leaves at once with {@link PoolClosedException}.
+     */
+    private ThreadCache enter() {
+        ThreadCache tc = cache();
+        if (gated) {
+            if (tc.owner != null) {
+                BUSY.setVolatile(tc, tc.busy + 1); // StoreLoad: the closer sees us, or we see it
+            } else {
+                BUSY.getAndAdd(tc, 1);
+            }
+        }
+        if (closed) {
+            exit(tc);
+            throw new PoolClosedException("pool " + name + " was " + (gated ? "closed" : "deleted"));
+        }
+        return tc;
+    }
+
+    private void exit(ThreadCache tc) {
+        if (gated) {
+            if (tc.owner != null) {
+                BUSY.setRelease(tc, tc.busy - 1);
+            } else {
+                BUSY.getAndAdd(tc, -1);
+            }
+        }
+    }
+
+    /**
+     * Stops new operations and waits until none is in flight (close-to-open close). Returns false if some thread
+     * stayed inside an operation for {@code timeoutMillis}.
+     */
+    boolean quiesce(long timeoutMillis) {
+        closed = true;
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        for (ThreadCache tc : cachesSnapshot()) {
+            while ((int) BUSY.getVolatile(tc) != 0) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                Thread.onSpinWait();
+            }
+        }
+        return true;
+    }
+
     private ThreadCache cache() {
         Thread t = Thread.currentThread();
         ThreadCache tc = cacheSlots[(int) t.threadId() & (CACHE_SLOTS - 1)];
@@ -138,12 +206,19 @@ final class Allocator {
     // ---------------------------------------------------------------- malloc family
 
     long malloc(long size, int tag) {
-        checkOpen();
+        ThreadCache tc = enter();
+        try {
+            return malloc(tc, size, tag);
+        } finally {
+            exit(tc);
+        }
+    }
+
+    private long malloc(ThreadCache tc, long size, int tag) {
         if (size < 0 || debug) {
-            return allocate(size, 1, tag, false);
+            return allocate(tc, size, 1, tag, false);
         }
         int cls = SizeClasses.index(size);
-        ThreadCache tc = cache();
         long off;
         if (cls < 0 || (off = tc.pop(cls)) < 0) {
             off = take(tc, cls, size, SizeClasses.PAGE);
@@ -156,7 +231,15 @@ final class Allocator {
     }
 
     long calloc(long count, long size, int tag) {
-        checkOpen();
+        ThreadCache tc = enter();
+        try {
+            return calloc(tc, count, size, tag);
+        } finally {
+            exit(tc);
+        }
+    }
+
+    private long calloc(ThreadCache tc, long count, long size, int tag) {
         if (count < 0 || size < 0) {
             return fail("calloc: negative count or size");
         }
@@ -166,19 +249,23 @@ final class Allocator {
         } catch (ArithmeticException e) {
             return fail("calloc: " + count + " × " + size + " overflows");
         }
-        return allocate(total, 1, tag, true);
+        return allocate(tc, total, 1, tag, true);
     }
 
     long alignedAlloc(long alignment, long size, int tag) {
-        checkOpen();
-        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
-            return fail("alignment " + alignment + " is not a power of two");
+        ThreadCache tc = enter();
+        try {
+            if (alignment <= 0 || Long.bitCount(alignment) != 1) {
+                return fail("alignment " + alignment + " is not a power of two");
+            }
+            return allocate(tc, size, alignment, tag, false);
+        } finally {
+            exit(tc);
         }
-        return allocate(size, alignment, tag, false);
     }
 
     /** General allocation: any size, alignment, zeroing, and the debugging aids. */
-    private long allocate(long size, long align, int tag, boolean zero) {
+    private long allocate(ThreadCache tc, long size, long align, int tag, boolean zero) {
         if (size < 0) {
             return fail("negative size " + size);
         }
@@ -190,7 +277,6 @@ final class Allocator {
         }
         long blockAlign = rz ? Math.max(align, SizeClasses.QUANTUM) : align;
         int cls = classFor(req, blockAlign);
-        ThreadCache tc = cache();
         long off = -1;
         boolean knownZero = false;
         if (cls >= 0 && blockAlign <= SizeClasses.PAGE) {
@@ -247,32 +333,44 @@ final class Allocator {
     }
 
     long realloc(long address, long size, int tag) {
-        if (address == 0) {
-            return malloc(size, tag);
+        ThreadCache tc = enter();
+        try {
+            if (address == 0) {
+                return malloc(tc, size, tag);
+            }
+            if (size == 0) {
+                free(tc, address);
+                return 0;
+            }
+            if (size < 0) {
+                return fail("negative size " + size);
+            }
+            long old = usableSizeOf(address);
+            if (!debug && size <= old && SizeClasses.usable(size) == old) {
+                return address;
+            }
+            long fresh = allocate(tc, size, 1, tag, false);
+            if (fresh == 0) {
+                return 0;
+            }
+            MemorySegment.copy(ALL, address, ALL, fresh, Math.min(old, size));
+            free(tc, address);
+            return fresh;
+        } finally {
+            exit(tc);
         }
-        checkOpen();
-        if (size == 0) {
-            free(address);
-            return 0;
-        }
-        if (size < 0) {
-            return fail("negative size " + size);
-        }
-        long old = usableSize(address);
-        if (!debug && size <= old && SizeClasses.usable(size) == old) {
-            return address;
-        }
-        long fresh = allocate(size, 1, tag, false);
-        if (fresh == 0) {
-            return 0;
-        }
-        MemorySegment.copy(ALL, address, ALL, fresh, Math.min(old, size));
-        free(address);
-        return fresh;
     }
 
     long usableSize(long address) {
-        checkOpen();
+        ThreadCache tc = enter();
+        try {
+            return usableSizeOf(address);
+        } finally {
+            exit(tc);
+        }
+    }
+
+    private long usableSizeOf(long address) {
         if (options.redzones()) {
             long off = blockOffset(redzonedBlock(address, "usableSize"), "usableSize");
             if (!isHandedOut(off)) {
@@ -337,7 +435,18 @@ final class Allocator {
         if (address == 0) {
             return;
         }
-        checkOpen();
+        ThreadCache tc = enter();
+        try {
+            free(tc, address);
+        } finally {
+            exit(tc);
+        }
+    }
+
+    private void free(ThreadCache tc, long address) {
+        if (address == 0) {
+            return;
+        }
         String damage = null;
         long block = address;
         long requested = -1;
@@ -382,7 +491,6 @@ final class Allocator {
                 ALL.asSlice(block, usable).fill(JUNK_FREE);
             }
         }
-        ThreadCache tc = cache();
         onFree(tc, off, cls, tag, e);
         if (cls < 0 || !tc.caches(cls)) {
             release(off, cls, e);
@@ -734,7 +842,7 @@ final class Allocator {
         int next = 0;
         while (p < pageMap.pages) {
             long e = pageMap.get(p);
-            long n = pages.runLength(p, e);
+            long n = PageAllocator.runLength(p, e);
             if (PageMap.kind(e) == PageMap.SLAB) {
                 int cls = PageMap.cls(e);
                 Slab s = registerSlab(cls, p, arenas[next++ % arenas.length]);
@@ -754,7 +862,7 @@ final class Allocator {
     // ---------------------------------------------------------------- misc
 
     long strdup(byte[] utf8) {
-        long a = malloc(utf8.length + 1, 0);
+        long a = malloc(utf8.length + 1, 0); // gated by malloc; the copy below writes only the caller's new block
         if (a != 0) {
             MemorySegment.copy(MemorySegment.ofArray(utf8), 0, ALL, a, utf8.length);
             ALL.set(ValueLayout.JAVA_BYTE, a + utf8.length, (byte) 0);

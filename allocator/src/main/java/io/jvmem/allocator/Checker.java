@@ -60,23 +60,44 @@ final class Checker {
                 List.copyOf(problems));
     }
 
+    /**
+     * Read-only structural check of a pool that has no allocator yet (a close-to-open pool before it is opened, or
+     * offline): runs tile the heap, tails and slab pages agree with their heads, handed-out bits sit only at block
+     * starts, and every large run is handed out (a cleanly closed pool has no thread caches).
+     */
+    static List<String> checkRaw(java.lang.foreign.MemorySegment pool, PoolLayout layout) {
+        List<String> problems = new ArrayList<>();
+        try {
+            walk(null, new PageMap(pool, layout), new LiveMap(pool, layout), problems);
+        } catch (RuntimeException e) {
+            problems.add("check stopped at damaged metadata: " + e);
+        }
+        return problems;
+    }
+
     private static void walk(Allocator h, List<String> problems) {
         try {
             PoolLayout.read(h.pool, h.poolSize);
         } catch (PoolException e) {
             problems.add("header: " + e.getMessage());
         }
+        walk(h, h.pageMap, h.live, problems);
+    }
+
+    /** The walk over runs; {@code h} null means raw mode (no caches, no slab registry, no free index). */
+    private static void walk(Allocator h, PageMap map, LiveMap live, List<String> problems) {
         Set<Long> cached = new HashSet<>();
-        for (ThreadCache tc : h.cachesSnapshot()) {
-            for (int c = 0; c < tc.counts.length; c++) {
-                for (int i = 0; i < tc.counts[c]; i++) {
-                    if (!cached.add(tc.bins[c][i])) {
-                        problems.add("block at heap offset " + tc.bins[c][i] + " is cached twice");
+        if (h != null) {
+            for (ThreadCache tc : h.cachesSnapshot()) {
+                for (int c = 0; c < tc.counts.length; c++) {
+                    for (int i = 0; i < tc.counts[c]; i++) {
+                        if (!cached.add(tc.bins[c][i])) {
+                            problems.add("block at heap offset " + tc.bins[c][i] + " is cached twice");
+                        }
                     }
                 }
             }
         }
-        PageMap map = h.pageMap;
         long total = map.pages;
         long p = 0;
         long freePages = 0;
@@ -84,7 +105,7 @@ final class Checker {
         int slabsSeen = 0;
         while (p < total && problems.size() <= MAX_PROBLEMS) {
             long e = map.get(p);
-            long n = h.pages.runLength(p, e);
+            long n = PageAllocator.runLength(p, e);
             if (n <= 0 || p + n > total) {
                 problems.add("page " + p + ": entry 0x" + Long.toHexString(e) + " does not start a run that fits the heap");
                 return;
@@ -92,13 +113,13 @@ final class Checker {
             int kind = PageMap.kind(e);
             if (kind == PageMap.FREE) {
                 checkTail(map, p, n, PageMap.FREE, problems);
-                if (!h.pages.isIndexed(p, n)) {
+                if (h != null && !h.pages.isIndexed(p, n)) {
                     problems.add("free run at page " + p + " (" + n + " pages) is not in the free index");
                 }
                 if (prevFree) {
                     problems.add("free run at page " + p + " follows another free run (not coalesced)");
                 }
-                noLiveBits(h, p << SizeClasses.LG_PAGE, (p + n) << SizeClasses.LG_PAGE, -1, problems, "free run at page " + p);
+                noLiveBits(live, p << SizeClasses.LG_PAGE, (p + n) << SizeClasses.LG_PAGE, -1, problems, "free run at page " + p);
                 freePages += n;
                 prevFree = true;
             } else if (kind == PageMap.LARGE) {
@@ -109,23 +130,30 @@ final class Checker {
                     problems.add("large run at page " + p + " has class " + cls + " that does not match its " + n + " pages");
                 }
                 long off = p << SizeClasses.LG_PAGE;
-                noLiveBits(h, off + SizeClasses.QUANTUM, (p + n) << SizeClasses.LG_PAGE, -1, problems, "large run at page " + p);
+                noLiveBits(live, off + SizeClasses.QUANTUM, (p + n) << SizeClasses.LG_PAGE, -1, problems, "large run at page " + p);
                 boolean inCache = cached.remove(off);
-                if (!h.live.isSet(off)) {
+                if (!live.isSet(off)) {
                     problems.add("large run at page " + p + " is in use but not marked handed out" + (inCache ? " (yet cached)" : " (lost)"));
-                } else if (!inCache && h.hasFreeKey(off)) {
+                } else if (h != null && !inCache && h.hasFreeKey(off)) {
                     problems.add("large run at page " + p + " carries the free key but is in no thread cache");
                 }
                 prevFree = false;
             } else if (kind == PageMap.SLAB) {
                 slabsSeen++;
-                checkSlab(h, p, e, cached, problems);
+                if (h == null) {
+                    checkRawSlab(map, live, p, e, problems);
+                } else {
+                    checkSlab(h, p, e, cached, problems);
+                }
                 prevFree = false;
             } else {
                 problems.add("page " + p + ": invalid kind " + kind);
                 return;
             }
             p += n;
+        }
+        if (h == null) {
+            return;
         }
         if (freePages != h.pages.freePages()) {
             problems.add("free pages in the page map (" + freePages + ") differ from the free index (" + h.pages.freePages() + ")");
@@ -158,6 +186,32 @@ final class Checker {
         }
     }
 
+    private static void checkRawSlab(PageMap map, LiveMap live, long p, long e, List<String> problems) {
+        int cls = PageMap.cls(e);
+        int npages = SizeClasses.slabPages(cls);
+        if (!slabPagesAgree(map, p, e, npages, problems)) {
+            return;
+        }
+        long start = p << SizeClasses.LG_PAGE;
+        noLiveBits(live, start, start + ((long) npages << SizeClasses.LG_PAGE), (int) SizeClasses.size(cls), problems,
+                "slab at page " + p);
+    }
+
+    /** Every page of the slab headed at p names the head's slab id, its distance and the class. */
+    private static boolean slabPagesAgree(PageMap map, long p, long e, int npages, List<String> problems) {
+        int id = PageMap.slabId(e);
+        int cls = PageMap.cls(e);
+        boolean ok = true;
+        for (int i = 1; i < npages; i++) {
+            long pe = map.get(p + i);
+            if (PageMap.kind(pe) != PageMap.SLAB || PageMap.slabId(pe) != id || PageMap.distance(pe) != i || PageMap.cls(pe) != cls) {
+                problems.add("page " + (p + i) + " of slab " + id + " has entry 0x" + Long.toHexString(pe));
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
     private static void checkSlab(Allocator h, long p, long e, Set<Long> cached, List<String> problems) {
         int cls = PageMap.cls(e);
         int id = PageMap.slabId(e);
@@ -167,12 +221,7 @@ final class Checker {
             return;
         }
         int npages = SizeClasses.slabPages(cls);
-        for (int i = 1; i < npages; i++) {
-            long pe = h.pageMap.get(p + i);
-            if (PageMap.kind(pe) != PageMap.SLAB || PageMap.slabId(pe) != id || PageMap.distance(pe) != i || PageMap.cls(pe) != cls) {
-                problems.add("page " + (p + i) + " of slab " + id + " has entry 0x" + Long.toHexString(pe));
-            }
-        }
+        slabPagesAgree(h.pageMap, p, e, npages, problems);
         int avail = 0;
         for (int i = 0; i < s.nregs; i++) {
             long off = s.heapOffset + (long) i * s.regionSize;
@@ -193,15 +242,15 @@ final class Checker {
             problems.add("slab at page " + p + " counts " + s.nfree + " free regions, its bitmap " + avail);
         }
         long start = p << SizeClasses.LG_PAGE;
-        noLiveBits(h, start, start + ((long) npages << SizeClasses.LG_PAGE), s.regionSize, problems, "slab at page " + p);
+        noLiveBits(h.live, start, start + ((long) npages << SizeClasses.LG_PAGE), s.regionSize, problems, "slab at page " + p);
     }
 
     /** Reports live bits in [from, to) except at multiples of {@code stride} from {@code from} (stride -1: none allowed). */
-    private static void noLiveBits(Allocator h, long from, long to, int stride, List<String> problems, String what) {
+    private static void noLiveBits(LiveMap live, long from, long to, int stride, List<String> problems, String what) {
         long g = from >>> SizeClasses.LG_QUANTUM;
         long end = to >>> SizeClasses.LG_QUANTUM;
         while (g < end) {
-            long word = h.live.word(g >>> 6);
+            long word = live.word(g >>> 6);
             if (word == 0) {
                 g = (g | 63) + 1;
                 continue;

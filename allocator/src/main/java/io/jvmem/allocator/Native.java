@@ -39,6 +39,14 @@ final class Native {
     static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     static final int MADV_REMOVE = 9;
 
+    static final int LOCK_SH = 1;
+    static final int LOCK_EX = 2;
+    static final int LOCK_NB = 4;
+    static final int PROT_READ = 0x1;
+    static final int EWOULDBLOCK = 11;
+    static final int EEXIST = 17;
+    static final int ENOENT = 2;
+    static final int ELOOP = 40;
     static final int ENOSPC = 28;
     static final int EOPNOTSUPP = 95;
     static final int EINVAL = 22;
@@ -75,6 +83,8 @@ final class Native {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     private static final MethodHandle MSYNC = errnoCall("msync",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    private static final MethodHandle FLOCK = errnoCall("flock",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
@@ -173,6 +183,14 @@ final class Native {
     }
 
     static final int MS_SYNC = 4;
+
+    static int flock(int fd, int operation) {
+        try {
+            return (int) FLOCK.invokeExact(STATE.get(), fd, operation);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
 
     static int msync(long addr, long length, int flags) {
         try {

@@ -60,7 +60,7 @@ final class PageAllocator {
     }
 
     /** Length of the run whose head is page p (entry e), or -1 if p is not a head. */
-    long runLength(long p, long e) {
+    static long runLength(long p, long e) {
         if (!PageMap.isHead(e)) {
             return -1;
         }

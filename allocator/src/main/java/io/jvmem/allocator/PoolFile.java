@@ -147,15 +147,105 @@ final class PoolFile implements Backing {
     }
 
     private static PoolFile map(int fd, long size, String description, boolean punchable) {
-        long a = Native.mmap(0, size, Native.PROT_READ_WRITE, Native.MAP_SHARED_VALIDATE | Native.MAP_SYNC, fd, 0);
+        return map(fd, size, description, punchable, Native.PROT_READ_WRITE);
+    }
+
+    private static PoolFile map(int fd, long size, String description, boolean punchable, int prot) {
+        long a = Native.mmap(0, size, prot, Native.MAP_SHARED_VALIDATE | Native.MAP_SYNC, fd, 0);
         boolean sync = a != Native.MAP_FAILED;
         if (!sync) {
-            a = Native.mmap(0, size, Native.PROT_READ_WRITE, Native.MAP_SHARED, fd, 0);
+            a = Native.mmap(0, size, prot, Native.MAP_SHARED, fd, 0);
         }
         if (a == Native.MAP_FAILED) {
             throw new PoolException("cannot map " + size + " bytes of " + description + ": " + Native.strerror(Native.lastErrno()));
         }
         return new PoolFile(a, size, fd, description, punchable, sync);
+    }
+
+    // ---------------------------------------------------------------- named pool files (close-to-open pools)
+
+    /**
+     * Creates the pool file {@code path}: O_CREAT|O_EXCL (never an existing file), O_NOFOLLOW, the given mode; locks it
+     * exclusively, reserves its space and maps it. On failure nothing is left behind.
+     */
+    static PoolFile createNamed(Path path, long size, int mode) {
+        String p = path.toAbsolutePath().toString();
+        int fd = Native.open(p, Native.O_CREAT | Native.O_EXCL | Native.O_RDWR | Native.O_NOFOLLOW | Native.O_CLOEXEC, mode);
+        if (fd < 0) {
+            int errno = Native.lastErrno();
+            throw new PoolException(errno == Native.EEXIST ? "cannot create pool " + p + ": the file exists"
+                    : "cannot create pool " + p + ": " + Native.strerror(errno));
+        }
+        try {
+            lock(fd, p, Native.LOCK_EX);
+            reserve(fd, size, p, Native::fallocate);
+            return map(fd, size, "pool file " + p, true);
+        } catch (RuntimeException e) {
+            Native.unlink(p);
+            Native.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * Opens an existing pool file for use, refusing a symbolic link, anything but a regular file, a file owned by
+     * another user and a file writable by group or others; takes an exclusive lock (a second open, from this process or
+     * another, fails) and maps it. {@code readOnly} maps it read-only under a shared lock (offline check).
+     */
+    static PoolFile openNamed(Path path, boolean readOnly) {
+        String p = path.toAbsolutePath().toString();
+        int fd = Native.open(p, (readOnly ? 0 : Native.O_RDWR) | Native.O_NOFOLLOW | Native.O_CLOEXEC, 0);
+        if (fd < 0) {
+            int errno = Native.lastErrno();
+            throw new PoolException(switch (errno) {
+                case Native.ELOOP -> "refusing to open pool " + p + ": it is a symbolic link";
+                case Native.ENOENT -> "cannot open pool " + p + ": no such file";
+                default -> "cannot open pool " + p + ": " + Native.strerror(errno);
+            });
+        }
+        try {
+            long size = trusted(fd, p);
+            lock(fd, p, readOnly ? Native.LOCK_SH : Native.LOCK_EX);
+            if (size < PoolLayout.HEADER_BYTES) {
+                throw new PoolException("not a jvmem pool: " + p + " is shorter than a pool header");
+            }
+            return map(fd, size, "pool file " + p, true, readOnly ? Native.PROT_READ : Native.PROT_READ_WRITE);
+        } catch (RuntimeException e) {
+            Native.close(fd);
+            throw e;
+        }
+    }
+
+    /** The open file's size, after checking it is a regular file we own and nobody else may write. */
+    private static long trusted(int fd, String p) {
+        Path self = Path.of("/proc/self/fd/" + fd); // stat of the open file itself: no race with a rename
+        try {
+            int mode = (Integer) Files.getAttribute(self, "unix:mode");
+            int uid = (Integer) Files.getAttribute(self, "unix:uid");
+            int me = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            if ((mode & 0170000) != 0100000) {
+                throw new PoolException("refusing to open pool " + p + ": not a regular file");
+            }
+            if (uid != me) {
+                throw new PoolException("refusing to open pool " + p + ": owned by uid " + uid + ", not by this user (uid " + me + ")");
+            }
+            if ((mode & 0022) != 0) {
+                throw new PoolException("refusing to open pool " + p + ": writable by group or others (mode "
+                        + Integer.toOctalString(mode & 07777) + ")");
+            }
+            return (Long) Files.getAttribute(self, "unix:size");
+        } catch (IOException e) {
+            throw new PoolException("cannot inspect pool " + p + ": " + e.getMessage());
+        }
+    }
+
+    private static void lock(int fd, String p, int how) {
+        if (Native.flock(fd, how | Native.LOCK_NB) != 0) {
+            int errno = Native.lastErrno();
+            throw new PoolException(errno == Native.EWOULDBLOCK
+                    ? "pool " + p + " is already open (locked by this or another process)"
+                    : "cannot lock pool " + p + ": " + Native.strerror(errno));
+        }
     }
 
     @Override
@@ -203,10 +293,14 @@ final class PoolFile implements Backing {
         return () -> Native.munmap(addr, len);
     }
 
-    /** msync of a range (close-to-open pools flush at close). */
+    /** msync of a range (close-to-open pools flush at close); false with the reason in lastError on failure. */
     boolean flush(long offset, long length) {
         long start = (address + offset) & -(long) SizeClasses.PAGE;
         long end = address + offset + length;
-        return Native.msync(start, end - start, Native.MS_SYNC) == 0;
+        if (Native.msync(start, end - start, Native.MS_SYNC) != 0) {
+            Errors.set("msync failed: " + Native.strerror(Native.lastErrno()));
+            return false;
+        }
+        return true;
     }
 }

@@ -25,6 +25,8 @@ final class ThreadCache {
     long[] tagRequests = new long[8];
     /** Per tag: the highest {@link #tagPending} reached since the last publication (makes peaks exact per thread). */
     long[] tagPendingMax = new long[8];
+    /** Operations of this cache's thread in flight (gated pools); written by the owner, read by a closing thread. */
+    int busy;
     /** Set by another thread that ran out of memory: give everything back at the next slow path. */
     volatile boolean flushRequested;
     /** Whether the run last taken by the slow path reads as zero (so calloc can skip zeroing). */

@@ -1,9 +1,6 @@
 package io.jvmem.allocator;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.ref.Cleaner;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -19,21 +16,16 @@ import java.nio.file.Path;
  * }
  * }</pre>
  */
-public final class VolatilePool implements MemoryPool {
+public final class VolatilePool extends PoolBase {
     /** Smallest pool, as libvmem's VMEM_MIN_POOL. */
     public static final long MIN_POOL = 14L << 20;
 
-    private static final Cleaner CLEANER = Cleaner.create(Thread.ofPlatform().daemon().name("jvmem-cleaner").factory());
-
-    private final Allocator heap;
     private final PoolFile file;
-    private final String path;
     private volatile boolean deleted;
 
     private VolatilePool(Allocator heap, PoolFile file, String path) {
-        this.heap = heap;
+        super(heap, path, "volatile");
         this.file = file;
-        this.path = path;
     }
 
     /** Creates a pool in a new unlinked temporary file in {@code dir}, or on the whole device DAX {@code dir} names. */
@@ -127,145 +119,13 @@ public final class VolatilePool implements MemoryPool {
         }
     }
 
-    @Override
-    public long malloc(long size) {
-        return heap.malloc(size, 0);
-    }
-
-    @Override
-    public long malloc(long size, AllocationTag tag) {
-        return heap.malloc(size, tag.id());
-    }
-
-    @Override
-    public long calloc(long count, long size) {
-        return heap.calloc(count, size, 0);
-    }
-
-    @Override
-    public long calloc(long count, long size, AllocationTag tag) {
-        return heap.calloc(count, size, tag.id());
-    }
-
-    @Override
-    public long realloc(long address, long size) {
-        return heap.realloc(address, size, 0);
-    }
-
-    @Override
-    public long realloc(long address, long size, AllocationTag tag) {
-        return heap.realloc(address, size, tag.id());
-    }
-
-    @Override
-    public long alignedAlloc(long alignment, long size) {
-        return heap.alignedAlloc(alignment, size, 0);
-    }
-
-    @Override
-    public long alignedAlloc(long alignment, long size, AllocationTag tag) {
-        return heap.alignedAlloc(alignment, size, tag.id());
-    }
-
-    @Override
-    public void free(long address) {
-        heap.free(address);
-    }
-
-    @Override
-    public long usableSize(long address) {
-        return heap.usableSize(address);
-    }
-
-    @Override
-    public long strdup(String s) {
-        heap.checkOpen();
-        return heap.strdup(s.getBytes(StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public long strdup(long cString) {
-        heap.checkOpen();
-        if (cString == 0) {
-            return Allocator.fail("strdup of a NULL string");
-        }
-        return heap.strdup(MemorySegment.ofAddress(cString).reinterpret(Long.MAX_VALUE).getString(0)
-                .getBytes(StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public boolean contains(long address) {
-        return heap.contains(address);
-    }
-
-    @Override
-    public MemorySegment segment(long address) {
-        return heap.segment(address);
-    }
-
-    @Override
-    public ByteBuffer byteBuffer(long address, int capacity) {
-        MemorySegment s = heap.segment(address);
-        if (capacity < 0 || capacity > s.byteSize()) {
-            throw new IllegalArgumentException("capacity " + capacity + " exceeds the block's " + s.byteSize() + " usable bytes");
-        }
-        return s.asSlice(0, capacity).asByteBuffer();
-    }
-
-    @Override
-    public PoolCheck check() {
-        return Checker.check(heap);
-    }
-
-    @Override
-    public PoolStats stats() {
-        heap.checkOpen();
-        return StatsCollector.collect(heap);
-    }
-
-    @Override
-    public String statsPrint(String opts) {
-        return StatsPrinter.print(stats(), heap, opts == null ? "" : opts, path, "volatile");
-    }
-
-    @Override
-    public String name() {
-        return heap.name;
-    }
-
-    @Override
-    public long size() {
-        return heap.poolSize;
-    }
-
-    /** Where the pool lives: the directory of its temporary file, the device, or the region. */
-    public String path() {
-        return path;
-    }
-
     /** Whether the mapping got MAP_SYNC (a DAX file system): CPU cache flushes alone make stores durable. */
     public boolean isSyncMapped() {
         return file != null && file.syncMapped;
     }
 
-    /** Punches out every free dirty page now instead of after the decay time; returns bytes returned. */
-    public long purge() {
-        heap.checkOpen();
-        return heap.purgeNow() << SizeClasses.LG_PAGE;
-    }
-
-    /** Returns the calling thread's cached free blocks to the pool (jemalloc's thread.tcache.flush). */
-    public void flushThreadCache() {
-        heap.checkOpen();
-        heap.flushCurrentThread();
-    }
-
-    Allocator allocator() {
-        return heap;
-    }
-
     @Override
     public String toString() {
-        return "VolatilePool[" + heap.name + ", " + heap.poolSize + " bytes, " + path + "]";
+        return "VolatilePool[" + heap.name + ", " + heap.poolSize + " bytes, " + path() + "]";
     }
 }

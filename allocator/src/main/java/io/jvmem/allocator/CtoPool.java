@@ -1,0 +1,274 @@
+package io.jvmem.allocator;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A close-to-open pool with libpmemcto's semantics: a named pool file whose contents survive a clean close. There is
+ * no flushing while the program runs; {@link #close()} flushes everything and marks the pool consistent, and a pool
+ * left open by a crash refuses to open ("not closed cleanly") unless the caller asks to discard it.
+ *
+ * <p>The allocator keeps all of its state in the file as offsets from the pool base, so the pool works wherever it
+ * is mapped; the one user-level reference is the {@linkplain #root() root}, also stored as an offset.
+ *
+ * <p>Opening takes an exclusive {@code flock} (a second open, from this process or another, fails), refuses symbolic
+ * links, files owned by another user and files writable by group or others, validates the header (magic, version,
+ * layout name, size, checksum) and every allocator structure before handing out memory, then marks the pool open on
+ * media. Closing stops new operations, waits for those in flight, returns every thread's cached blocks, flushes the
+ * whole file (msync), and only then marks the pool consistent and flushes the header.
+ */
+public final class CtoPool extends PoolBase {
+    /** Smallest pool, as libpmemcto's PMEMCTO_MIN_POOL. */
+    public static final long MIN_POOL = 16L << 20;
+    public static final int MAJOR_VERSION = PoolLayout.MAJOR;
+    public static final int MINOR_VERSION = PoolLayout.MINOR;
+    /** How long close waits for operations in flight before it gives up and leaves the pool marked open. */
+    static final long QUIESCE_MILLIS = 10_000;
+
+    private final PoolFile file;
+    private final String layout;
+    private boolean closed;
+
+    private CtoPool(Allocator heap, PoolFile file, Path path, String layout) {
+        super(heap, path.toString(), "cto");
+        this.file = file;
+        this.layout = layout;
+    }
+
+    /** pmemcto_check_version: null when this library serves the required version, else why not. */
+    public static String checkVersion(int major, int minor) {
+        if (major != MAJOR_VERSION) {
+            return "libjvmem major version mismatch (need " + major + ", found " + MAJOR_VERSION + ")";
+        }
+        if (minor > MINOR_VERSION) {
+            return "libjvmem minor version mismatch (need " + minor + ", found " + MINOR_VERSION + ")";
+        }
+        return null;
+    }
+
+    public static CtoPool create(Path path, String layout, long size) {
+        return create(path, layout, size, 0600, PoolOptions.DEFAULT);
+    }
+
+    /**
+     * Creates a new pool file (never an existing one, never through a symlink). {@code mode} must not let group or
+     * others write. The pool is returned open.
+     */
+    public static CtoPool create(Path path, String layout, long size, int mode, PoolOptions options) {
+        checkLayout(layout);
+        if (size < MIN_POOL) {
+            throw new PoolException("pool size " + size + " is below the minimum of " + MIN_POOL + " bytes (16 MiB)");
+        }
+        if ((mode & 0022) != 0 || (mode & ~0777) != 0) {
+            throw new PoolException("pool mode " + Integer.toOctalString(mode) + " is refused: group or others could write it");
+        }
+        PoolFile file = PoolFile.createNamed(path, size, mode);
+        try {
+            MemorySegment seg = file.segment();
+            PoolLayout geometry = PoolLayout.compute(size);
+            geometry.format(seg, PoolLayout.KIND_CTO, layout);
+            Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, true, true, true);
+            markOpen(seg, file);
+            return new CtoPool(heap, file, path, layout);
+        } catch (RuntimeException e) {
+            file.unmap().run();
+            Native.unlink(path.toAbsolutePath().toString());
+            throw e;
+        }
+    }
+
+    public static CtoPool open(Path path, String layout) {
+        return open(path, layout, false, PoolOptions.DEFAULT);
+    }
+
+    /**
+     * Opens a pool that was closed cleanly. A pool left open by a crash is refused, or, with {@code discardIfDirty},
+     * formatted afresh in place (its contents are lost; the file keeps its size and mode).
+     */
+    public static CtoPool open(Path path, String layout, boolean discardIfDirty, PoolOptions options) {
+        checkLayout(layout);
+        PoolFile file = PoolFile.openNamed(path, false);
+        try {
+            MemorySegment seg = file.segment();
+            PoolLayout geometry = PoolLayout.read(seg, file.size);
+            if (PoolLayout.kind(seg) != PoolLayout.KIND_CTO) {
+                throw new PoolException("pool " + path + " is not a close-to-open pool");
+            }
+            String found = PoolLayout.layoutName(seg);
+            if (!found.equals(layout)) {
+                throw new PoolException("pool " + path + " has layout \"" + found + "\", not \"" + layout + "\"");
+            }
+            boolean fresh = false;
+            if (PoolLayout.state(seg) != PoolLayout.STATE_CLOSED) {
+                if (!discardIfDirty) {
+                    throw new PoolException("pool " + path + " was not closed cleanly (the program using it crashed or was killed); "
+                            + "open it with discardIfDirty to start it afresh");
+                }
+                geometry.format(seg, PoolLayout.KIND_CTO, layout);
+                fresh = true;
+            } else {
+                if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
+                    throw new PoolException("pool " + path + " is corrupted: allocator metadata checksum mismatch");
+                }
+                List<String> problems = Checker.checkRaw(seg, geometry);
+                if (!problems.isEmpty()) {
+                    throw new PoolException("pool " + path + " is corrupted: " + problems.get(0)
+                            + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problems)" : ""));
+                }
+            }
+            // a discarded pool's pages still hold old data and old bits: format, but do not claim they read as zero
+            Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, fresh, false, true);
+            markOpen(seg, file);
+            return new CtoPool(heap, file, path, layout);
+        } catch (RuntimeException e) {
+            file.unmap().run();
+            throw e;
+        }
+    }
+
+    /** Opens the pool if the file exists, else creates it. */
+    public static CtoPool openOrCreate(Path path, String layout, long size, boolean discardIfDirty, PoolOptions options) {
+        if (java.nio.file.Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return open(path, layout, discardIfDirty, options);
+        }
+        return create(path, layout, size, 0600, options);
+    }
+
+    /**
+     * pmemcto_check: a read-only check of a pool file that is not open: CONSISTENT if it was closed cleanly and every
+     * structure validates, INCONSISTENT with the reasons, NOT_CHECKED if it cannot be read (or is open elsewhere).
+     */
+    public static PoolCheck check(Path path, String layout) {
+        PoolFile file;
+        try {
+            file = PoolFile.openNamed(path, true);
+        } catch (PoolException e) {
+            return new PoolCheck(PoolCheck.Status.NOT_CHECKED, List.of(e.getMessage()));
+        }
+        try {
+            MemorySegment seg = file.segment();
+            PoolLayout geometry;
+            try {
+                geometry = PoolLayout.read(seg, file.size);
+            } catch (PoolException e) {
+                return new PoolCheck(PoolCheck.Status.INCONSISTENT, List.of(e.getMessage()));
+            }
+            List<String> problems = new java.util.ArrayList<>();
+            if (PoolLayout.kind(seg) != PoolLayout.KIND_CTO) {
+                problems.add("not a close-to-open pool");
+            }
+            if (!PoolLayout.layoutName(seg).equals(layout)) {
+                problems.add("layout is \"" + PoolLayout.layoutName(seg) + "\", not \"" + layout + "\"");
+            }
+            if (PoolLayout.state(seg) != PoolLayout.STATE_CLOSED) {
+                problems.add("not closed cleanly");
+            } else if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
+                problems.add("allocator metadata checksum mismatch");
+            }
+            problems.addAll(Checker.checkRaw(seg, geometry));
+            return new PoolCheck(problems.isEmpty() ? PoolCheck.Status.CONSISTENT : PoolCheck.Status.INCONSISTENT,
+                    List.copyOf(problems));
+        } finally {
+            file.unmap().run();
+        }
+    }
+
+    private static void checkLayout(String layout) {
+        if (layout == null || layout.getBytes(StandardCharsets.UTF_8).length > PoolLayout.MAX_LAYOUT_NAME) {
+            throw new PoolException("layout name must be given and at most " + PoolLayout.MAX_LAYOUT_NAME + " bytes long");
+        }
+    }
+
+    /** Marks the pool open (inconsistent) on media before any memory is handed out. */
+    private static void markOpen(MemorySegment seg, PoolFile file) {
+        PoolLayout.setState(seg, PoolLayout.STATE_OPEN);
+        if (!file.flush(0, PoolLayout.HEADER_BYTES)) {
+            throw new PoolException("cannot mark the pool open: " + MemoryPool.lastError());
+        }
+    }
+
+    /** The root block's address (pmemcto_get_root_pointer), or 0 if none is set. */
+    public long root() {
+        heap.checkOpen();
+        long off = PoolLayout.root(heap.pool);
+        if (off == 0) {
+            return 0;
+        }
+        if (off < heap.layout.heapOffset || off >= heap.poolSize) {
+            throw new HeapCorruptionException("root offset " + off + " lies outside the heap");
+        }
+        return heap.base + off;
+    }
+
+    /** Sets the root (pmemcto_set_root_pointer): a live block of this pool, or 0. Stored as an offset. */
+    public void setRoot(long address) {
+        heap.checkOpen();
+        if (address != 0 && !heap.isLiveBlock(address)) {
+            throw new InvalidFreeException("setRoot(0x" + Long.toHexString(address) + "): not a live block of pool " + name(), address);
+        }
+        synchronized (this) {
+            PoolLayout.setRoot(heap.pool, address == 0 ? 0 : address - heap.base);
+        }
+    }
+
+    public String layout() {
+        return layout;
+    }
+
+    /**
+     * Closes the pool: no new operations, wait for those in flight, return cached blocks, flush all data, then mark
+     * the pool consistent and flush the header, in that order. A second close is a no-op. If flushing fails the pool
+     * stays marked open (the next open refuses it) and a {@link PoolException} says why.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        boolean quiet = heap.quiesce(QUIESCE_MILLIS);
+        heap.shutdown();
+        try {
+            if (!quiet) {
+                throw new PoolException("pool " + path() + " not closed cleanly: an operation stayed in flight for "
+                        + QUIESCE_MILLIS + " ms");
+            }
+            for (ThreadCache tc : heap.cachesSnapshot()) {
+                heap.flushAll(tc);
+            }
+            if (!file.flush(0, file.size)) {
+                throw new PoolException("pool " + path() + " not closed cleanly: " + MemoryPool.lastError());
+            }
+            heap.layout.seal(heap.pool, PoolLayout.STATE_CLOSED);
+            if (!file.flush(0, PoolLayout.HEADER_BYTES)) {
+                throw new PoolException("pool " + path() + " not closed cleanly: " + MemoryPool.lastError());
+            }
+        } finally {
+            // stray reads through old addresses see zeros until this object is collected, never a crash
+            PoolBase.CLEANER.register(this, file.unmap());
+        }
+    }
+
+    /** Closes this pool when the JVM exits normally (Java has no library destructors). */
+    public CtoPool closeAtExit() {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvmem-close-" + name()).unstarted(() -> {
+            try {
+                close();
+            } catch (RuntimeException e) {
+                System.err.println("jvmem: " + e.getMessage());
+            }
+        }));
+        return this;
+    }
+
+    public boolean isSyncMapped() {
+        return file.syncMapped;
+    }
+
+    @Override
+    public String toString() {
+        return "CtoPool[" + path() + ", layout " + layout + ", " + heap.poolSize + " bytes]";
+    }
+}

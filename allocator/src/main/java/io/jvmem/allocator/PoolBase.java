@@ -1,0 +1,154 @@
+package io.jvmem.allocator;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/** The malloc family, views, check and statistics, shared by every pool kind: each delegates to its allocator. */
+abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPool {
+    /** Releases what a dropped or closed pool leaves mapped (placeholders), off the allocation paths. */
+    static final java.lang.ref.Cleaner CLEANER =
+            java.lang.ref.Cleaner.create(Thread.ofPlatform().daemon().name("jvmem-cleaner").factory());
+
+    final Allocator heap;
+    private final String path;
+    private final String kind;
+
+    PoolBase(Allocator heap, String path, String kind) {
+        this.heap = heap;
+        this.path = path;
+        this.kind = kind;
+    }
+
+    @Override
+    public long malloc(long size) {
+        return heap.malloc(size, 0);
+    }
+
+    @Override
+    public long malloc(long size, AllocationTag tag) {
+        return heap.malloc(size, tag.id());
+    }
+
+    @Override
+    public long calloc(long count, long size) {
+        return heap.calloc(count, size, 0);
+    }
+
+    @Override
+    public long calloc(long count, long size, AllocationTag tag) {
+        return heap.calloc(count, size, tag.id());
+    }
+
+    @Override
+    public long realloc(long address, long size) {
+        return heap.realloc(address, size, 0);
+    }
+
+    @Override
+    public long realloc(long address, long size, AllocationTag tag) {
+        return heap.realloc(address, size, tag.id());
+    }
+
+    @Override
+    public long alignedAlloc(long alignment, long size) {
+        return heap.alignedAlloc(alignment, size, 0);
+    }
+
+    @Override
+    public long alignedAlloc(long alignment, long size, AllocationTag tag) {
+        return heap.alignedAlloc(alignment, size, tag.id());
+    }
+
+    @Override
+    public void free(long address) {
+        heap.free(address);
+    }
+
+    @Override
+    public long usableSize(long address) {
+        return heap.usableSize(address);
+    }
+
+    @Override
+    public long strdup(String s) {
+        heap.checkOpen();
+        return heap.strdup(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public long strdup(long cString) {
+        heap.checkOpen();
+        if (cString == 0) {
+            return Allocator.fail("strdup of a NULL string");
+        }
+        return heap.strdup(MemorySegment.ofAddress(cString).reinterpret(Long.MAX_VALUE).getString(0)
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public boolean contains(long address) {
+        return heap.contains(address);
+    }
+
+    @Override
+    public MemorySegment segment(long address) {
+        return heap.segment(address);
+    }
+
+    @Override
+    public ByteBuffer byteBuffer(long address, int capacity) {
+        MemorySegment s = heap.segment(address);
+        if (capacity < 0 || capacity > s.byteSize()) {
+            throw new IllegalArgumentException("capacity " + capacity + " exceeds the block's " + s.byteSize() + " usable bytes");
+        }
+        return s.asSlice(0, capacity).asByteBuffer();
+    }
+
+    @Override
+    public PoolCheck check() {
+        return Checker.check(heap);
+    }
+
+    @Override
+    public PoolStats stats() {
+        heap.checkOpen();
+        return StatsCollector.collect(heap);
+    }
+
+    @Override
+    public String statsPrint(String opts) {
+        return StatsPrinter.print(stats(), heap, opts == null ? "" : opts, path, kind);
+    }
+
+    @Override
+    public String name() {
+        return heap.name;
+    }
+
+    @Override
+    public long size() {
+        return heap.poolSize;
+    }
+
+    /** Where the pool lives: the directory of its temporary file, the device, the region, or the pool file. */
+    public String path() {
+        return path;
+    }
+
+    /** Punches out every free dirty page now instead of after the decay time; returns bytes returned. */
+    public long purge() {
+        heap.checkOpen();
+        return heap.purgeNow() << SizeClasses.LG_PAGE;
+    }
+
+    /** Returns the calling thread's cached free blocks to the pool (jemalloc's thread.tcache.flush). */
+    public void flushThreadCache() {
+        heap.checkOpen();
+        heap.flushCurrentThread();
+    }
+
+    Allocator allocator() {
+        return heap;
+    }
+}
