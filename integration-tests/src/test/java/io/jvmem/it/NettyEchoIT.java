@@ -1,0 +1,109 @@
+package io.jvmem.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Netty 4.1 echo over loopback with pooled direct buffers, in a forked JVM under the agent.
+ *
+ * <p>Netty gets its direct memory one of two ways, and both are covered: by default on JDK 9+ it calls
+ * {@code ByteBuffer.allocateDirect} (in {@code io.netty.buffer.PoolArena$DirectArena}) and frees through the
+ * buffer's cleaner; with {@code -Dio.netty.tryReflectionSetAccessible=true} and {@code java.nio} opened it takes
+ * its "no cleaner" path, {@code Unsafe.allocateMemory/freeMemory} in {@code io.netty.util.internal.PlatformDependent0}.
+ */
+class NettyEchoIT {
+    static final String[] NETTY_FLAGS = {"-Dio.netty.noPreferDirect=false"};
+    static final String[] NO_CLEANER_FLAGS = {"-Dio.netty.noPreferDirect=false",
+            "-Dio.netty.tryReflectionSetAccessible=true", "--add-opens=java.base/java.nio=ALL-UNNAMED"};
+
+    static Forked.Run routed(String name, String include) {
+        return Forked.prepare(name)
+                .pool("netty", "volatile", "256m")
+                .route("netty", "netty", include);
+    }
+
+    static void assertRoutedToPool(Forked.Result r, String okLine, String expectedCall) {
+        Report rep = r.report();
+        Map<String, Object> route = rep.route("netty");
+        rep.assertField(route, "pool", "netty");
+        assertTrue(rep.number(route, "allocations") > 0, "no allocation went through route netty (" + okLine + "):\n" + rep.text);
+        assertTrue(rep.number(route, "bytes") > 0, "route netty counted no bytes:\n" + rep.text);
+        Map<String, Object> pool = rep.pool("netty");
+        rep.assertField(pool, "kind", "volatile");
+        assertTrue(rep.number(pool, "size") > 0, "pool size:\n" + rep.text);
+        assertTrue(rep.number(pool, "allocations") > 0, "pool netty made no allocation:\n" + rep.text);
+        assertTrue(rep.number(pool, "frees") > 0, "pool netty saw no free (Netty frees its huge buffers and "
+                + "emptied chunks; " + okLine + "):\n" + rep.text);
+        assertTrue(rep.number(pool, "peakInUse") >= rep.number(pool, "inUse"), "peakInUse < inUse:\n" + rep.text);
+        assertTrue(rep.number(pool, "peakInUse") > 0, "pool netty peakInUse is 0:\n" + rep.text);
+        List<Map<String, Object>> sites = rep.sites().stream()
+                .filter(s -> "netty".equals(s.get("route")))
+                .toList();
+        assertTrue(sites.stream().anyMatch(s -> rep.string(s, "site").startsWith("io.netty.")
+                        && expectedCall.equals(s.get("call")) && rep.number(s, "allocations") > 0),
+                "no site in io.netty with call " + expectedCall + " and allocations > 0 on route netty:\n" + rep.text);
+    }
+
+    @Test
+    void allocateDirectCallsGoToThePool() {
+        Forked.Result r = routed("netty-routed", "io.netty").jvm(NETTY_FLAGS).exec(NettyEcho.class);
+        String ok = r.assertOk("ECHO OK ");
+        assertTrue(ok.contains("noCleaner=false"), "expected Netty's allocateDirect path: " + ok);
+        r.assertNoWarnings();
+        assertRoutedToPool(r, ok, "allocateDirect");
+    }
+
+    @Test
+    void unsafeAllocateMemoryCallsGoToThePool() {
+        Forked.Result r = routed("netty-nocleaner-routed", "io.netty").jvm(NO_CLEANER_FLAGS).exec(NettyEcho.class);
+        String ok = r.assertOk("ECHO OK ");
+        assertTrue(ok.contains("noCleaner=true"), "expected Netty's Unsafe (no cleaner) path: " + ok);
+        r.assertNoWarnings();
+        assertRoutedToPool(r, ok, "allocateMemory");
+    }
+
+    @Test
+    void nothingRoutedWhenNettyIsNotIncluded() {
+        Forked.Result r = routed("netty-unrouted", "some.other.pkg").jvm(NETTY_FLAGS).exec(NettyEcho.class);
+        r.assertOk("ECHO OK ");
+        r.assertNoWarnings();
+        Report rep = r.report();
+        Map<String, Object> route = rep.route("netty");
+        assertEquals(0, rep.number(route, "allocations"), "route netty includes only some.other.pkg:\n" + rep.text);
+        assertEquals(0, rep.number(rep.pool("netty"), "allocations"), "pool netty should be unused:\n" + rep.text);
+        assertTrue(rep.sites().stream().noneMatch(s -> "netty".equals(s.get("route"))
+                        && rep.number(s, "allocations") > 0),
+                "a site counted allocations on route netty:\n" + rep.text);
+    }
+
+    @Test
+    void excludeWinsOverInclude() {
+        Forked.Result r = routed("netty-excluded", "io.netty")
+                .set("route.netty.exclude", "io.netty.buffer,io.netty.util")
+                .jvm(NO_CLEANER_FLAGS).exec(NettyEcho.class);
+        r.assertOk("ECHO OK ");
+        r.assertNoWarnings();
+        Report rep = r.report();
+        assertEquals(0, rep.number(rep.route("netty"), "allocations"),
+                "Netty allocates only in io.netty.buffer / io.netty.util, both excluded:\n" + rep.text);
+    }
+
+    @Test
+    void smallPoolFallsBackToTheJdk() {
+        // Netty's chunks are 4 MiB and the echo keeps > 8 MiB in use: a 6 MiB pool must run out, and the default
+        // on-exhausted=fallback hands those allocations back to the JDK without the program noticing.
+        Forked.Result r = Forked.prepare("netty-small-pool")
+                .pool("netty", "volatile", "6m")
+                .route("netty", "netty", "io.netty")
+                .jvm(NETTY_FLAGS).exec(NettyEcho.class);
+        r.assertOk("ECHO OK ");
+        r.assertNoWarnings();
+        Report rep = r.report();
+        assertTrue(rep.number(rep.route("netty"), "fallbacks") > 0, "expected fallbacks on a 6 MiB pool:\n" + rep.text);
+    }
+}
