@@ -17,15 +17,15 @@ class H2MemIT {
         Report rep = r.report();
         Map<String, Object> route = rep.route("h2");
         rep.assertField(route, "pool", "h2");
-        assertTrue(rep.number(route, "allocations") > 0, "no allocation went through route h2:\n" + rep.text);
-        assertTrue(rep.number(route, "bytes") > 0, "route h2 counted no bytes:\n" + rep.text);
+        assertTrue(rep.number(route, "allocations") > 0, "no allocation went through route h2:\n" + rep.dump);
+        assertTrue(rep.number(route, "bytes") > 0, "route h2 counted no bytes:\n" + rep.dump);
         Map<String, Object> pool = rep.pool("h2");
         rep.assertField(pool, "kind", kind);
-        assertTrue(rep.number(pool, "allocations") > 0, "pool h2 made no allocation:\n" + rep.text);
+        assertTrue(rep.number(pool, "allocations") > 0, "pool h2 made no allocation:\n" + rep.dump);
         assertTrue(rep.sites().stream().anyMatch(s -> "h2".equals(s.get("route"))
                         && rep.string(s, "site").startsWith("org.h2.store.fs.niomem.")
                         && "allocateDirect".equals(s.get("call")) && rep.number(s, "allocations") > 0),
-                "no allocateDirect site in org.h2.store.fs.niomem with allocations on route h2:\n" + rep.text);
+                "no allocateDirect site in org.h2.store.fs.niomem with allocations on route h2:\n" + rep.dump);
     }
 
     @Test
@@ -59,8 +59,8 @@ class H2MemIT {
         r.assertOk("H2 OK ");
         r.assertNoWarnings();
         Report rep = r.report();
-        assertEquals(0, rep.number(rep.route("h2"), "allocations"), "route h2 includes only some.other.pkg:\n" + rep.text);
-        assertEquals(0, rep.number(rep.pool("h2"), "allocations"), "pool h2 should be unused:\n" + rep.text);
+        assertEquals(0, rep.number(rep.route("h2"), "allocations"), "route h2 includes only some.other.pkg:\n" + rep.dump);
+        assertEquals(0, rep.number(rep.pool("h2"), "allocations"), "pool h2 should be unused:\n" + rep.dump);
     }
 
     @Test
@@ -74,6 +74,6 @@ class H2MemIT {
         r.assertOk("H2 OK ");
         r.assertNoWarnings();
         Report rep = r.report();
-        assertEquals(0, rep.number(rep.route("h2"), "allocations"), "min-size 1 MiB > every nioMemFS block:\n" + rep.text);
+        assertEquals(0, rep.number(rep.route("h2"), "allocations"), "min-size 1 MiB > every nioMemFS block:\n" + rep.dump);
     }
 }

@@ -31,22 +31,22 @@ class NettyEchoIT {
         Report rep = r.report();
         Map<String, Object> route = rep.route("netty");
         rep.assertField(route, "pool", "netty");
-        assertTrue(rep.number(route, "allocations") > 0, "no allocation went through route netty (" + okLine + "):\n" + rep.text);
-        assertTrue(rep.number(route, "bytes") > 0, "route netty counted no bytes:\n" + rep.text);
+        assertTrue(rep.number(route, "allocations") > 0, "no allocation went through route netty (" + okLine + "):\n" + rep.dump);
+        assertTrue(rep.number(route, "bytes") > 0, "route netty counted no bytes:\n" + rep.dump);
         Map<String, Object> pool = rep.pool("netty");
         rep.assertField(pool, "kind", "volatile");
-        assertTrue(rep.number(pool, "size") > 0, "pool size:\n" + rep.text);
-        assertTrue(rep.number(pool, "allocations") > 0, "pool netty made no allocation:\n" + rep.text);
+        assertTrue(rep.number(pool, "size") > 0, "pool size:\n" + rep.dump);
+        assertTrue(rep.number(pool, "allocations") > 0, "pool netty made no allocation:\n" + rep.dump);
         assertTrue(rep.number(pool, "frees") > 0, "pool netty saw no free (Netty frees its huge buffers and "
-                + "emptied chunks; " + okLine + "):\n" + rep.text);
-        assertTrue(rep.number(pool, "peakInUse") >= rep.number(pool, "inUse"), "peakInUse < inUse:\n" + rep.text);
-        assertTrue(rep.number(pool, "peakInUse") > 0, "pool netty peakInUse is 0:\n" + rep.text);
+                + "emptied chunks; " + okLine + "):\n" + rep.dump);
+        assertTrue(rep.number(pool, "peakInUse") >= rep.number(pool, "inUse"), "peakInUse < inUse:\n" + rep.dump);
+        assertTrue(rep.number(pool, "peakInUse") > 0, "pool netty peakInUse is 0:\n" + rep.dump);
         List<Map<String, Object>> sites = rep.sites().stream()
                 .filter(s -> "netty".equals(s.get("route")))
                 .toList();
         assertTrue(sites.stream().anyMatch(s -> rep.string(s, "site").startsWith("io.netty.")
                         && expectedCall.equals(s.get("call")) && rep.number(s, "allocations") > 0),
-                "no site in io.netty with call " + expectedCall + " and allocations > 0 on route netty:\n" + rep.text);
+                "no site in io.netty with call " + expectedCall + " and allocations > 0 on route netty:\n" + rep.dump);
     }
 
     @Test
@@ -74,11 +74,11 @@ class NettyEchoIT {
         r.assertNoWarnings();
         Report rep = r.report();
         Map<String, Object> route = rep.route("netty");
-        assertEquals(0, rep.number(route, "allocations"), "route netty includes only some.other.pkg:\n" + rep.text);
-        assertEquals(0, rep.number(rep.pool("netty"), "allocations"), "pool netty should be unused:\n" + rep.text);
+        assertEquals(0, rep.number(route, "allocations"), "route netty includes only some.other.pkg:\n" + rep.dump);
+        assertEquals(0, rep.number(rep.pool("netty"), "allocations"), "pool netty should be unused:\n" + rep.dump);
         assertTrue(rep.sites().stream().noneMatch(s -> "netty".equals(s.get("route"))
                         && rep.number(s, "allocations") > 0),
-                "a site counted allocations on route netty:\n" + rep.text);
+                "a site counted allocations on route netty:\n" + rep.dump);
     }
 
     @Test
@@ -90,7 +90,7 @@ class NettyEchoIT {
         r.assertNoWarnings();
         Report rep = r.report();
         assertEquals(0, rep.number(rep.route("netty"), "allocations"),
-                "Netty allocates only in io.netty.buffer / io.netty.util, both excluded:\n" + rep.text);
+                "Netty allocates only in io.netty.buffer / io.netty.util, both excluded:\n" + rep.dump);
     }
 
     @Test
@@ -104,6 +104,6 @@ class NettyEchoIT {
         r.assertOk("ECHO OK ");
         r.assertNoWarnings();
         Report rep = r.report();
-        assertTrue(rep.number(rep.route("netty"), "fallbacks") > 0, "expected fallbacks on a 6 MiB pool:\n" + rep.text);
+        assertTrue(rep.number(rep.route("netty"), "fallbacks") > 0, "expected fallbacks on a 6 MiB pool:\n" + rep.dump);
     }
 }

@@ -24,11 +24,14 @@ final class Report {
     final Path file;
     final String text;
     final Map<String, Object> root;
+    /** The report followed by the forked run's command, config and output, for failure messages. */
+    final String dump;
 
-    private Report(Path file, String text, Map<String, Object> root) {
+    private Report(Path file, String text, Map<String, Object> root, String context) {
         this.file = file;
         this.text = text;
         this.root = root;
+        this.dump = text + context;
     }
 
     @SuppressWarnings("unchecked")
@@ -44,12 +47,12 @@ final class Report {
         try {
             parsed = Json.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new AssertionError("the report " + file + " is not valid JSON: " + e.getMessage() + "\n" + text);
+            throw new AssertionError("the report " + file + " is not valid JSON: " + e.getMessage() + "\n" + text + context);
         }
-        assertInstanceOf(Map.class, parsed, "the report is not a JSON object:\n" + text);
-        Report r = new Report(file, text, (Map<String, Object>) parsed);
+        assertInstanceOf(Map.class, parsed, "the report is not a JSON object:\n" + text + context);
+        Report r = new Report(file, text, (Map<String, Object>) parsed, context);
         for (String key : List.of("pools", "routes", "sites")) {
-            assertInstanceOf(List.class, r.root.get(key), "the report has no \"" + key + "\" array:\n" + text);
+            assertInstanceOf(List.class, r.root.get(key), "the report has no \"" + key + "\" array:\n" + text + context);
         }
         return r;
     }
@@ -58,7 +61,7 @@ final class Report {
     List<Map<String, Object>> list(String key) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Object o : (List<Object>) root.get(key)) {
-            assertInstanceOf(Map.class, o, "an entry of \"" + key + "\" is not an object:\n" + text);
+            assertInstanceOf(Map.class, o, "an entry of \"" + key + "\" is not an object:\n" + dump);
             out.add((Map<String, Object>) o);
         }
         return out;
@@ -70,7 +73,7 @@ final class Report {
                 return e;
             }
         }
-        return fail("the report's \"" + key + "\" has no entry named \"" + name + "\":\n" + text);
+        return fail("the report's \"" + key + "\" has no entry named \"" + name + "\":\n" + dump);
     }
 
     Map<String, Object> pool(String name) {
@@ -88,7 +91,7 @@ final class Report {
     /** A numeric field of a report entry, which must be a non-negative JSON integer. */
     long number(Map<String, Object> entry, String field) {
         Object v = entry.get(field);
-        assertNotNull(v, "field \"" + field + "\" missing from " + entry + " in report:\n" + text);
+        assertNotNull(v, "field \"" + field + "\" missing from " + entry + " in report:\n" + dump);
         long n;
         if (v instanceof Long l) {
             n = l;
@@ -97,19 +100,19 @@ final class Report {
         } else if (v instanceof BigDecimal d) {
             n = d.longValueExact();
         } else {
-            return fail("field \"" + field + "\" of " + entry + " is not a JSON number: " + v);
+            return fail("field \"" + field + "\" of " + entry + " is not a JSON number: " + v + "\n" + dump);
         }
-        assertTrue(n >= 0, "field \"" + field + "\" of " + entry + " is negative");
+        assertTrue(n >= 0, "field \"" + field + "\" of " + entry + " is negative:\n" + dump);
         return n;
     }
 
     String string(Map<String, Object> entry, String field) {
         Object v = entry.get(field);
-        assertInstanceOf(String.class, v, "field \"" + field + "\" of " + entry + " is not a string; report:\n" + text);
+        assertInstanceOf(String.class, v, "field \"" + field + "\" of " + entry + " is not a string; report:\n" + dump);
         return (String) v;
     }
 
     void assertField(Map<String, Object> entry, String field, Object expected) {
-        assertEquals(expected, entry.get(field), "field \"" + field + "\" of " + entry);
+        assertEquals(expected, entry.get(field), "field \"" + field + "\" of " + entry + "\n" + dump);
     }
 }
