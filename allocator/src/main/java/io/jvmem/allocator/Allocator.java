@@ -591,15 +591,28 @@ final class Allocator {
         if (slot == HUGE_SLOT) {
             tc.hugeBytes += sign * usable; // class sizes give the rest of the allocated bytes
         }
+        long delta = sign * usable;
+        long q = tc.allPending + delta;
+        if (q >= TagCounters.PUBLISH_BYTES || q <= -TagCounters.PUBLISH_BYTES || tc.owner == null) {
+            tags.publishTotal(q, tc.allPendingMax);
+            q = 0;
+            tc.allPendingMax = 0;
+        } else if (q > tc.allPendingMax) {
+            tc.allPendingMax = q;
+        }
+        tc.allPending = q;
+        if (sign > 0) {
+            tc.allBytes += usable;
+        }
         if (tag == 0) {
             return; // untagged bytes are derived: allocated minus every tag's in-use bytes
         }
-        long delta = sign * usable;
         if (tag >= tc.tagPending.length) {
             tc.growTags(tag);
         }
         if (sign > 0) {
             tc.tagRequests[tag]++;
+            tc.tagBytes[tag] += usable;
         }
         long p = tc.tagPending[tag] + delta;
         if (p >= TagCounters.PUBLISH_BYTES || p <= -TagCounters.PUBLISH_BYTES || tc.owner == null) {
@@ -755,13 +768,16 @@ final class Allocator {
                     retired.nfree[i] += tc.nfree[i];
                 }
                 retired.hugeBytes += tc.hugeBytes;
+                retired.allBytes += tc.allBytes;
             }
+            tags.publishTotal(tc.allPending, tc.allPendingMax);
             for (int t = 0; t < tc.tagPending.length; t++) {
                 if (tc.tagPending[t] != 0) {
                     tags.publish(t, tc.tagPending[t], tc.tagPendingMax[t]);
                 }
                 if (tc.tagRequests[t] != 0) {
                     tags.retireRequests(t, tc.tagRequests[t]);
+                    tags.retireBytes(t, tc.tagBytes[t]);
                 }
             }
         }

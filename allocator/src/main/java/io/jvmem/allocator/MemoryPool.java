@@ -65,6 +65,9 @@ public interface MemoryPool extends AutoCloseable {
      */
     String statsPrint(String opts);
 
+    /** Returns the calling thread's cached free blocks to the pool (jemalloc's thread.tcache.flush). */
+    void flushThreadCache();
+
     String name();
 
     /** Bytes mapped for the pool. */

@@ -10,6 +10,7 @@ import java.util.List;
  * @param usable     bytes of heap that can be handed out (mapped minus in-pool metadata)
  * @param metadata   bytes of in-pool metadata (header, page map, live map)
  * @param allocated  usable bytes of live blocks
+ * @param peakAllocated high-water mark of {@code allocated} (exact to within 64 KiB per thread)
  * @param active     bytes of pages in use by blocks, slabs or thread caches
  * @param cached     bytes of free blocks held in thread caches
  * @param dirty      bytes of free pages not yet returned to the file system
@@ -17,7 +18,7 @@ import java.util.List;
  * @param mallocs    allocations served
  * @param frees      blocks freed
  */
-public record PoolStats(String name, long mapped, long usable, long metadata, long allocated, long active,
+public record PoolStats(String name, long mapped, long usable, long metadata, long allocated, long peakAllocated, long active,
                         long cached, long dirty, long purged, long mallocs, long frees, long largestFree,
                         List<SizeClassStats> sizeClasses, List<ArenaStats> arenas, List<TagStats> tags) {
 
@@ -29,8 +30,11 @@ public record PoolStats(String name, long mapped, long usable, long metadata, lo
     public record ArenaStats(int index, int threads, long slabs, long slabBytes) {
     }
 
-    /** Typed allocation statistics (malloc(9)): bytes in use, requests served, high-water mark of bytes in use. */
-    public record TagStats(String name, long inUse, long requests, long peakInUse) {
+    /**
+     * Typed allocation statistics (malloc(9)): bytes in use, requests served, usable bytes handed out in all, and the
+     * high-water mark of bytes in use.
+     */
+    public record TagStats(String name, long inUse, long requests, long bytes, long peakInUse) {
     }
 
     public TagStats tag(String tagName) {

@@ -21,6 +21,9 @@ final class StatsCollector {
         }
         long[] tagRequests = new long[Math.max(tagExtent, 1)];
         long[] tagPending = new long[Math.max(tagExtent, 1)];
+        long[] tagBytes = new long[Math.max(tagExtent, 1)];
+        long allBytes = 0;
+        long allPendingMax = 0;
         long[] tagPendingMax = new long[Math.max(tagExtent, 1)];
         for (ThreadCache tc : caches) {
             for (int i = 0; i < slots; i++) {
@@ -28,12 +31,17 @@ final class StatsCollector {
                 nfree[i] += tc.nfree[i];
             }
             allocated += tc.hugeBytes;
+            allBytes += tc.allBytes;
+            allPendingMax += Math.max(0, tc.allPendingMax);
             cached += tc.cachedBytes();
             long[] req = tc.tagRequests;
             long[] pend = tc.tagPending;
             long[] pmax = tc.tagPendingMax;
             for (int t = 0; t < Math.min(Math.min(req.length, pend.length), Math.min(pmax.length, tagRequests.length)); t++) {
                 tagRequests[t] += req[t];
+                if (t < tc.tagBytes.length) {
+                    tagBytes[t] += tc.tagBytes[t];
+                }
                 tagPending[t] += pend[t];
                 tagPendingMax[t] += pmax[t];
             }
@@ -78,6 +86,7 @@ final class StatsCollector {
         List<PoolStats.TagStats> tags = new ArrayList<>();
         long taggedInUse = 0;
         long taggedRequests = 0;
+        long taggedBytes = 0;
         for (int t = 1; t < tagExtent; t++) {
             long requests = tagRequests[t] + h.tags.retiredRequests(t);
             if (requests == 0) {
@@ -86,7 +95,9 @@ final class StatsCollector {
             long published = h.tags.inUse(t);
             long inUse = published + tagPending[t];
             long peak = Math.max(h.tags.peak(t), Math.max(inUse, published + tagPendingMax[t]));
-            tags.add(new PoolStats.TagStats(AllocationTag.byId(t).name(), inUse, requests, peak));
+            long bytes = tagBytes[t] + h.tags.retiredBytes(t);
+            tags.add(new PoolStats.TagStats(AllocationTag.byId(t).name(), inUse, requests, bytes, peak));
+            taggedBytes += bytes;
             taggedInUse += inUse;
             taggedRequests += requests;
         }
@@ -97,10 +108,12 @@ final class StatsCollector {
         untaggedRequests -= taggedRequests;
         if (untaggedRequests > 0) {
             long inUse = Math.max(0, allocated - taggedInUse);
-            tags.add(0, new PoolStats.TagStats(AllocationTag.UNTAGGED.name(), inUse, untaggedRequests, inUse));
+            tags.add(0, new PoolStats.TagStats(AllocationTag.UNTAGGED.name(), inUse, untaggedRequests,
+                    Math.max(0, allBytes - taggedBytes), inUse));
         }
         long freeBytes = h.pages.freePages() << SizeClasses.LG_PAGE;
-        return new PoolStats(h.name, h.poolSize, h.heapBytes, h.layout.metadataBytes(), allocated,
+        long peakAllocated = Math.max(Math.max(h.tags.totalPeak(), allocated), h.tags.totalPublished() + allPendingMax);
+        return new PoolStats(h.name, h.poolSize, h.heapBytes, h.layout.metadataBytes(), allocated, peakAllocated,
                 h.heapBytes - freeBytes, cached, h.pages.dirtyPages() << SizeClasses.LG_PAGE,
                 h.pages.purgedPages() << SizeClasses.LG_PAGE, mallocs, frees,
                 h.pages.largestFreeRun() << SizeClasses.LG_PAGE, List.copyOf(classes), List.copyOf(arenas), List.copyOf(tags));

@@ -14,10 +14,15 @@ final class TagCounters {
     private final AtomicLongArray[] peak = new AtomicLongArray[AllocationTag.MAX_TAGS / CHUNK];
     /** Requests of threads whose caches were retired. */
     private final AtomicLongArray[] retiredRequests = new AtomicLongArray[AllocationTag.MAX_TAGS / CHUNK];
+    private final AtomicLongArray[] retiredBytes = new AtomicLongArray[AllocationTag.MAX_TAGS / CHUNK];
+    /** All blocks, tagged or not: published in-use bytes and their high-water mark. */
+    private final java.util.concurrent.atomic.AtomicLong totalInUse = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong totalPeak = new java.util.concurrent.atomic.AtomicLong();
 
     private synchronized void ensure(int chunk) {
         if (inUse[chunk] == null) {
             retiredRequests[chunk] = new AtomicLongArray(CHUNK);
+            retiredBytes[chunk] = new AtomicLongArray(CHUNK);
             peak[chunk] = new AtomicLongArray(CHUNK);
             inUse[chunk] = new AtomicLongArray(CHUNK);
         }
@@ -44,6 +49,39 @@ final class TagCounters {
             ensure(c);
         }
         retiredRequests[c].addAndGet(tag % CHUNK, n);
+    }
+
+    void retireBytes(int tag, long n) {
+        int c = tag / CHUNK;
+        if (inUse[c] == null) {
+            ensure(c);
+        }
+        retiredBytes[c].addAndGet(tag % CHUNK, n);
+    }
+
+    long retiredBytes(int tag) {
+        AtomicLongArray a = retiredBytes[tag / CHUNK];
+        return a == null ? 0 : a.get(tag % CHUNK);
+    }
+
+    /** As {@link #publish} for the pool's total of all blocks. */
+    void publishTotal(long delta, long pendingMax) {
+        if (delta == 0 && pendingMax == 0) {
+            return;
+        }
+        long now = totalInUse.addAndGet(delta) - delta + Math.max(delta, pendingMax);
+        long old;
+        while (now > (old = totalPeak.get()) && !totalPeak.compareAndSet(old, now)) {
+            // retry: another thread raised the peak meanwhile
+        }
+    }
+
+    long totalPublished() {
+        return totalInUse.get();
+    }
+
+    long totalPeak() {
+        return totalPeak.get();
     }
 
     long inUse(int tag) {

@@ -23,6 +23,12 @@ final class ThreadCache {
     /** Per tag: bytes not yet published to the tag's global counter, and request counts. */
     long[] tagPending = new long[8];
     long[] tagRequests = new long[8];
+    /** Per tag: usable bytes handed out (cumulative). */
+    long[] tagBytes = new long[8];
+    /** All blocks: usable bytes handed out (cumulative), and the unpublished in-use delta and its maximum. */
+    long allBytes;
+    long allPending;
+    long allPendingMax;
     /** Per tag: the highest {@link #tagPending} reached since the last publication (makes peaks exact per thread). */
     long[] tagPendingMax = new long[8];
     /** Operations of this cache's thread in flight (gated pools); written by the owner, read by a closing thread. */
@@ -84,6 +90,7 @@ final class ThreadCache {
         int len = Math.max(tag + 1, tagPending.length * 2);
         tagPending = java.util.Arrays.copyOf(tagPending, len);
         tagRequests = java.util.Arrays.copyOf(tagRequests, len);
+        tagBytes = java.util.Arrays.copyOf(tagBytes, len);
         tagPendingMax = java.util.Arrays.copyOf(tagPendingMax, len);
     }
 

@@ -1,0 +1,40 @@
+package io.jvmem.agent;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The agent's configuration: immutable values parsed by {@link ConfigParser} and handed to the mechanisms (pools,
+ * routes, report), which never read files or system properties themselves.
+ */
+record AgentConfig(String source, List<PoolSpec> pools, List<RouteSpec> routes, Path report, LogLevel log) {
+
+    enum Kind { VOLATILE, CTO }
+
+    enum Call { ALLOCATE_DIRECT, ALLOCATE_MEMORY }
+
+    enum OnExhausted { FALLBACK, FAIL }
+
+    enum OnDirty { FAIL, RECREATE }
+
+    enum LogLevel { QUIET, WARN, INFO, DEBUG }
+
+    /** {@code path} is a directory or device for volatile pools, the pool file for cto pools. */
+    record PoolSpec(String name, Kind kind, Path path, long size, String layout, OnDirty onDirty) {
+    }
+
+    /** Prefixes are dotted names: a package prefix or a class name. */
+    record RouteSpec(String name, List<String> include, List<String> exclude, String pool, Set<Call> calls,
+                     long minSize, OnExhausted onExhausted) {
+    }
+
+    PoolSpec pool(String name) {
+        for (PoolSpec p : pools) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        return null;
+    }
+}

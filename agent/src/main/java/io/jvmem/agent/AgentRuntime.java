@@ -1,0 +1,188 @@
+package io.jvmem.agent;
+
+import io.jvmem.agent.AgentConfig.Kind;
+import io.jvmem.agent.AgentConfig.OnDirty;
+import io.jvmem.agent.AgentConfig.PoolSpec;
+import io.jvmem.agent.AgentConfig.RouteSpec;
+import io.jvmem.allocator.CtoPool;
+import io.jvmem.allocator.MemoryPool;
+import io.jvmem.allocator.PoolException;
+import io.jvmem.allocator.PoolOptions;
+import io.jvmem.allocator.VolatilePool;
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The running agent: reads the config, opens the pools, installs the bridge and the transformer, retransforms
+ * classes loaded before it, and at exit writes the report and closes close-to-open pools.
+ */
+final class AgentRuntime {
+    private static volatile AgentRuntime current;
+
+    private final AgentConfig config;
+    private final Map<String, MemoryPool> pools;
+    private final List<Route> routes;
+    private final Sites sites;
+    private final BridgeInstaller.HooksAccess hooks;
+    private final AgentTransformer transformer;
+    private final long startNanos = System.nanoTime();
+
+    private AgentRuntime(AgentConfig config, Map<String, MemoryPool> pools, List<Route> routes, Sites sites,
+                         BridgeInstaller.HooksAccess hooks, AgentTransformer transformer) {
+        this.config = config;
+        this.pools = pools;
+        this.routes = routes;
+        this.sites = sites;
+        this.hooks = hooks;
+        this.transformer = transformer;
+    }
+
+    static AgentRuntime current() {
+        return current;
+    }
+
+    static synchronized void start(String args, Instrumentation inst, boolean late) throws Exception {
+        if (current != null || BridgeInstaller.installed()) {
+            throw new ConfigException("the agent is already running in this JVM; it was not started again");
+        }
+        AgentConfig config = ConfigParser.parse(configPath(args));
+        AgentLog log = new AgentLog(config.log());
+        Map<String, MemoryPool> pools = openPools(config);
+        try {
+            List<Route> routes = new ArrayList<>();
+            for (RouteSpec spec : config.routes()) {
+                routes.add(new Route(spec, pools.get(spec.pool())));
+            }
+            Sites sites = new Sites();
+            BridgeInstaller.HooksAccess hooks = BridgeInstaller.install(inst, sites, pools.values().toArray(new MemoryPool[0]), log);
+            AgentTransformer transformer = new AgentTransformer(new RouteTable(routes), sites, log);
+            AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer);
+            current = rt;
+            Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvmem-exit").unstarted(rt::exit));
+            inst.addTransformer(transformer, true);
+            rt.retransformLoaded(inst, log);
+            log.info("started" + (late ? " (late attach)" : "") + ": " + pools.size() + " pools, " + routes.size()
+                    + " routes from " + config.source());
+        } catch (Throwable t) {
+            for (MemoryPool p : pools.values()) {
+                p.close();
+            }
+            throw t;
+        }
+    }
+
+    private static Path configPath(String args) {
+        String s = args != null && !args.isBlank() ? args.strip() : System.getProperty("jvmem.config");
+        if (s == null || s.isBlank()) {
+            throw new ConfigException("no config file: give it as -javaagent:jvmem-agent.jar=<file> or -Djvmem.config=<file>");
+        }
+        return Path.of(s);
+    }
+
+    private static Map<String, MemoryPool> openPools(AgentConfig config) {
+        Map<String, MemoryPool> pools = new LinkedHashMap<>();
+        for (PoolSpec spec : config.pools()) {
+            try {
+                MemoryPool p;
+                if (spec.kind() == Kind.CTO) {
+                    p = CtoPool.openOrCreate(spec.path(), spec.layout(), spec.size(), spec.onDirty() == OnDirty.RECREATE,
+                            PoolOptions.DEFAULT);
+                } else {
+                    if (!Files.isDirectory(spec.path()) && !isCharacterDevice(spec.path())) {
+                        throw new PoolException(spec.path() + " is neither a directory nor a device DAX");
+                    }
+                    p = VolatilePool.create(spec.name(), spec.path(), spec.size());
+                }
+                pools.put(spec.name(), p);
+            } catch (PoolException e) {
+                for (MemoryPool p : pools.values()) {
+                    p.close();
+                }
+                throw new ConfigException(config.source() + ": pool." + spec.name() + ": " + e.getMessage()
+                        + (spec.kind() == Kind.CTO && e.getMessage().contains("not closed cleanly")
+                        ? " (set pool." + spec.name() + ".on-dirty=recreate to start it afresh)" : ""));
+            }
+        }
+        return pools;
+    }
+
+    private static boolean isCharacterDevice(Path p) {
+        try {
+            return !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p)
+                    && Files.exists(p) && Files.readAttributes(p, "unix:mode") != null;
+        } catch (Exception e) {
+            return Files.exists(p) && !Files.isDirectory(p);
+        }
+    }
+
+    /** Classes loaded before the transformer: rewrite those that need it (retransformation adds no members). */
+    private void retransformLoaded(Instrumentation inst, AgentLog log) {
+        ClassLoader platform = ClassLoader.getPlatformClassLoader();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            ClassLoader l = c.getClassLoader();
+            if (l == null || l == platform || c.isArray() || c.isHidden() || c.isPrimitive()
+                    || AgentTransformer.isExempt(c.getName().replace('.', '/')) || !inst.isModifiableClass(c)) {
+                continue;
+            }
+            try {
+                inst.retransformClasses(c);
+            } catch (Throwable t) {
+                log.onceWarn("retransform:" + c.getName(), "could not retransform " + c.getName() + ": " + t);
+            }
+        }
+    }
+
+    private void exit() {
+        if (config.report() != null) {
+            try {
+                Report.write(this, config.report());
+            } catch (Exception e) {
+                System.err.println("jvmem: cannot write the report to " + config.report() + ": " + e);
+            }
+        }
+        for (MemoryPool p : pools.values()) {
+            if (p instanceof CtoPool c) {
+                try {
+                    c.close();
+                } catch (RuntimeException e) {
+                    System.err.println("jvmem: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    AgentConfig config() {
+        return config;
+    }
+
+    Map<String, MemoryPool> pools() {
+        return pools;
+    }
+
+    List<Route> routes() {
+        return routes;
+    }
+
+    Sites sites() {
+        return sites;
+    }
+
+    BridgeInstaller.HooksAccess hooks() {
+        return hooks;
+    }
+
+    AgentTransformer transformer() {
+        return transformer;
+    }
+
+    long uptimeMillis() {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+}

@@ -1,0 +1,58 @@
+package io.jvmem.agent;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.security.ProtectionDomain;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Decides which classes to rewrite and hands them to {@link CallSiteRewriter}. JDK classes (boot and platform loaders,
+ * JDK modules) and the agent's own classes are never touched; every other class is scanned cheaply and rewritten
+ * only if it mentions a target method. A class that fails to rewrite loads unmodified and the failure is reported
+ * once.
+ */
+final class AgentTransformer implements ClassFileTransformer {
+    private final RouteTable routes;
+    private final Sites sites;
+    private final AgentLog log;
+    private final ClassLoader platform = ClassLoader.getPlatformClassLoader();
+    final LongAdder rewritten = new LongAdder();
+    final LongAdder failed = new LongAdder();
+
+    AgentTransformer(RouteTable routes, Sites sites, AgentLog log) {
+        this.routes = routes;
+        this.sites = sites;
+        this.log = log;
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String className, Class<?> classBeingRedefined,
+                            ProtectionDomain protectionDomain, byte[] bytes) {
+        if (loader == null || loader == platform || className == null || isExempt(className)) {
+            return null;
+        }
+        if (module != null && module.isNamed() && module.getLayer() == ModuleLayer.boot()
+                && (module.getName().startsWith("java.") || module.getName().startsWith("jdk."))) {
+            return null;
+        }
+        try {
+            Route route = routes.select(className.replace('/', '.'));
+            byte[] out = CallSiteRewriter.rewrite(bytes, route, sites::register);
+            if (out != null) {
+                rewritten.increment();
+                log.debug("rewrote " + className.replace('/', '.') + (route == null ? " (pool-aware frees)" : " (route " + route.name() + ")"));
+            }
+            return out;
+        } catch (Throwable t) {
+            failed.increment();
+            log.onceWarn("transform:" + className, "could not rewrite " + className.replace('/', '.')
+                    + "; it loads unmodified: " + t);
+            return null;
+        }
+    }
+
+    static boolean isExempt(String internalName) {
+        return internalName.startsWith("io/jvmem/agent/") || internalName.startsWith("io/jvmem/allocator/")
+                || internalName.startsWith("java/") || internalName.startsWith("jdk/") || internalName.startsWith("sun/")
+                || internalName.startsWith("com/sun/");
+    }
+}

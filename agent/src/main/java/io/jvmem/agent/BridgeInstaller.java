@@ -1,0 +1,113 @@
+package io.jvmem.agent;
+
+import io.jvmem.allocator.MemoryPool;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.instrument.Instrumentation;
+import java.lang.invoke.MethodHandles;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.Set;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.commons.ClassRemapper;
+import org.objectweb.asm.commons.SimpleRemapper;
+
+/**
+ * Puts the bridge where every class loader sees it: the classes of {@code io.jvmem.agent.bridge} are renamed into
+ * {@code java.nio} and defined in java.base through a private lookup in {@link ByteBuffer} (after
+ * {@link Instrumentation#redefineModule} opens java.nio to the agent and lets java.base read jdk.unsupported). Being
+ * in java.nio, the bridge calls the JDK's package-private mapped-buffer constructor directly: no reflection, no
+ * method handle, and the JDK's own cleaner. Nothing is added to the boot class path, so class-data sharing stays on
+ * and the JVM prints nothing.
+ */
+final class BridgeInstaller {
+    static final String HOOKS = "java/nio/JvmemHooks";
+    static final String BRIDGE = CallSiteRewriter.BRIDGE;
+    private static final String SOURCE = "io/jvmem/agent/bridge/";
+    private static final SimpleRemapper NAMES = new SimpleRemapper(Map.of(
+            SOURCE + "Hooks", HOOKS,
+            SOURCE + "Bridge", BRIDGE,
+            SOURCE + "Release", "java/nio/JvmemRelease",
+            SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer"));
+
+    private BridgeInstaller() {
+    }
+
+    /** Whether a bridge is already defined in this JVM (the agent was loaded before). */
+    static boolean installed() {
+        try {
+            Class.forName(BRIDGE.replace('/', '.'), false, null);
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    /** Defines the bridge and its hooks; returns the hooks. */
+    static HooksAccess install(Instrumentation inst, Sites sites, MemoryPool[] pools, AgentLog log) throws Exception {
+        Module base = ByteBuffer.class.getModule();
+        Module unsupported = sun.misc.Unsafe.class.getModule();
+        inst.redefineModule(base, Set.of(unsupported), Map.of(), Map.of("java.nio", Set.of(BridgeInstaller.class.getModule())),
+                Set.of(), Map.of());
+        MethodHandles.Lookup nio = MethodHandles.privateLookupIn(ByteBuffer.class, MethodHandles.lookup());
+        nio.defineClass(remapped(SOURCE + "Hooks"));
+        nio.defineClass(remapped(SOURCE + "Release"));
+        Class<?> bridge = nio.defineClass(remapped(SOURCE + "Bridge"));
+        Class<?> impl = MethodHandles.lookup().defineClass(remapped("io/jvmem/agent/HooksImpl"));
+        Object hooks = impl.getDeclaredConstructor(Sites.class, MemoryPool[].class, AgentLog.class).newInstance(sites, pools, log);
+        boolean viaConstructor = hasMappedBufferConstructor();
+        if (!viaConstructor) {
+            log.warn("java.nio.DirectByteBuffer has no mapped-buffer constructor in this JDK: pool buffers are FFM views "
+                    + "released only when collected");
+        }
+        bridge.getField("viaConstructor").setBoolean(null, viaConstructor);
+        bridge.getField("h").set(null, hooks);
+        return new HooksAccess(hooks);
+    }
+
+    static boolean hasMappedBufferConstructor() {
+        try {
+            Class.forName("java.nio.DirectByteBuffer").getDeclaredConstructor(int.class, long.class, FileDescriptor.class,
+                    Runnable.class, boolean.class, MemorySegment.class);
+            return true;
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
+    }
+
+    private static byte[] remapped(String internalName) throws IOException {
+        byte[] bytes;
+        try (InputStream in = BridgeInstaller.class.getResourceAsStream("/" + internalName + ".class")) {
+            if (in == null) {
+                throw new IOException("agent jar lacks " + internalName + ".class");
+            }
+            bytes = in.readAllBytes();
+        }
+        ClassReader reader = new ClassReader(bytes);
+        ClassWriter writer = new ClassWriter(0);
+        reader.accept(new ClassRemapper(writer, NAMES), 0);
+        return writer.toByteArray();
+    }
+
+    /** Typed access to the hooks' counters (the hooks class is defined at run time, so it is reached reflectively). */
+    record HooksAccess(Object hooks) {
+        long released() {
+            return counter("released");
+        }
+
+        long releaseErrors() {
+            return counter("releaseErrors");
+        }
+
+        private long counter(String field) {
+            try {
+                return ((java.util.concurrent.atomic.LongAdder) hooks.getClass().getDeclaredField(field).get(hooks)).sum();
+            } catch (ReflectiveOperationException e) {
+                return -1;
+            }
+        }
+    }
+}

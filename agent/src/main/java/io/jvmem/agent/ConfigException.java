@@ -1,0 +1,12 @@
+package io.jvmem.agent;
+
+/** A configuration problem, rendered as one line: {@code <file>:<line>: <key>: <reason>}. */
+final class ConfigException extends RuntimeException {
+    ConfigException(String file, int line, String key, String reason) {
+        super(file + (line > 0 ? ":" + line : "") + ": " + (key == null ? "" : key + ": ") + reason);
+    }
+
+    ConfigException(String message) {
+        super(message);
+    }
+}

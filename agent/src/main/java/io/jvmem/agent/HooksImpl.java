@@ -1,0 +1,196 @@
+package io.jvmem.agent;
+
+import io.jvmem.agent.bridge.Hooks;
+import io.jvmem.allocator.AllocationTag;
+import io.jvmem.allocator.MemoryPool;
+import io.jvmem.allocator.PoolClosedException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The agent's side of the bridge: per call site, the route's pool, its policy (min-size, on-exhausted) and its tag.
+ * Loaded by {@link BridgeInstaller} with its superclass renamed to {@code java.nio.JvmemHooks}; nothing names this
+ * class directly.
+ *
+ * <p>A full pool while buffers wait to be reclaimed: as the JDK does for direct memory ({@code Bits.reserveMemory}),
+ * collect and retry with doubling sleeps, about half a second in all. With {@code on-exhausted=fallback} the wait ends
+ * as soon as a round frees nothing, so a pool full of live data costs one short wait, not one per request.
+ */
+final class HooksImpl extends Hooks {
+    private static final int RECLAIM_ROUNDS = 9;
+    private final Sites sites;
+    private final MemoryPool[] pools;
+    private final AgentLog log;
+    /** Pool blocks returned by buffer cleaners. */
+    final LongAdder released = new LongAdder();
+    final LongAdder releaseErrors = new LongAdder();
+    /** Set while some thread waits for reclaimed buffers: cleaners then hand blocks back at once. */
+    private volatile boolean pressure;
+
+    HooksImpl(Sites sites, MemoryPool[] pools, AgentLog log) {
+        this.sites = sites;
+        this.pools = pools.clone();
+        this.log = log;
+    }
+
+    @Override
+    public long allocateDirect(int site, int capacity) {
+        Site s = sites.get(site);
+        if (s == null) {
+            return 0;
+        }
+        if (capacity < s.minSize) {
+            s.route.belowMinSize.increment();
+            return 0;
+        }
+        long a;
+        try {
+            a = s.pool.calloc(1, capacity, s.tag);
+        } catch (PoolClosedException e) {
+            return 0;
+        }
+        return a != 0 ? a : reclaim(s, capacity);
+    }
+
+    /** Waits for unreachable buffers to be released, then either serves the request or applies the route's policy. */
+    private long reclaim(Site s, int capacity) {
+        pressure = true;
+        try {
+            System.gc();
+            long sleep = 1;
+            for (int round = 0; round < RECLAIM_ROUNDS; round++) {
+                long before = released.sum();
+                try {
+                    Thread.sleep(sleep);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                sleep <<= 1;
+                long a = s.pool.calloc(1, capacity, s.tag);
+                if (a != 0) {
+                    return a;
+                }
+                if (!s.route.fail && released.sum() == before) {
+                    break; // nothing is being reclaimed: fall back now
+                }
+            }
+        } catch (PoolClosedException e) {
+            return 0;
+        } finally {
+            pressure = false;
+        }
+        exhausted(s.id, capacity);
+        return 0;
+    }
+
+    @Override
+    public ByteBuffer wrap(long address, int capacity) {
+        return MemorySegment.ofAddress(address).reinterpret(capacity, Arena.ofAuto(), seg -> release(address)).asByteBuffer();
+    }
+
+    @Override
+    public long allocateMemory(int site, long size) {
+        Site s = sites.get(site);
+        if (s == null) {
+            return 0;
+        }
+        if (size < s.minSize) {
+            s.route.belowMinSize.increment();
+            return 0;
+        }
+        long a;
+        try {
+            a = s.pool.malloc(size, s.tag);
+        } catch (PoolClosedException e) {
+            return 0;
+        }
+        if (a == 0) {
+            exhausted(site, size);
+        }
+        return a;
+    }
+
+    private MemoryPool owner(long address) {
+        for (MemoryPool p : pools) {
+            if (p.contains(address)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public boolean free(long address) {
+        MemoryPool p = owner(address);
+        if (p == null) {
+            return false;
+        }
+        p.free(address);
+        return true;
+    }
+
+    @Override
+    public boolean owns(long address) {
+        return owner(address) != null;
+    }
+
+    @Override
+    public long reallocate(int site, long address, long size) {
+        MemoryPool p = owner(address);
+        Site s = sites.get(site);
+        AllocationTag tag = s != null && s.pool == p ? s.tag : AllocationTag.UNTAGGED;
+        return p.realloc(address, size, tag);
+    }
+
+    @Override
+    public long usableSize(long address) {
+        return owner(address).usableSize(address);
+    }
+
+    @Override
+    public void exhausted(int site, long size) {
+        Site s = sites.get(site);
+        if (s == null) {
+            return; // a pool block resized outside any route: the bridge moves it to the JDK
+        }
+        if (s.route.fail) {
+            s.route.failures.increment();
+            long inUse = -1;
+            try {
+                inUse = s.pool.stats().allocated();
+            } catch (RuntimeException ignored) {
+                // a closed pool
+            }
+            throw new OutOfMemoryError("jvmem: pool " + s.pool.name() + " is exhausted: request of " + size + " bytes at "
+                    + s.name + " (route " + s.route.name() + "); " + inUse + " of " + s.pool.size() + " bytes in use");
+        }
+        s.route.fallbacks.increment();
+        log.onceInfo("exhausted:" + s.route.name(), "pool " + s.pool.name() + " is full: route " + s.route.name()
+                + " falls back to the JDK (first at " + s.name + ", " + size + " bytes)");
+    }
+
+    @Override
+    public void release(long address) {
+        try {
+            MemoryPool p = owner(address);
+            if (p != null) {
+                p.free(address);
+                released.increment();
+                if (pressure) {
+                    p.flushThreadCache();
+                }
+            }
+        } catch (Throwable t) {
+            releaseErrors.increment();
+            log.onceWarn("release", "a buffer's block could not be returned to its pool: " + t);
+        }
+    }
+
+    @Override
+    public boolean releaseWrapped(ByteBuffer buffer) {
+        return false; // FFM-wrapped buffers are released when collected
+    }
+}

@@ -1,0 +1,158 @@
+package io.jvmem.agent;
+
+import io.jvmem.allocator.CtoPool;
+import io.jvmem.allocator.MemoryPool;
+import io.jvmem.allocator.PoolStats;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON report written at exit: pools, routes and call sites (the typed-allocation view: which line of which class
+ * holds how much pool memory). Written to a temporary file and moved into place, so a reader never sees half of it.
+ */
+final class Report {
+    private Report() {
+    }
+
+    static void write(AgentRuntime rt, Path path) throws IOException {
+        String json = render(rt);
+        Path dir = path.toAbsolutePath().getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        Path tmp = Files.createTempFile(dir, ".jvmem-report", ".tmp");
+        Files.writeString(tmp, json, StandardCharsets.UTF_8);
+        Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static String render(AgentRuntime rt) {
+        Map<String, PoolStats> stats = new HashMap<>();
+        for (Map.Entry<String, MemoryPool> e : rt.pools().entrySet()) {
+            stats.put(e.getKey(), e.getValue().stats());
+        }
+        StringBuilder b = new StringBuilder(4096);
+        b.append("{\n  \"pools\": [");
+        String sep = "\n";
+        for (Map.Entry<String, MemoryPool> e : rt.pools().entrySet()) {
+            MemoryPool p = e.getValue();
+            PoolStats s = stats.get(e.getKey());
+            b.append(sep).append("    {");
+            field(b, "name", e.getKey(), true);
+            field(b, "kind", p instanceof CtoPool ? "cto" : "volatile", false);
+            field(b, "path", rt.config().pool(e.getKey()).path().toString(), false);
+            field(b, "size", p.size(), false);
+            field(b, "usable", s.usable(), false);
+            field(b, "inUse", s.allocated(), false);
+            field(b, "peakInUse", s.peakAllocated(), false);
+            field(b, "active", s.active(), false);
+            field(b, "allocations", s.mallocs(), false);
+            field(b, "frees", s.frees(), false);
+            b.append('}');
+            sep = ",\n";
+        }
+        b.append("\n  ],\n  \"routes\": [");
+        List<Site> sites = rt.sites().all();
+        sep = "\n";
+        for (Route r : rt.routes()) {
+            long allocations = 0;
+            long bytes = 0;
+            long inUse = 0;
+            for (Site site : sites) {
+                if (site.route == r) {
+                    PoolStats.TagStats t = stats.get(r.spec.pool()).tag(site.tag.name());
+                    if (t != null) {
+                        allocations += t.requests();
+                        bytes += t.bytes();
+                        inUse += t.inUse();
+                    }
+                }
+            }
+            b.append(sep).append("    {");
+            field(b, "name", r.name(), true);
+            field(b, "pool", r.spec.pool(), false);
+            b.append(", \"include\": ").append(stringArray(r.spec.include()));
+            field(b, "allocations", allocations, false);
+            field(b, "bytes", bytes, false);
+            field(b, "inUse", inUse, false);
+            field(b, "fallbacks", r.fallbacks.sum(), false);
+            field(b, "failures", r.failures.sum(), false);
+            field(b, "belowMinSize", r.belowMinSize.sum(), false);
+            b.append('}');
+            sep = ",\n";
+        }
+        b.append("\n  ],\n  \"sites\": [");
+        sep = "\n";
+        for (Site site : sites) {
+            PoolStats.TagStats t = stats.get(site.route.spec.pool()).tag(site.tag.name());
+            b.append(sep).append("    {");
+            field(b, "site", site.name, true);
+            field(b, "route", site.route.name(), false);
+            field(b, "call", site.call, false);
+            field(b, "allocations", t == null ? 0 : t.requests(), false);
+            field(b, "bytes", t == null ? 0 : t.bytes(), false);
+            field(b, "inUse", t == null ? 0 : t.inUse(), false);
+            field(b, "peakInUse", t == null ? 0 : t.peakInUse(), false);
+            b.append('}');
+            sep = ",\n";
+        }
+        b.append("\n  ],\n  \"agent\": {");
+        field(b, "classesRewritten", rt.transformer().rewritten.sum(), true);
+        field(b, "rewriteFailures", rt.transformer().failed.sum(), false);
+        field(b, "buffersReleased", rt.hooks().released(), false);
+        field(b, "releaseErrors", rt.hooks().releaseErrors(), false);
+        field(b, "uptimeMillis", rt.uptimeMillis(), false);
+        b.append("}\n}\n");
+        return b.toString();
+    }
+
+    private static void field(StringBuilder b, String name, Object value, boolean first) {
+        if (!first) {
+            b.append(", ");
+        }
+        b.append('"').append(name).append("\": ");
+        if (value instanceof Number) {
+            b.append(value);
+        } else {
+            string(b, String.valueOf(value));
+        }
+    }
+
+    private static String stringArray(List<String> values) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < values.size(); i++) {
+            if (i > 0) {
+                b.append(", ");
+            }
+            string(b, values.get(i));
+        }
+        return b.append(']').toString();
+    }
+
+    static void string(StringBuilder b, String s) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        b.append('"');
+    }
+}

@@ -1,0 +1,29 @@
+package io.jvmem.agent;
+
+import io.jvmem.allocator.AllocationTag;
+import io.jvmem.allocator.MemoryPool;
+
+/**
+ * One rewritten allocation call site. Its pool allocations carry its own {@link AllocationTag}, so the pool's typed
+ * statistics give the site's allocations, bytes and bytes in use at no cost on the fast path.
+ */
+final class Site {
+    final int id;
+    /** {@code pkg.Class.method(File.java:line)} */
+    final String name;
+    final String call;
+    final Route route;
+    final MemoryPool pool;
+    final AllocationTag tag;
+    final long minSize;
+
+    Site(int id, String name, String call, Route route) {
+        this.id = id;
+        this.name = name;
+        this.call = call;
+        this.route = route;
+        this.pool = route.pool;
+        this.tag = AllocationTag.define("site:" + call + ":" + name, call + " at " + name);
+        this.minSize = route.spec.minSize();
+    }
+}

@@ -1,0 +1,110 @@
+package io.jvmem.agent.bridge;
+
+import java.nio.ByteBuffer;
+import sun.misc.Unsafe;
+
+/**
+ * The redirect target of rewritten call sites, renamed {@code java.nio.JvmemBridge} and defined in java.base at run
+ * time so that code in every class loader can call it. Deliberately tiny and dependency-free: each method asks the
+ * {@link Hooks} for pool memory and otherwise performs exactly the JDK call it replaced, so an unserved request
+ * behaves as if nothing had been rewritten.
+ *
+ * <p>Signatures are the replaced instruction's operands followed by the call site's id; the {@code Bound} and
+ * {@code Unbound} variants serve method references, whose captured arguments come first.
+ */
+public final class Bridge {
+    /** Set once by the agent before any class is rewritten. */
+    public static Hooks h;
+    /** Whether the JDK's mapped-buffer constructor exists (otherwise buffers come from {@link Hooks#wrap}). */
+    public static boolean viaConstructor;
+
+    private Bridge() {
+    }
+
+    public static ByteBuffer allocateDirect(int capacity, int site) {
+        if (capacity >= 0) {
+            long a = h.allocateDirect(site, capacity);
+            if (a != 0) {
+                return wrap(a, capacity);
+            }
+        }
+        return ByteBuffer.allocateDirect(capacity); // also the JDK's IllegalArgumentException for a negative capacity
+    }
+
+    /** {@code ByteBuffer::allocateDirect} with the site captured. */
+    public static ByteBuffer allocateDirectBound(int site, int capacity) {
+        return allocateDirect(capacity, site);
+    }
+
+    private static ByteBuffer wrap(long address, int capacity) {
+        if (viaConstructor) {
+            return (ByteBuffer) (Object) new DirectBufferStub(capacity, address, null, new Release(address), false, null);
+        }
+        return h.wrap(address, capacity);
+    }
+
+    public static long allocateMemory(Unsafe u, long size, int site) {
+        if (size > 0) {
+            long a = h.allocateMemory(site, size);
+            if (a != 0) {
+                return a;
+            }
+        }
+        return u.allocateMemory(size);
+    }
+
+    /** {@code unsafe::allocateMemory} (receiver captured) with the site captured. */
+    public static long allocateMemoryBound(Unsafe u, int site, long size) {
+        return allocateMemory(u, size, site);
+    }
+
+    /** {@code Unsafe::allocateMemory} (receiver passed) with the site captured. */
+    public static long allocateMemoryUnbound(int site, Unsafe u, long size) {
+        return allocateMemory(u, size, site);
+    }
+
+    public static long reallocateMemory(Unsafe u, long address, long size, int site) {
+        if (address != 0 && h.owns(address)) {
+            if (size == 0) {
+                h.free(address);
+                return 0;
+            }
+            if (size < 0) {
+                return u.reallocateMemory(0, size); // the JDK's IllegalArgumentException; the block stays
+            }
+            long r = h.reallocate(site, address, size);
+            if (r != 0) {
+                return r;
+            }
+            h.exhausted(site, size); // throws when the route says fail
+            long n = u.allocateMemory(size);
+            u.copyMemory(address, n, Math.min(h.usableSize(address), size));
+            h.free(address);
+            return n;
+        }
+        if (address == 0 && site != 0) {
+            return allocateMemory(u, size, site);
+        }
+        return u.reallocateMemory(address, size);
+    }
+
+    /** Sites outside any route, and method references: pool-aware, never routes a new block. */
+    public static long reallocateMemory(Unsafe u, long address, long size) {
+        return reallocateMemory(u, address, size, 0);
+    }
+
+    /** A pool address must never reach free(3). */
+    public static void freeMemory(Unsafe u, long address) {
+        if (address != 0 && h.free(address)) {
+            return;
+        }
+        u.freeMemory(address);
+    }
+
+    public static void invokeCleaner(Unsafe u, ByteBuffer buffer) {
+        if (!viaConstructor && buffer != null && h.releaseWrapped(buffer)) {
+            return;
+        }
+        u.invokeCleaner(buffer);
+    }
+}
