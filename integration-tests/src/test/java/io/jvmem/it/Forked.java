@@ -128,7 +128,14 @@ final class Forked {
             return this;
         }
 
-        /** A pool in this run's pool directory. */
+        /** A pool file in this run's pool directory (a cto pool's path names its file). */
+        Run ctoPool(String pool, String size) {
+            return set("pool." + pool + ".kind", "cto")
+                    .set("pool." + pool + ".path", poolDir.resolve(pool + ".pool"))
+                    .set("pool." + pool + ".size", size);
+        }
+
+        /** A volatile pool whose temp file goes into this run's pool directory. */
         Run pool(String pool, String kind, String size) {
             return set("pool." + pool + ".kind", kind)
                     .set("pool." + pool + ".path", poolDir)
@@ -234,7 +241,9 @@ final class Forked {
         }
 
         Report report() {
-            return Report.read(run.report, describe());
+            Report r = Report.read(run.report, describe());
+            r.assertNoRewriteFailures();
+            return r;
         }
     }
 }

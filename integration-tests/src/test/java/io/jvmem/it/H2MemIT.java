@@ -42,7 +42,7 @@ class H2MemIT {
     @Test
     void nioMemFsBuffersGoToACtoPool() {
         Forked.Result r = Forked.prepare("h2-cto")
-                .pool("h2", "cto", "256m")
+                .ctoPool("h2", "256m")
                 .route("h2", "h2", "org.h2.store.fs")
                 .exec(H2Mem.class);
         r.assertOk("H2 OK ");

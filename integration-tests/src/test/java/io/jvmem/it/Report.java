@@ -112,6 +112,18 @@ final class Report {
         return (String) v;
     }
 
+    /**
+     * If the report carries the agent's own counters ({@code "agent":{"rewriteFailures":N,...}}), no class may have
+     * failed to rewrite: a failed class loads unmodified, so its allocations silently bypass the pools.
+     */
+    @SuppressWarnings("unchecked")
+    void assertNoRewriteFailures() {
+        if (root.get("agent") instanceof Map<?, ?> agent && agent.containsKey("rewriteFailures")) {
+            assertEquals(0, number((Map<String, Object>) agent, "rewriteFailures"),
+                    "the agent failed to rewrite classes (they load unmodified; see its stderr):\n" + dump);
+        }
+    }
+
     void assertField(Map<String, Object> entry, String field, Object expected) {
         assertEquals(expected, entry.get(field), "field \"" + field + "\" of " + entry + "\n" + dump);
     }
