@@ -33,21 +33,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * every echoed byte against the same stream.
  *
  * <p>Arguments (all optional): {@code totalBytes} (default 32 MiB), {@code seed} (default 42),
- * {@code hugeMessages} (default 2; each 6 MiB). Prints {@code ECHO OK bytes=...} and exits 0, or prints
+ * {@code hugeMessages} (default 2), {@code hugeSize} (default 6 MiB). Prints {@code ECHO OK bytes=...} and exits 0, or prints
  * {@code ECHO FAIL ...} and exits 1.
  */
 public final class NettyEcho {
     static final int MAX_SMALL = 64 * 1024;
-    static final int HUGE = 6 * 1024 * 1024;
+    static final int DEFAULT_HUGE = 6 * 1024 * 1024;
     static final long TIMEOUT_SECONDS = 45;
 
     public static void main(String[] args) throws Exception {
         long smallBytes = args.length > 0 ? Long.parseLong(args[0]) : 32L << 20;
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 42L;
         int hugeMessages = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        int hugeSize = args.length > 3 ? Integer.parseInt(args[3]) : DEFAULT_HUGE;
         int code;
         try {
-            code = run(smallBytes, seed, hugeMessages);
+            code = run(smallBytes, seed, hugeMessages, hugeSize);
         } catch (Throwable t) {
             System.out.println("ECHO FAIL " + t);
             t.printStackTrace(System.out);
@@ -79,7 +80,7 @@ public final class NettyEcho {
         }
     }
 
-    static int run(long smallBytes, long seed, int hugeMessages) throws Exception {
+    static int run(long smallBytes, long seed, int hugeMessages, int hugeSize) throws Exception {
         // preferDirect=true: the allocator's buffers live off-heap, in chunks it gets from ByteBuffer.allocateDirect
         // (or Unsafe.allocateMemory when Netty may use its no-cleaner path).
         PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
@@ -90,7 +91,7 @@ public final class NettyEcho {
 
         // Message sizes: log-uniform in [1, 64 KiB], then a few huge ones, shuffled in by position.
         SplittableRandom sizes = new SplittableRandom(seed ^ 0x5DEECE66DL);
-        long total = smallBytes + (long) hugeMessages * HUGE;
+        long total = smallBytes + (long) hugeMessages * hugeSize;
 
         EventLoopGroup boss = new NioEventLoopGroup(1);
         EventLoopGroup serverWorkers = new NioEventLoopGroup(1);
@@ -112,7 +113,7 @@ public final class NettyEcho {
                     });
             Channel server = sb.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
 
-            EchoClientHandler client = new EchoClientHandler(alloc, seed, smallBytes, hugeMessages, sizes);
+            EchoClientHandler client = new EchoClientHandler(alloc, seed, smallBytes, hugeMessages, hugeSize, sizes);
             Bootstrap cb = new Bootstrap()
                     .group(clientGroup)
                     .channel(NioSocketChannel.class)
@@ -150,7 +151,7 @@ public final class NettyEcho {
                 return 1;
             }
             System.out.println("ECHO OK bytes=" + total + " messages=" + client.messages
-                    + " hugeMessages=" + hugeMessages
+                    + " hugeMessages=" + hugeMessages + " hugeSize=" + hugeSize
                     + " serverReads=" + serverDirectReads.get() + " clientReads=" + client.directReads
                     + " directArenas=" + alloc.metric().numDirectArenas()
                     + " peakDirectUsed=" + client.peakDirectUsed
@@ -210,6 +211,7 @@ public final class NettyEcho {
         private final long total;
         private final long smallBytes;
         private int hugeLeft;
+        private final int hugeSize;
         private long smallSent;
         volatile long sentBytes;
         volatile long receivedBytes;
@@ -218,7 +220,7 @@ public final class NettyEcho {
         volatile long heapReads;
         volatile long peakDirectUsed;
 
-        EchoClientHandler(PooledByteBufAllocator alloc, long seed, long smallBytes, int hugeMessages,
+        EchoClientHandler(PooledByteBufAllocator alloc, long seed, long smallBytes, int hugeMessages, int hugeSize,
                           SplittableRandom sizes) {
             this.alloc = alloc;
             this.outgoing = new Pattern(seed);
@@ -226,7 +228,8 @@ public final class NettyEcho {
             this.sizes = sizes;
             this.smallBytes = smallBytes;
             this.hugeLeft = hugeMessages;
-            this.total = smallBytes + (long) hugeMessages * HUGE;
+            this.hugeSize = hugeSize;
+            this.total = smallBytes + (long) hugeMessages * hugeSize;
         }
 
         @Override
@@ -244,7 +247,7 @@ public final class NettyEcho {
             boolean huge = hugeLeft > 0 && (smallLeft == 0 || sizes.nextInt(200) == 0);
             if (huge) {
                 hugeLeft--;
-                return HUGE;
+                return hugeSize;
             }
             // log-uniform in [1, 64 KiB]
             int bits = sizes.nextInt(17);

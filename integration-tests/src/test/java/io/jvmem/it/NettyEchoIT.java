@@ -94,17 +94,35 @@ class NettyEchoIT {
     }
 
     @Test
+    void callsLimitsWhichCallsARouteTakes() {
+        // Netty's default path allocates with ByteBuffer.allocateDirect; a route for allocateMemory only leaves
+        // those alone (the small Unsafe probe Netty makes at startup may still be routed).
+        Forked.Result r = routed("netty-calls", "io.netty")
+                .set("route.netty.calls", "allocateMemory")
+                .jvm(NETTY_FLAGS).exec(NettyEcho.class);
+        String ok = r.assertOk("ECHO OK ");
+        assertTrue(ok.contains("noCleaner=false"), "expected Netty's allocateDirect path: " + ok);
+        r.assertNoWarnings();
+        Report rep = r.report();
+        assertTrue(rep.sites().stream().noneMatch(s -> "allocateDirect".equals(s.get("call"))
+                        && "netty".equals(s.get("route")) && rep.number(s, "allocations") > 0),
+                "an allocateDirect site was routed by a route with calls=allocateMemory:\n" + rep.dump);
+        assertTrue(rep.number(rep.route("netty"), "bytes") < 1 << 20,
+                "Netty's chunks (allocateDirect) went through a calls=allocateMemory route:\n" + rep.dump);
+    }
+
+    @Test
     void smallPoolFallsBackToTheJdk() {
-        // Netty's chunks are 4 MiB, each event loop's arena takes its own, and the echo also sends 6 MiB messages:
-        // a pool of the smallest size the agent accepts (14 MiB) runs out, and the default on-exhausted=fallback
-        // hands those allocations back to the JDK without the program noticing.
+        // A pool of the smallest size the agent accepts (14 MiB) and two 16 MiB messages, which Netty allocates
+        // whole (they are larger than its 4 MiB chunks): those cannot fit, and the default on-exhausted=fallback
+        // hands them back to the JDK without the program noticing.
         Forked.Result r = Forked.prepare("netty-small-pool")
                 .pool("netty", "volatile", "14m")
                 .route("netty", "netty", "io.netty")
-                .jvm(NETTY_FLAGS).exec(NettyEcho.class);
+                .jvm(NETTY_FLAGS).exec(NettyEcho.class, String.valueOf(8 << 20), "42", "2", String.valueOf(16 << 20));
         r.assertOk("ECHO OK ");
         r.assertNoWarnings();
         Report rep = r.report();
-        assertTrue(rep.number(rep.route("netty"), "fallbacks") > 0, "expected fallbacks on a 14 MiB pool:\n" + rep.dump);
+        assertTrue(rep.number(rep.route("netty"), "fallbacks") >= 2, "expected fallbacks on a 14 MiB pool:\n" + rep.dump);
     }
 }
