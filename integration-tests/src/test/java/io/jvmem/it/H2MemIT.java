@@ -35,8 +35,8 @@ class H2MemIT {
                 .route("h2", "h2", "org.h2")
                 .exec(H2Mem.class);
         r.assertOk("H2 OK ");
-        r.assertNoWarnings();
         assertRouted(r, "volatile");
+        r.assertClean();
     }
 
     @Test
@@ -46,8 +46,8 @@ class H2MemIT {
                 .route("h2", "h2", "org.h2.store.fs")
                 .exec(H2Mem.class);
         r.assertOk("H2 OK ");
-        r.assertNoWarnings();
         assertRouted(r, "cto");
+        r.assertClean();
     }
 
     @Test
@@ -57,10 +57,10 @@ class H2MemIT {
                 .route("h2", "h2", "some.other.pkg")
                 .exec(H2Mem.class);
         r.assertOk("H2 OK ");
-        r.assertNoWarnings();
         Report rep = r.report();
         assertEquals(0, rep.number(rep.route("h2"), "allocations"), "route h2 includes only some.other.pkg:\n" + rep.dump);
         assertEquals(0, rep.number(rep.pool("h2"), "allocations"), "pool h2 should be unused:\n" + rep.dump);
+        r.assertClean();
     }
 
     @Test
@@ -72,8 +72,8 @@ class H2MemIT {
                 .set("route.h2.min-size", 1 << 20)
                 .exec(H2Mem.class);
         r.assertOk("H2 OK ");
-        r.assertNoWarnings();
         Report rep = r.report();
         assertEquals(0, rep.number(rep.route("h2"), "allocations"), "min-size 1 MiB > every nioMemFS block:\n" + rep.dump);
+        r.assertClean();
     }
 }

@@ -54,8 +54,8 @@ class NettyEchoIT {
         Forked.Result r = routed("netty-routed", "io.netty").jvm(NETTY_FLAGS).exec(NettyEcho.class);
         String ok = r.assertOk("ECHO OK ");
         assertTrue(ok.contains("noCleaner=false"), "expected Netty's allocateDirect path: " + ok);
-        r.assertNoWarnings();
         assertRoutedToPool(r, ok, "allocateDirect");
+        r.assertClean();
     }
 
     @Test
@@ -63,15 +63,14 @@ class NettyEchoIT {
         Forked.Result r = routed("netty-nocleaner-routed", "io.netty").jvm(NO_CLEANER_FLAGS).exec(NettyEcho.class);
         String ok = r.assertOk("ECHO OK ");
         assertTrue(ok.contains("noCleaner=true"), "expected Netty's Unsafe (no cleaner) path: " + ok);
-        r.assertNoWarnings();
         assertRoutedToPool(r, ok, "allocateMemory");
+        r.assertClean();
     }
 
     @Test
     void nothingRoutedWhenNettyIsNotIncluded() {
         Forked.Result r = routed("netty-unrouted", "some.other.pkg").jvm(NETTY_FLAGS).exec(NettyEcho.class);
         r.assertOk("ECHO OK ");
-        r.assertNoWarnings();
         Report rep = r.report();
         Map<String, Object> route = rep.route("netty");
         assertEquals(0, rep.number(route, "allocations"), "route netty includes only some.other.pkg:\n" + rep.dump);
@@ -79,6 +78,7 @@ class NettyEchoIT {
         assertTrue(rep.sites().stream().noneMatch(s -> "netty".equals(s.get("route"))
                         && rep.number(s, "allocations") > 0),
                 "a site counted allocations on route netty:\n" + rep.dump);
+        r.assertClean();
     }
 
     @Test
@@ -87,10 +87,10 @@ class NettyEchoIT {
                 .set("route.netty.exclude", "io.netty.buffer,io.netty.util")
                 .jvm(NO_CLEANER_FLAGS).exec(NettyEcho.class);
         r.assertOk("ECHO OK ");
-        r.assertNoWarnings();
         Report rep = r.report();
         assertEquals(0, rep.number(rep.route("netty"), "allocations"),
                 "Netty allocates only in io.netty.buffer / io.netty.util, both excluded:\n" + rep.dump);
+        r.assertClean();
     }
 
     @Test
@@ -102,13 +102,13 @@ class NettyEchoIT {
                 .jvm(NETTY_FLAGS).exec(NettyEcho.class);
         String ok = r.assertOk("ECHO OK ");
         assertTrue(ok.contains("noCleaner=false"), "expected Netty's allocateDirect path: " + ok);
-        r.assertNoWarnings();
         Report rep = r.report();
         assertTrue(rep.sites().stream().noneMatch(s -> "allocateDirect".equals(s.get("call"))
                         && "netty".equals(s.get("route")) && rep.number(s, "allocations") > 0),
                 "an allocateDirect site was routed by a route with calls=allocateMemory:\n" + rep.dump);
         assertTrue(rep.number(rep.route("netty"), "bytes") < 1 << 20,
                 "Netty's chunks (allocateDirect) went through a calls=allocateMemory route:\n" + rep.dump);
+        r.assertClean();
     }
 
     @Test
@@ -121,8 +121,8 @@ class NettyEchoIT {
                 .route("netty", "netty", "io.netty")
                 .jvm(NETTY_FLAGS).exec(NettyEcho.class, String.valueOf(8 << 20), "42", "2", String.valueOf(16 << 20));
         r.assertOk("ECHO OK ");
-        r.assertNoWarnings();
         Report rep = r.report();
         assertTrue(rep.number(rep.route("netty"), "fallbacks") >= 2, "expected fallbacks on a 14 MiB pool:\n" + rep.dump);
+        r.assertClean();
     }
 }
