@@ -16,9 +16,10 @@ import org.objectweb.asm.Type;
  * {@code invokevirtual Unsafe.allocateMemory(J)} become bridge calls with the call site's id pushed as an extra int
  * argument; method references to them (a {@code LambdaMetafactory} invokedynamic whose implementation handle names
  * them) capture the site id as one more captured argument, so no method is added to the class (retransformation
- * forbids that). In every application class, routed or not: {@code Unsafe.freeMemory}, {@code reallocateMemory}
- * and {@code invokeCleaner}, as calls, method references or handle constants, go to pool-aware bridge methods, so a
- * pool address never reaches free(3).
+ * forbids that). In every application class, routed or not: {@code Unsafe.freeMemory} and {@code reallocateMemory},
+ * as calls, method references or handle constants, go to pool-aware bridge methods, so a pool address never reaches
+ * free(3). {@code Unsafe.invokeCleaner} needs no rewriting: pool buffers carry the JDK's own cleaner, so explicit
+ * release works from any call shape, reflection and method handles included.
  *
  * <p>Only instructions change: the operand stack at every branch target is the same as before, so stack map frames
  * stay valid and the writer copies the constant pool ({@code new ClassWriter(reader, 0)}); the extra int costs at
@@ -39,24 +40,24 @@ final class CallSiteRewriter {
     private CallSiteRewriter() {
     }
 
-    /** Names in the constant pool that make a class worth parsing. */
-    static boolean mentionsTargets(ClassReader reader) {
-        char[] buf = new char[reader.getMaxStringLength()];
+    private static final byte[][] TARGET_NAMES = {
+            ascii("allocateDirect"), ascii("allocateMemory"), ascii("reallocateMemory"), ascii("freeMemory")};
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    /** Whether a CONSTANT_Utf8 of the class names a target method: the cheap test that lets most classes pass. */
+    static boolean mentionsTargets(ClassReader reader, byte[] bytes) {
         for (int i = 1; i < reader.getItemCount(); i++) {
             int offset = reader.getItem(i);
-            if (offset == 0 || reader.readByte(offset - 1) != 1) { // CONSTANT_Utf8
+            if (offset == 0 || bytes[offset - 1] != 1) { // CONSTANT_Utf8
                 continue;
             }
             int length = reader.readUnsignedShort(offset);
-            if (length < 10 || length > 16) {
-                continue;
-            }
-            String s = reader.readUTF8(offset, buf);
-            switch (s) {
-                case "allocateDirect", "allocateMemory", "reallocateMemory", "freeMemory", "invokeCleaner" -> {
+            for (byte[] name : TARGET_NAMES) {
+                if (length == name.length && java.util.Arrays.equals(bytes, offset + 2, offset + 2 + length, name, 0, length)) {
                     return true;
-                }
-                default -> {
                 }
             }
         }
@@ -69,7 +70,7 @@ final class CallSiteRewriter {
      */
     static byte[] rewrite(byte[] bytes, Route route, SiteRegistrar sites) {
         ClassReader reader = new ClassReader(bytes);
-        if (!mentionsTargets(reader)) {
+        if (!mentionsTargets(reader, bytes)) {
             return null;
         }
         ClassWriter writer = new ClassWriter(reader, 0);
@@ -168,7 +169,7 @@ final class CallSiteRewriter {
                             }
                             return;
                         }
-                        case "freeMemory(J)V", "invokeCleaner(Ljava/nio/ByteBuffer;)V" -> {
+                        case "freeMemory(J)V" -> {
                             changed = true;
                             super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, staticDescriptor(descriptor), false);
                             return;
@@ -257,13 +258,13 @@ final class CallSiteRewriter {
         }
     }
 
-    /** The pool-aware replacement of a handle to Unsafe.freeMemory / reallocateMemory / invokeCleaner, or null. */
+    /** The pool-aware replacement of a handle to Unsafe.freeMemory / reallocateMemory, or null. */
     static Handle poolAware(Handle h) {
         if (h.getTag() != Opcodes.H_INVOKEVIRTUAL || !h.getOwner().equals(UNSAFE)) {
             return null;
         }
         return switch (h.getName() + h.getDesc()) {
-            case "freeMemory(J)V", "reallocateMemory(JJ)J", "invokeCleaner(Ljava/nio/ByteBuffer;)V" ->
+            case "freeMemory(J)V", "reallocateMemory(JJ)J" ->
                     new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, h.getName(), staticDescriptor(h.getDesc()), false);
             default -> null;
         };

@@ -188,9 +188,4 @@ final class HooksImpl extends Hooks {
             log.onceWarn("release", "a buffer's block could not be returned to its pool: " + t);
         }
     }
-
-    @Override
-    public boolean releaseWrapped(ByteBuffer buffer) {
-        return false; // FFM-wrapped buffers are released when collected
-    }
 }

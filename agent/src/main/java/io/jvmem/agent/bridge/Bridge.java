@@ -100,11 +100,4 @@ public final class Bridge {
         }
         u.freeMemory(address);
     }
-
-    public static void invokeCleaner(Unsafe u, ByteBuffer buffer) {
-        if (!viaConstructor && buffer != null && h.releaseWrapped(buffer)) {
-            return;
-        }
-        u.invokeCleaner(buffer);
-    }
 }

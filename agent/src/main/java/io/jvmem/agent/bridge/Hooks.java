@@ -33,7 +33,4 @@ public abstract class Hooks {
 
     /** Cleaner action of a pool buffer: frees its block. Must never throw. */
     public abstract void release(long address);
-
-    /** invokeCleaner on a buffer made by {@link #wrap}: releases it and returns true; false for other buffers. */
-    public abstract boolean releaseWrapped(ByteBuffer buffer);
 }

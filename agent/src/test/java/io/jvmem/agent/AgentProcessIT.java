@@ -1,0 +1,135 @@
+package io.jvmem.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent jar in fresh JVMs: one-line refusals of bad configs, a silent normal run, late attach. */
+class AgentProcessIT {
+    private static final Path JAR = Path.of("target/jvmem-agent.jar").toAbsolutePath();
+
+    @TempDir
+    Path dir;
+
+    private record Result(int exit, String out, List<String> err) {
+    }
+
+    private static Result java(List<String> args) throws IOException, InterruptedException {
+        assertTrue(Files.isRegularFile(JAR), "build the agent jar first: " + JAR);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        byte[] err = p.getErrorStream().readAllBytes();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        List<String> errLines = new String(err, StandardCharsets.UTF_8).lines().toList();
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), errLines);
+    }
+
+    private Path config(String... lines) throws IOException {
+        Path f = Files.createTempFile(dir, "jvmem", ".properties");
+        Files.write(f, List.of(lines));
+        return f;
+    }
+
+    private Result runWith(Path config) throws Exception {
+        return java(List.of("-javaagent:" + JAR + "=" + config, "-cp", System.getProperty("java.class.path"), "sample.late.Hello"));
+    }
+
+    private void assertRefused(Path config, String expectedLine) throws Exception {
+        Result r = runWith(config);
+        assertEquals(1, r.exit(), "the JVM must not start: " + r);
+        assertEquals(1, r.err().size(), "exactly one line: " + r.err());
+        assertEquals(expectedLine, r.err().get(0));
+        assertEquals("", r.out(), "the program must not run");
+    }
+
+    @Test
+    void unknownKeyStopsTheJvmWithOneLine() throws Exception {
+        Path c = config("pool.main.size=64m", "route.r.include=sample", "route.r.pool=main", "route.r.on-exhaust=fail");
+        assertRefused(c, "jvmem: " + c + ":4: route.r.on-exhaust: unknown route key (known: include, exclude, pool, calls, min-size, on-exhausted)");
+    }
+
+    @Test
+    void badValueStopsTheJvmWithOneLine() throws Exception {
+        Path c = config("pool.main.size=lots");
+        assertRefused(c, "jvmem: " + c + ":1: pool.main.size: \"lots\" is not a size (bytes, with an optional k, m, g or t suffix)");
+    }
+
+    @Test
+    void routeNamingAnUnknownPoolStopsTheJvmWithOneLine() throws Exception {
+        Path c = config("pool.main.size=64m", "route.r.include=sample", "route.r.pool=other");
+        assertRefused(c, "jvmem: " + c + ":3: route.r.pool: no pool named \"other\" is configured (pools: main)");
+    }
+
+    @Test
+    void samePrefixInTwoRoutesStopsTheJvmWithOneLine() throws Exception {
+        Path c = config("pool.main.size=64m", "route.a.include=sample", "route.a.pool=main", "route.b.include=sample",
+                "route.b.pool=main");
+        assertRefused(c, "jvmem: " + c + ":4: route.b.include: \"sample\" is already included by route a");
+    }
+
+    @Test
+    void missingConfigFileStopsTheJvmWithOneLine() throws Exception {
+        Path c = dir.resolve("absent.properties");
+        assertRefused(c, "jvmem: " + c + ": config file not found");
+    }
+
+    @Test
+    void poolThatCannotBeCreatedStopsTheJvmWithOneLine() throws Exception {
+        Path c = config("pool.main.size=64m", "pool.main.path=" + dir.resolve("no-such-dir"));
+        Result r = runWith(c);
+        assertEquals(1, r.exit());
+        assertEquals(1, r.err().size(), r.err().toString());
+        assertTrue(r.err().get(0).startsWith("jvmem: " + c + ": pool.main: "), r.err().get(0));
+    }
+
+    @Test
+    void dirtyCtoPoolStopsTheJvmUnlessOnDirtyIsRecreate() throws Exception {
+        Path pool = dir.resolve("kv.pool");
+        Result made = java(List.of("-cp", System.getProperty("java.class.path"), DirtyPoolMaker.class.getName(), pool.toString(), "kv"));
+        assertEquals(0, made.exit(), made.toString());
+        Path c = config("pool.kv.kind=cto", "pool.kv.path=" + pool, "pool.kv.size=16m", "pool.kv.layout=kv");
+        Result r = runWith(c);
+        assertEquals(1, r.exit());
+        assertEquals(1, r.err().size(), r.err().toString());
+        assertTrue(r.err().get(0).contains("not closed cleanly") && r.err().get(0).contains("on-dirty=recreate"), r.err().get(0));
+        Path recreate = config("pool.kv.kind=cto", "pool.kv.path=" + pool, "pool.kv.size=16m", "pool.kv.layout=kv",
+                "pool.kv.on-dirty=recreate");
+        Result ok = runWith(recreate);
+        assertEquals(0, ok.exit(), ok.toString());
+    }
+
+    @Test
+    void normalRunPrintsNothingButTheProgramsOutput() throws Exception {
+        Path report = dir.resolve("report.json");
+        Path c = config("pool.main.size=64m", "route.r.include=sample.late", "route.r.pool=main", "report=" + report);
+        Result r = runWith(c);
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of(), r.err(), "nothing on stderr");
+        assertEquals("hello 64\n", r.out());
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"site\": \"sample.late.Alloc.allocate(Alloc.java:7)\", \"route\": \"r\", \"call\": \"allocateDirect\", \"allocations\": 1"), json);
+    }
+
+    @Test
+    void lateAttachRetransformsClassesLoadedBefore() throws Exception {
+        Path c = config("pool.late.size=64m", "route.r.include=sample.late", "route.r.pool=late");
+        Result r = java(List.of("-Djdk.attach.allowAttachSelf=true", "-cp", System.getProperty("java.class.path"),
+                "sample.late.LateMain", JAR.toString(), c.toString()));
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().contains("before-in-pool=false"), r.out());
+        assertTrue(r.out().contains("after-in-pool=true"), r.out());
+    }
+}

@@ -1,0 +1,9 @@
+package sample.fallback;
+
+import java.nio.ByteBuffer;
+
+public final class Alloc {
+    public static ByteBuffer allocate(int n) {
+        return ByteBuffer.allocateDirect(n);
+    }
+}
