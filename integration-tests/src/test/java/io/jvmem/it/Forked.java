@@ -152,6 +152,18 @@ final class Forked {
         }
 
         Result exec(Class<?> main, String... args) {
+            try {
+                return execIn(main, args);
+            } finally {
+                try {
+                    deleteTree(poolDir);
+                } catch (IOException e) {
+                    System.out.println("[" + name + "] could not remove " + poolDir + ": " + e);
+                }
+            }
+        }
+
+        private Result execIn(Class<?> main, String... args) {
             Path agent = agentJar();
             String cp = programClasspath();
             try {
@@ -190,7 +202,6 @@ final class Forked {
                 try (Stream<Path> s = Files.list(poolDir)) {
                     leftover = s.map(x -> x.getFileName().toString()).sorted().toList();
                 }
-                deleteTree(poolDir);
                 Result r = new Result(this, cmd, finished ? p.exitValue() : -1, !finished, millis,
                         Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8),
                         leftover);
