@@ -18,6 +18,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The running agent: reads the config, opens the pools, installs the bridge and the transformer, retransforms
@@ -56,12 +58,19 @@ final class AgentRuntime {
         AgentLog log = new AgentLog(config.log());
         Map<String, MemoryPool> pools = openPools(config);
         try {
+            MemoryPool[] poolArray = pools.values().toArray(new MemoryPool[0]);
+            @SuppressWarnings("unchecked")
+            Set<Long>[] transients = new Set[poolArray.length];
+            for (int i = 0; i < poolArray.length; i++) {
+                transients[i] = poolArray[i] instanceof CtoPool ? ConcurrentHashMap.newKeySet() : null;
+            }
             List<Route> routes = new ArrayList<>();
             for (RouteSpec spec : config.routes()) {
-                routes.add(new Route(spec, pools.get(spec.pool())));
+                MemoryPool p = pools.get(spec.pool());
+                routes.add(new Route(spec, p, transients[List.of(poolArray).indexOf(p)]));
             }
             Sites sites = new Sites();
-            BridgeInstaller.HooksAccess hooks = BridgeInstaller.install(inst, sites, pools.values().toArray(new MemoryPool[0]), log);
+            BridgeInstaller.HooksAccess hooks = BridgeInstaller.install(inst, sites, poolArray, transients, log);
             AgentTransformer transformer = new AgentTransformer(new RouteTable(routes), sites, log);
             AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer);
             current = rt;
@@ -145,6 +154,19 @@ final class AgentRuntime {
                 Report.write(this, config.report());
             } catch (Exception e) {
                 System.err.println("jvmem: cannot write the report to " + config.report() + ": " + e);
+            }
+        }
+        Set<Set<Long>> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Route r : routes) {
+            if (r.transients != null && done.add(r.transients)) {
+                for (Long a : r.transients.toArray(new Long[0])) {
+                    try {
+                        r.pool.free(a);
+                    } catch (RuntimeException e) {
+                        // freed meanwhile by a cleaner
+                    }
+                }
+                r.transients.clear();
             }
         }
         for (MemoryPool p : pools.values()) {

@@ -47,7 +47,8 @@ final class BridgeInstaller {
     }
 
     /** Defines the bridge and its hooks; returns the hooks. */
-    static HooksAccess install(Instrumentation inst, Sites sites, MemoryPool[] pools, AgentLog log) throws Exception {
+    static HooksAccess install(Instrumentation inst, Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients,
+                               AgentLog log) throws Exception {
         Module base = ByteBuffer.class.getModule();
         Module unsupported = sun.misc.Unsafe.class.getModule();
         inst.redefineModule(base, Set.of(unsupported), Map.of(), Map.of("java.nio", Set.of(BridgeInstaller.class.getModule())),
@@ -57,7 +58,8 @@ final class BridgeInstaller {
         nio.defineClass(remapped(SOURCE + "Release"));
         Class<?> bridge = nio.defineClass(remapped(SOURCE + "Bridge"));
         Class<?> impl = MethodHandles.lookup().defineClass(remapped("io/jvmem/agent/HooksImpl"));
-        Object hooks = impl.getDeclaredConstructor(Sites.class, MemoryPool[].class, AgentLog.class).newInstance(sites, pools, log);
+        Object hooks = impl.getDeclaredConstructor(Sites.class, MemoryPool[].class, java.util.Set[].class, AgentLog.class)
+                .newInstance(sites, pools, transients, log);
         boolean viaConstructor = hasMappedBufferConstructor();
         if (!viaConstructor) {
             log.warn("java.nio.DirectByteBuffer has no mapped-buffer constructor in this JDK: pool buffers are FFM views "

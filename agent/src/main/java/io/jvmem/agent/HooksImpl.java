@@ -22,6 +22,8 @@ final class HooksImpl extends Hooks {
     private static final int RECLAIM_ROUNDS = 9;
     private final Sites sites;
     private final MemoryPool[] pools;
+    /** Per pool: its transient blocks (see {@link Route#transients}), or null. */
+    private final java.util.Set<Long>[] transients;
     private final AgentLog log;
     /** Pool blocks returned by buffer cleaners. */
     final LongAdder released = new LongAdder();
@@ -29,9 +31,10 @@ final class HooksImpl extends Hooks {
     /** Set while some thread waits for reclaimed buffers: cleaners then hand blocks back at once. */
     private volatile boolean pressure;
 
-    HooksImpl(Sites sites, MemoryPool[] pools, AgentLog log) {
+    HooksImpl(Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log) {
         this.sites = sites;
         this.pools = pools.clone();
+        this.transients = transients.clone();
         this.log = log;
     }
 
@@ -51,7 +54,13 @@ final class HooksImpl extends Hooks {
         } catch (PoolClosedException e) {
             return 0;
         }
-        return a != 0 ? a : reclaim(s, capacity);
+        if (a == 0) {
+            a = reclaim(s, capacity);
+        }
+        if (a != 0 && s.transients != null) {
+            s.transients.add(a);
+        }
+        return a;
     }
 
     /** Waits for unreachable buffers to be released, then either serves the request or applies the route's policy. */
@@ -109,6 +118,8 @@ final class HooksImpl extends Hooks {
         }
         if (a == 0) {
             exhausted(site, size);
+        } else if (s.transients != null) {
+            s.transients.add(a);
         }
         return a;
     }
@@ -122,13 +133,25 @@ final class HooksImpl extends Hooks {
         return null;
     }
 
+    private int ownerIndex(long address) {
+        for (int i = 0; i < pools.length; i++) {
+            if (pools[i].contains(address)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     @Override
     public boolean free(long address) {
-        MemoryPool p = owner(address);
-        if (p == null) {
+        int i = ownerIndex(address);
+        if (i < 0) {
             return false;
         }
-        p.free(address);
+        pools[i].free(address);
+        if (transients[i] != null) {
+            transients[i].remove(address);
+        }
         return true;
     }
 
@@ -139,10 +162,15 @@ final class HooksImpl extends Hooks {
 
     @Override
     public long reallocate(int site, long address, long size) {
-        MemoryPool p = owner(address);
+        int i = ownerIndex(address);
+        MemoryPool p = pools[i];
         Site s = sites.get(site);
         AllocationTag tag = s != null && s.pool == p ? s.tag : AllocationTag.UNTAGGED;
-        return p.realloc(address, size, tag);
+        long r = p.realloc(address, size, tag);
+        if (r != 0 && transients[i] != null && transients[i].remove(address)) {
+            transients[i].add(r);
+        }
+        return r;
     }
 
     @Override
@@ -175,9 +203,13 @@ final class HooksImpl extends Hooks {
     @Override
     public void release(long address) {
         try {
-            MemoryPool p = owner(address);
-            if (p != null) {
+            int i = ownerIndex(address);
+            if (i >= 0) {
+                MemoryPool p = pools[i];
                 p.free(address);
+                if (transients[i] != null) {
+                    transients[i].remove(address);
+                }
                 released.increment();
                 if (pressure) {
                     p.flushThreadCache();

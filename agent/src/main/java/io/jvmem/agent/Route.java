@@ -20,9 +20,20 @@ final class Route {
     /** Requests below min-size left to the JDK. */
     final LongAdder belowMinSize = new LongAdder();
 
+    /**
+     * Blocks of a close-to-open pool handed out through this route and not yet freed (null for volatile pools): the
+     * program never asked for them to persist, so they go back before the pool is closed at exit.
+     */
+    final java.util.Set<Long> transients;
+
     Route(RouteSpec spec, MemoryPool pool) {
+        this(spec, pool, null);
+    }
+
+    Route(RouteSpec spec, MemoryPool pool, java.util.Set<Long> transients) {
         this.spec = spec;
         this.pool = pool;
+        this.transients = transients;
         this.allocateDirect = spec.calls().contains(Call.ALLOCATE_DIRECT);
         this.allocateMemory = spec.calls().contains(Call.ALLOCATE_MEMORY);
         this.fail = spec.onExhausted() == OnExhausted.FAIL;

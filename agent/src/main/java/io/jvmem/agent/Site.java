@@ -16,6 +16,7 @@ final class Site {
     final MemoryPool pool;
     final AllocationTag tag;
     final long minSize;
+    final java.util.Set<Long> transients;
 
     Site(int id, String name, String call, Route route) {
         this.id = id;
@@ -25,5 +26,6 @@ final class Site {
         this.pool = route.pool;
         this.tag = AllocationTag.define("site:" + call + ":" + name, call + " at " + name);
         this.minSize = route.spec.minSize();
+        this.transients = route.transients;
     }
 }

@@ -849,6 +849,20 @@ final class Allocator {
         }
     }
 
+    /** Blocks (and their usable bytes) found live when the pool was reopened: counted as allocated, not as mallocs. */
+    long inheritedBlocks;
+    long inheritedBytes;
+
+    private void inherit(int cls, long usable) {
+        int slot = cls < 0 ? HUGE_SLOT : cls;
+        retired.nmalloc[slot]++;
+        if (cls < 0) {
+            retired.hugeBytes += usable;
+        }
+        inheritedBlocks++;
+        inheritedBytes += usable;
+    }
+
     /** Reopened pool: rebuild free runs and slabs from the page map and live bits. */
     private boolean rebuild() {
         if (!pages.rebuild()) {
@@ -866,12 +880,17 @@ final class Allocator {
                     long off = s.heapOffset + (long) i * s.regionSize;
                     if (live.isSet(off)) {
                         s.markTaken(i);
+                        inherit(cls, SizeClasses.size(cls));
                     }
                 }
                 s.arena.adopt(s);
+            } else if (PageMap.kind(e) == PageMap.LARGE) {
+                int cls = PageMap.cls(e);
+                inherit(cls == PageMap.HUGE_CLASS ? -1 : cls, n << SizeClasses.LG_PAGE);
             }
             p += n;
         }
+        tags.publishTotal(inheritedBytes, inheritedBytes);
         return true;
     }
 

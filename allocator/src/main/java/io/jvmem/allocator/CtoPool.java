@@ -263,6 +263,27 @@ public final class CtoPool extends PoolBase {
         return this;
     }
 
+    /**
+     * The offset of {@code address} from the pool's base: the form in which to store references inside the pool, since
+     * the next open may map the pool at another address.
+     */
+    public long offsetOf(long address) {
+        heap.checkOpen();
+        if (!heap.contains(address)) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not inside pool " + name());
+        }
+        return address - heap.base;
+    }
+
+    /** The address of an offset obtained from {@link #offsetOf} in this or an earlier session. */
+    public long addressOf(long offset) {
+        heap.checkOpen();
+        if (offset < heap.layout.heapOffset || offset >= heap.poolSize) {
+            throw new HeapCorruptionException("offset " + offset + " lies outside the heap of pool " + name());
+        }
+        return heap.base + offset;
+    }
+
     public boolean isSyncMapped() {
         return file.syncMapped;
     }

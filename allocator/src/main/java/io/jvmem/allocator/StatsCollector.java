@@ -66,7 +66,7 @@ final class StatsCollector {
             }
             arenas.add(new PoolStats.ArenaStats(a.index, threads[a.index], n, bytes));
         }
-        long mallocs = 0;
+        long mallocs = -h.inheritedBlocks; // blocks found live at reopen count as allocated, not as served
         long frees = 0;
         for (int i = 0; i < slots; i++) {
             mallocs += nmalloc[i];
@@ -101,7 +101,7 @@ final class StatsCollector {
             taggedInUse += inUse;
             taggedRequests += requests;
         }
-        long untaggedRequests = 0;
+        long untaggedRequests = -h.inheritedBlocks;
         for (int i = 0; i < slots; i++) {
             untaggedRequests += nmalloc[i];
         }
