@@ -96,10 +96,6 @@ final class BridgeInstaller {
 
     /** Typed access to the hooks' counters (the hooks class is defined at run time, so it is reached reflectively). */
     record HooksAccess(Object hooks) {
-        long released() {
-            return counter("released");
-        }
-
         long releaseErrors() {
             return counter("releaseErrors");
         }

@@ -25,8 +25,7 @@ final class HooksImpl extends Hooks {
     /** Per pool: its transient blocks (see {@link Route#transients}), or null. */
     private final java.util.Set<Long>[] transients;
     private final AgentLog log;
-    /** Pool blocks returned by buffer cleaners. */
-    final LongAdder released = new LongAdder();
+    /** Cleaner actions that failed (a block already freed, a closed pool). */
     final LongAdder releaseErrors = new LongAdder();
     /** Set while some thread waits for reclaimed buffers: cleaners then hand blocks back at once. */
     private volatile boolean pressure;
@@ -70,7 +69,7 @@ final class HooksImpl extends Hooks {
             System.gc();
             long sleep = 1;
             for (int round = 0; round < RECLAIM_ROUNDS; round++) {
-                long before = released.sum();
+                long before = s.pool.stats().frees();
                 try {
                     Thread.sleep(sleep);
                 } catch (InterruptedException e) {
@@ -82,7 +81,7 @@ final class HooksImpl extends Hooks {
                 if (a != 0) {
                     return a;
                 }
-                if (!s.route.fail && released.sum() == before) {
+                if (!s.route.fail && s.pool.stats().frees() == before) {
                     break; // nothing is being reclaimed: fall back now
                 }
             }
@@ -205,16 +204,17 @@ final class HooksImpl extends Hooks {
         try {
             int i = ownerIndex(address);
             if (i >= 0) {
+                if (transients[i] != null && !transients[i].remove(address)) {
+                    return; // a cto pool's transient block already returned at exit
+                }
                 MemoryPool p = pools[i];
                 p.free(address);
-                if (transients[i] != null) {
-                    transients[i].remove(address);
-                }
-                released.increment();
                 if (pressure) {
                     p.flushThreadCache();
                 }
             }
+        } catch (PoolClosedException e) {
+            // the pool was closed at exit; the process is ending
         } catch (Throwable t) {
             releaseErrors.increment();
             log.onceWarn("release", "a buffer's block could not be returned to its pool: " + t);

@@ -104,7 +104,6 @@ final class Report {
         b.append("\n  ],\n  \"agent\": {");
         field(b, "classesRewritten", rt.transformer().rewritten.sum(), true);
         field(b, "rewriteFailures", rt.transformer().failed.sum(), false);
-        field(b, "buffersReleased", rt.hooks().released(), false);
         field(b, "releaseErrors", rt.hooks().releaseErrors(), false);
         field(b, "uptimeMillis", rt.uptimeMillis(), false);
         b.append("}\n}\n");

@@ -249,6 +249,18 @@ final class Allocator {
         } catch (ArithmeticException e) {
             return fail("calloc: " + count + " × " + size + " overflows");
         }
+        if (!debug) { // fast path: a cached block, zeroed over the requested bytes only
+            int cls = SizeClasses.index(total);
+            long off;
+            if (cls >= 0 && (off = tc.pop(cls)) >= 0) {
+                onAlloc(tc, off, cls, tag);
+                long addr = heapAddr + off;
+                if (total > 0) {
+                    ALL.asSlice(addr, total).fill((byte) 0);
+                }
+                return addr;
+            }
+        }
         return allocate(tc, total, 1, tag, true);
     }
 
