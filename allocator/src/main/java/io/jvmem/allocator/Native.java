@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * The few Linux system calls the pools need, as FFM downcalls: open (O_TMPFILE), fallocate (reserve and punch),
@@ -58,35 +57,58 @@ final class Native {
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final long ERRNO_OFFSET = CALL_STATE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
     private static final ThreadLocal<MemorySegment> STATE =
             ThreadLocal.withInitial(() -> Arena.global().allocate(CALL_STATE));
 
-    private static final MethodHandle OPEN = errnoCall("open",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-            Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle CLOSE = errnoCall("close",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle UNLINK = errnoCall("unlink",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-    private static final MethodHandle FTRUNCATE = errnoCall("ftruncate",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-    private static final MethodHandle FALLOCATE = errnoCall("fallocate",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-    private static final MethodHandle MMAP = errnoCall("mmap",
-            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-    private static final MethodHandle MUNMAP = errnoCall("munmap",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-    private static final MethodHandle MADVISE = errnoCall("madvise",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-    private static final MethodHandle MSYNC = errnoCall("msync",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-    private static final MethodHandle FLOCK = errnoCall("flock",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    /** Created on first use: each downcall handle costs start-up time. */
+    private static final class OpenCall {
+        static final MethodHandle H = errnoCall("open",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                Linker.Option.firstVariadicArg(2));
+    }
+    private static final class CloseCall {
+        static final MethodHandle H = errnoCall("close",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    }
+    private static final class UnlinkCall {
+        static final MethodHandle H = errnoCall("unlink",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    }
+    private static final class FtruncateCall {
+        static final MethodHandle H = errnoCall("ftruncate",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    }
+    private static final class FallocateCall {
+        static final MethodHandle H = errnoCall("fallocate",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    }
+    private static final class MmapCall {
+        static final MethodHandle H = errnoCall("mmap",
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    }
+    private static final class MunmapCall {
+        static final MethodHandle H = errnoCall("munmap",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    }
+    private static final class MadviseCall {
+        static final MethodHandle H = errnoCall("madvise",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    }
+    private static final class MsyncCall {
+        static final MethodHandle H = errnoCall("msync",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    }
+    private static final class FlockCall {
+        static final MethodHandle H = errnoCall("flock",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    }
+    private static final class StrerrorCall {
+        static final MethodHandle H = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    }
 
     private Native() {
     }
@@ -102,12 +124,12 @@ final class Native {
 
     /** errno of the last failed call made through this class on this thread. */
     static int lastErrno() {
-        return (int) ERRNO.get(STATE.get(), 0L);
+        return STATE.get().get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
     }
 
     static String strerror(int errno) {
         try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment s = (MemorySegment) StrerrorCall.H.invokeExact(errno);
             return s.reinterpret(256).getString(0);
         } catch (Throwable t) {
             return "errno " + errno;
@@ -116,7 +138,7 @@ final class Native {
 
     static int open(String path, int flags, int mode) {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) OPEN.invokeExact(STATE.get(), arena.allocateFrom(path), flags, mode);
+            return (int) OpenCall.H.invokeExact(STATE.get(), arena.allocateFrom(path), flags, mode);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -124,7 +146,7 @@ final class Native {
 
     static int unlink(String path) {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) UNLINK.invokeExact(STATE.get(), arena.allocateFrom(path));
+            return (int) UnlinkCall.H.invokeExact(STATE.get(), arena.allocateFrom(path));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -132,7 +154,7 @@ final class Native {
 
     static int close(int fd) {
         try {
-            return (int) CLOSE.invokeExact(STATE.get(), fd);
+            return (int) CloseCall.H.invokeExact(STATE.get(), fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -140,7 +162,7 @@ final class Native {
 
     static int ftruncate(int fd, long length) {
         try {
-            return (int) FTRUNCATE.invokeExact(STATE.get(), fd, length);
+            return (int) FtruncateCall.H.invokeExact(STATE.get(), fd, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -150,7 +172,7 @@ final class Native {
         try {
             int r;
             do {
-                r = (int) FALLOCATE.invokeExact(STATE.get(), fd, mode, offset, length);
+                r = (int) FallocateCall.H.invokeExact(STATE.get(), fd, mode, offset, length);
             } while (r != 0 && lastErrno() == EINTR);
             return r;
         } catch (Throwable t) {
@@ -160,7 +182,7 @@ final class Native {
 
     static long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
         try {
-            return (long) MMAP.invokeExact(STATE.get(), addr, length, prot, flags, fd, offset);
+            return (long) MmapCall.H.invokeExact(STATE.get(), addr, length, prot, flags, fd, offset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -168,7 +190,7 @@ final class Native {
 
     static int munmap(long addr, long length) {
         try {
-            return (int) MUNMAP.invokeExact(STATE.get(), addr, length);
+            return (int) MunmapCall.H.invokeExact(STATE.get(), addr, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -176,7 +198,7 @@ final class Native {
 
     static int madvise(long addr, long length, int advice) {
         try {
-            return (int) MADVISE.invokeExact(STATE.get(), addr, length, advice);
+            return (int) MadviseCall.H.invokeExact(STATE.get(), addr, length, advice);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -186,7 +208,7 @@ final class Native {
 
     static int flock(int fd, int operation) {
         try {
-            return (int) FLOCK.invokeExact(STATE.get(), fd, operation);
+            return (int) FlockCall.H.invokeExact(STATE.get(), fd, operation);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -194,7 +216,7 @@ final class Native {
 
     static int msync(long addr, long length, int flags) {
         try {
-            return (int) MSYNC.invokeExact(STATE.get(), addr, length, flags);
+            return (int) MsyncCall.H.invokeExact(STATE.get(), addr, length, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
