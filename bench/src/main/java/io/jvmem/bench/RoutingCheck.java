@@ -20,9 +20,23 @@ final class RoutingCheck {
     static void check(ByteBuffer buffer) {
         boolean inPool = inPool(buffer);
         boolean wantPool = variant().equals("pool");
-        if (inPool != wantPool) {
-            throw new IllegalStateException("variant " + variant() + " but the buffer is " + (inPool ? "" : "not ")
-                    + "in the agent's pool: is the agent (-javaagent:...jvmem-agent.jar=<config>) " + (wantPool ? "missing" : "present") + "?");
+        if (inPool == wantPool) {
+            return;
+        }
+        if (wantPool && agentActive()) {
+            throw new IllegalStateException("variant pool: the agent runs, but this buffer is not in its pool \"main\": the "
+                    + "allocateDirect call site was not rewritten (see the agent's report: classesRewritten, rewriteFailures)");
+        }
+        throw new IllegalStateException("variant " + variant() + " but the buffer is " + (inPool ? "" : "not ")
+                + "in the agent's pool: is the agent (-javaagent:...jvmem-agent.jar=<config>) " + (wantPool ? "missing" : "present") + "?");
+    }
+
+    private static boolean agentActive() {
+        try {
+            Class<?> jvmem = Class.forName("io.jvmem.agent.Jvmem", true, ClassLoader.getSystemClassLoader());
+            return (boolean) jvmem.getMethod("isActive").invoke(null);
+        } catch (ReflectiveOperationException e) {
+            return false;
         }
     }
 
