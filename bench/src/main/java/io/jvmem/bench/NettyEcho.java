@@ -84,7 +84,7 @@ public final class NettyEcho {
             Result r = drive(addr, connections, size, warmup, seconds);
             server.close().sync();
             String json = String.format(Locale.ROOT,
-                    "{\"variant\": \"%s\", \"connections\": %d, \"size\": %d, \"seconds\": %.3f, \"roundTrips\": %d, "
+                    "{\"variant\": \"%s\", \"connections\": %d, \"size\": %d, \"seconds\": %.6f, \"roundTrips\": %d, "
                             + "\"throughput\": %.1f, \"p50us\": %.2f, \"p99us\": %.2f, \"p999us\": %.2f, \"maxus\": %.2f, "
                             + "\"histogram\": \"%s\"}%n",
                     variant, connections, size, r.seconds, r.hist.getTotalCount(), r.hist.getTotalCount() / r.seconds,
