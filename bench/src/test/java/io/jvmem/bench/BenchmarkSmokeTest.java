@@ -6,37 +6,88 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
-/** Smoke mode: every benchmark runs once, briefly, in process, so CI proves they still work. No timing asserted. */
+/**
+ * Smoke mode: every benchmark suite runs once, briefly, in process (the agent-free variants), and the results page and
+ * its charts are written from what they produced, so CI proves they still work. No timing is asserted.
+ *
+ * <p>The variants that need the agent in the JVM (forks started with {@code -javaagent}) run in
+ * {@link #agentVariantsRunUnderTheAgent()} when {@code -Djvmem.bench.agentJar=<path to jvmem-agent.jar>} is given, and
+ * always in {@code bench/run --smoke}.
+ */
 class BenchmarkSmokeTest {
     @TempDir
     Path dir;
 
-    @Test
-    void everyAllocationBenchmarkRunsAndTheResultsPageIsWritten() throws Exception {
-        Path json = dir.resolve("malloc-1t.json");
-        Options opt = new OptionsBuilder()
-                .include(MallocFreeBenchmark.class.getSimpleName())
+    private Collection<RunResult> jmh(String include, String json, String... params) throws Exception {
+        ChainedOptionsBuilder b = new OptionsBuilder()
+                .include(include)
                 .forks(0).warmupIterations(0).measurementIterations(1)
                 .measurementTime(TimeValue.milliseconds(50))
-                .resultFormat(org.openjdk.jmh.results.format.ResultFormatType.JSON).result(json.toString())
-                .build();
-        Collection<RunResult> results = new Runner(opt).run();
-        assertEquals(8, results.size(), "4 sizes × pool and Unsafe");
-        for (RunResult r : results) {
-            assertTrue(r.getPrimaryResult().getScore() > 0);
+                .resultFormat(ResultFormatType.JSON).result(dir.resolve(json).toString());
+        for (int i = 0; i < params.length; i += 2) {
+            b.param(params[i], params[i + 1]);
         }
+        Collection<RunResult> results = new Runner(b.build()).run();
+        for (RunResult r : results) {
+            assertTrue(r.getPrimaryResult().getScore() > 0, r.getParams().getBenchmark());
+        }
+        return results;
+    }
+
+    @Test
+    void everyBenchmarkRunsAndTheResultsPageIsWritten() throws Exception {
+        assertEquals(8, jmh("MallocFreeBenchmark", "malloc-1t.json").size(), "4 sizes × pool and Unsafe");
+        assertEquals(6, jmh("CtoVsVolatileBenchmark", "cto.json").size(), "3 sizes × cto and volatile");
+        assertEquals(1, jmh("CtoCloseBenchmark", "cto-close.json", "poolMiB", "32", "writeMiB", "16", "dir", "shm").size());
+        assertEquals(9, jmh("AgentAllocateDirectBenchmark", "agent-jdk.json").size(), "4 sizes × JDK and Netty, and GC release");
+        assertEquals(9, jmh("\\.AccessBenchmark\\.", "access.json", "regionMiB", "16").size(), "3 memories × 3 accesses");
+        assertEquals(2, jmh("FirstTouchBenchmark", "first-touch.json").size(), "pool and DRAM");
+        NettyEcho.main(new String[] {"jdk", dir.resolve("e2e-jdk.json").toString(), "0.3", "0.1", "2", "256"});
+        assertTrue(Files.readString(dir.resolve("e2e-jdk.json")).contains("\"throughput\""));
+
         Path page = dir.resolve("RESULTS.md");
         ResultsPage.main(new String[] {dir.toString(), page.toString(), "smoke"});
         String md = Files.readString(page);
         assertTrue(md.contains("| 64 B | 1 |"), md);
         assertTrue(md.contains("pool / Unsafe"), md);
+        for (String s : List.of("## Targets", "cto / volatile", "### Close time", "Netty pooled", "pool / DRAM", "### First touch",
+                "Running against real DAX or CXL memory", "charts/allocation.svg", "charts/bandwidth.svg")) {
+            assertTrue(md.contains(s), s + " missing in\n" + md);
+        }
+        for (String svg : List.of("allocation.svg", "bandwidth.svg")) {
+            assertTrue(Files.readString(dir.resolve("charts").resolve(svg)).startsWith("<svg"), svg);
+        }
+    }
+
+    @Test
+    void agentVariantsRunUnderTheAgent() throws Exception {
+        String jar = System.getProperty("jvmem.bench.agentJar", "");
+        Assumptions.assumeTrue(!jar.isEmpty(), "set -Djvmem.bench.agentJar=<jvmem-agent.jar> to run the agent variants");
+        Path agent = Path.of(jar).toAbsolutePath();
+        assertTrue(Files.exists(agent), agent.toString());
+        Path config = dir.resolve("agent.properties");
+        Files.writeString(config, "pool.main.size=64m\nroute.bench.include=io.jvmem.bench.routed\nroute.bench.pool=main\n"
+                + "report=" + dir.resolve("agent-report.json") + "\n");
+        Collection<RunResult> pool = new Runner(new OptionsBuilder()
+                .include("AgentAllocateDirectBenchmark\\.allocateDirectInvokeCleaner").param("size", "4096")
+                .forks(1).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(50))
+                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                        "-Djvmem.bench.variant=pool", "-javaagent:" + agent + "=" + config)
+                .build()).run();
+        assertEquals(1, pool.size(), "the pool variant ran (its setup checks that buffers come from the pool)");
+        StartupTimer.main(new String[] {dir.resolve("startup.json").toString(), "1", System.getProperty("java.class.path"),
+                agent + "=" + config, dir.resolve("agent-report.json").toString()});
+        assertTrue(Files.readString(dir.resolve("startup.json")).contains("withMedianMs"));
     }
 }

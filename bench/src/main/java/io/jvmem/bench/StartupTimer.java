@@ -1,0 +1,81 @@
+package io.jvmem.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Start-up cost of the agent: wall time of a whole {@code java} process running {@link io.jvmem.bench.routed.Hello}
+ * (hello world with one allocateDirect) with the agent and one route, and without, alternating, after one untimed
+ * run of each. Both variants get the same JVM flags apart from {@code -javaagent}.
+ *
+ * <p>Usage: {@code StartupTimer <out.json> <runs> <classpath> <agent jar>=<config> [<the config's report file>]}: with
+ * a report file, the run fails unless the agent's report shows Hello's allocation routed to the pool.
+ */
+public final class StartupTimer {
+    private StartupTimer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of(args[0]);
+        int runs = Integer.parseInt(args[1]);
+        String cp = args[2];
+        String agent = args[3];
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> base = List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xshare:auto");
+        List<String> without = new ArrayList<>(base);
+        without.addAll(List.of("-cp", cp, "io.jvmem.bench.routed.Hello"));
+        List<String> with = new ArrayList<>(base);
+        with.addAll(List.of("-javaagent:" + agent, "-cp", cp, "io.jvmem.bench.routed.Hello"));
+        time(without);
+        time(with);
+        double[] a = new double[runs];
+        double[] b = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            a[i] = time(without);
+            b[i] = time(with);
+        }
+        if (args.length > 4) {
+            checkRouted(Path.of(args[4]));
+        }
+        String json = String.format(Locale.ROOT, "{\"runs\": %d, \"withoutMs\": %s, \"withMs\": %s, \"withoutMedianMs\": %.1f, "
+                        + "\"withMedianMs\": %.1f, \"command\": \"%s\"}%n", runs, Arrays.toString(a), Arrays.toString(b),
+                median(a), median(b), String.join(" ", with).replace("\\", "\\\\").replace("\"", "\\\""));
+        Files.writeString(out, json);
+        System.out.print(json);
+    }
+
+    @SuppressWarnings("unchecked")
+    static void checkRouted(Path report) throws java.io.IOException {
+        Map<String, Object> r = (Map<String, Object>) JsonReader.parse(Files.readString(report));
+        double allocations = 0;
+        for (Object route : (List<Object>) r.get("routes")) {
+            allocations += (Double) ((Map<String, Object>) route).get("allocations");
+        }
+        if (allocations < 1) {
+            throw new IllegalStateException("the agent ran but routed nothing (report " + report + "): Hello's allocateDirect was not rewritten");
+        }
+    }
+
+    static double time(List<String> command) throws Exception {
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        int rc = p.waitFor();
+        double ms = (System.nanoTime() - t0) / 1e6;
+        if (rc != 0) {
+            throw new IllegalStateException("exit " + rc + ": " + String.join(" ", command));
+        }
+        return Math.round(ms * 10) / 10.0;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+}
