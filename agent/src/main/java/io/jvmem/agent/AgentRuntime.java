@@ -54,9 +54,12 @@ final class AgentRuntime {
         if (current != null || BridgeInstaller.installed()) {
             throw new ConfigException("the agent is already running in this JVM; it was not started again");
         }
+        long t0 = System.nanoTime();
         AgentConfig config = ConfigParser.parse(configPath(args));
         AgentLog log = new AgentLog(config.log());
+        long t1 = System.nanoTime();
         Map<String, MemoryPool> pools = openPools(config);
+        long t2 = System.nanoTime();
         try {
             MemoryPool[] poolArray = pools.values().toArray(new MemoryPool[0]);
             @SuppressWarnings("unchecked")
@@ -71,14 +74,18 @@ final class AgentRuntime {
             }
             Sites sites = new Sites();
             BridgeInstaller.HooksAccess hooks = BridgeInstaller.install(inst, sites, poolArray, transients, log);
+            long t3 = System.nanoTime();
             AgentTransformer transformer = new AgentTransformer(new RouteTable(routes), sites, log);
             AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer);
             current = rt;
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvmem-exit").unstarted(rt::exit));
             inst.addTransformer(transformer, true);
             rt.retransformLoaded(inst, log);
+            long t4 = System.nanoTime();
             log.info("started" + (late ? " (late attach)" : "") + ": " + pools.size() + " pools, " + routes.size()
-                    + " routes from " + config.source());
+                    + " routes from " + config.source() + " in " + (t4 - t0) / 1_000_000 + " ms (config "
+                    + (t1 - t0) / 1_000_000 + ", pools " + (t2 - t1) / 1_000_000 + ", bridge " + (t3 - t2) / 1_000_000
+                    + ", retransform " + (t4 - t3) / 1_000_000 + ")");
         } catch (Throwable t) {
             for (MemoryPool p : pools.values()) {
                 p.close();

@@ -10,10 +10,6 @@ import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Set;
-import org.objectweb.asm.ClassReader;
-import org.objectweb.asm.ClassWriter;
-import org.objectweb.asm.commons.ClassRemapper;
-import org.objectweb.asm.commons.SimpleRemapper;
 
 /**
  * Puts the bridge where every class loader sees it: the classes of {@code io.jvmem.agent.bridge} are renamed into
@@ -27,7 +23,7 @@ final class BridgeInstaller {
     static final String HOOKS = "java/nio/JvmemHooks";
     static final String BRIDGE = CallSiteRewriter.BRIDGE;
     private static final String SOURCE = "io/jvmem/agent/bridge/";
-    private static final SimpleRemapper NAMES = new SimpleRemapper(Map.of(
+    private static final Map<String, String> NAMES = new java.util.LinkedHashMap<>(Map.of(
             SOURCE + "Hooks", HOOKS,
             SOURCE + "Bridge", BRIDGE,
             SOURCE + "Release", "java/nio/JvmemRelease",
@@ -88,10 +84,7 @@ final class BridgeInstaller {
             }
             bytes = in.readAllBytes();
         }
-        ClassReader reader = new ClassReader(bytes);
-        ClassWriter writer = new ClassWriter(0);
-        reader.accept(new ClassRemapper(writer, NAMES), 0);
-        return writer.toByteArray();
+        return ClassRenamer.rename(bytes, NAMES);
     }
 
     /** Typed access to the hooks' counters (the hooks class is defined at run time, so it is reached reflectively). */

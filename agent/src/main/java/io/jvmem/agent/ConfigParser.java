@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Reads the agent's properties file, keeping each key's line so that every error names file, line and key. Accepts
@@ -27,9 +26,38 @@ import java.util.regex.Pattern;
  * override.
  */
 final class ConfigParser {
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]+");
-    private static final Pattern JAVA_NAME = Pattern.compile("[\\p{javaJavaIdentifierStart}][\\p{javaJavaIdentifierPart}]*(\\.[\\p{javaJavaIdentifierStart}][\\p{javaJavaIdentifierPart}]*)*");
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kKmMgGtT]?)[bB]?");
+    // hand-written checks rather than regular expressions: the parser runs during JVM start-up
+    private static boolean isName(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A dotted Java name: identifiers separated by single dots. */
+    private static boolean isJavaName(String s) {
+        boolean start = true;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (start) {
+                if (!Character.isJavaIdentifierStart(c)) {
+                    return false;
+                }
+                start = false;
+            } else if (c == '.') {
+                start = true;
+            } else if (!Character.isJavaIdentifierPart(c)) {
+                return false;
+            }
+        }
+        return !start;
+    }
 
     private record Entry(String value, int line) {
     }
@@ -126,7 +154,7 @@ final class ConfigParser {
             } else if (key.equals("log")) {
                 log = enumValue(key, value, LogLevel.class, "quiet, warn, info, debug");
             } else if ((parts[0].equals("pool") || parts[0].equals("route")) && parts.length == 3) {
-                if (!NAME.matcher(parts[1]).matches()) {
+                if (!isName(parts[1])) {
                     throw error(key, "name \"" + parts[1] + "\" must be letters, digits, '_' or '-'");
                 }
                 Map<String, Map<String, String>> group = parts[0].equals("pool") ? pools : routes;
@@ -265,7 +293,7 @@ final class ConfigParser {
             if (n.isEmpty()) {
                 continue;
             }
-            if (!JAVA_NAME.matcher(n).matches()) {
+            if (!isJavaName(n)) {
                 throw error(key, "\"" + n + "\" is not a package prefix or class name");
             }
             out.add(n);
@@ -275,11 +303,18 @@ final class ConfigParser {
 
     private long size(String key) {
         String v = value(key);
-        var m = SIZE.matcher(v);
-        if (!m.matches()) {
+        int digits = 0;
+        while (digits < v.length() && v.charAt(digits) >= '0' && v.charAt(digits) <= '9') {
+            digits++;
+        }
+        String rest = v.substring(digits).strip().toLowerCase(Locale.ROOT);
+        if (rest.endsWith("b") && rest.length() <= 2) {
+            rest = rest.substring(0, rest.length() - 1);
+        }
+        if (digits == 0 || !(rest.isEmpty() || rest.length() == 1 && "kmgt".indexOf(rest.charAt(0)) >= 0)) {
             throw error(key, "\"" + v + "\" is not a size (bytes, with an optional k, m, g or t suffix)");
         }
-        int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+        int shift = switch (rest) {
             case "k" -> 10;
             case "m" -> 20;
             case "g" -> 30;
@@ -287,7 +322,7 @@ final class ConfigParser {
             default -> 0;
         };
         try {
-            long n = Long.parseLong(m.group(1));
+            long n = Long.parseLong(v.substring(0, digits));
             if (n > (Long.MAX_VALUE >> shift)) {
                 throw error(key, "\"" + v + "\" is too large");
             }

@@ -77,7 +77,7 @@ final class Allocator {
     }
     private final Maintenance maintenance;
     /** Per-pool random secret for the free key written into cached blocks. */
-    private final long freeSecret = new java.security.SecureRandom().nextLong() | 1;
+    private final long freeSecret = java.util.concurrent.ThreadLocalRandom.current().nextLong() | 1; // not a security boundary: only makes a stale word unlikely to look like a key
 
     Allocator(String name, MemorySegment pool, PoolLayout layout, Backing backing, PoolOptions options, boolean fresh,
               boolean heapZero) {

@@ -1,0 +1,50 @@
+package io.jvmem.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.commons.ClassRemapper;
+import org.objectweb.asm.commons.SimpleRemapper;
+import org.objectweb.asm.util.TraceClassVisitor;
+
+/** The start-up renamer against ASM's general remapper (the slow oracle): same classes, instruction for instruction. */
+class ClassRenamerTest {
+    private static final Map<String, String> NAMES = Map.of(
+            "io/jvmem/agent/bridge/Hooks", "java/nio/JvmemHooks",
+            "io/jvmem/agent/bridge/Bridge", "java/nio/JvmemBridge",
+            "io/jvmem/agent/bridge/Release", "java/nio/JvmemRelease",
+            "io/jvmem/agent/bridge/DirectBufferStub", "java/nio/DirectByteBuffer");
+
+    private static String text(byte[] bytes) {
+        StringWriter w = new StringWriter();
+        new ClassReader(bytes).accept(new TraceClassVisitor(new PrintWriter(w)), 0);
+        return w.toString();
+    }
+
+    private static byte[] bytes(String internalName) throws Exception {
+        try (InputStream in = ClassRenamerTest.class.getResourceAsStream("/" + internalName + ".class")) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void renamerAgreesWithAsmRemapperOnEveryBridgeClass() throws Exception {
+        for (String c : new String[] {"io/jvmem/agent/bridge/Hooks", "io/jvmem/agent/bridge/Bridge",
+                "io/jvmem/agent/bridge/Release", "io/jvmem/agent/HooksImpl"}) {
+            byte[] original = bytes(c);
+            ClassWriter w = new ClassWriter(0);
+            new ClassReader(original).accept(new ClassRemapper(w, new SimpleRemapper(NAMES)), 0);
+            String expected = text(w.toByteArray());
+            String actual = text(ClassRenamer.rename(original, NAMES));
+            assertEquals(expected, actual, c);
+            assertFalse(actual.contains("io/jvmem/agent/bridge/"), c);
+        }
+    }
+}
