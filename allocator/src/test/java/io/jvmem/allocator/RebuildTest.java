@@ -41,7 +41,7 @@ class RebuildTest {
             map.set(7, PageMap.free(rest, PageMap.HEAD, 0));
             map.set(map.pages - 1, PageMap.free(rest, PageMap.TAIL, 0));
             new LiveMap(seg, layout).set(5L << SizeClasses.LG_PAGE);
-            layout.seal(seg, PoolLayout.STATE_CLOSED);
+            layout.seal(seg);
         }
         assertEquals(PoolCheck.Status.CONSISTENT, CtoPool.check(path, "rebuild").status());
         try (CtoPool pool = CtoPool.open(path, "rebuild", false, options)) {
