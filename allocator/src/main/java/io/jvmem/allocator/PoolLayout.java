@@ -125,6 +125,7 @@ final class PoolLayout {
             throw new IllegalArgumentException("layout name longer than " + MAX_LAYOUT_NAME + " bytes");
         }
         setState(pool, STATE_OPEN);
+        java.lang.invoke.VarHandle.storeStoreFence(); // the state word lands before any other header byte
         MemorySegment h = java.lang.foreign.Arena.ofAuto().allocate(HEADER_BYTES, 8);
         h.set(LONG, OFF_MAGIC, MAGIC);
         h.set(INT, OFF_MAJOR, MAJOR);
@@ -139,6 +140,7 @@ final class PoolLayout {
         MemorySegment.copy(MemorySegment.ofArray(name), 0, h, OFF_LAYOUT, name.length);
         writeChecksum(h);
         MemorySegment.copy(h, OFF_MAJOR, pool, OFF_MAJOR, OFF_STATE - OFF_MAJOR);
+        java.lang.invoke.VarHandle.storeStoreFence(); // and the magic after every other one
         pool.set(LONG, OFF_MAGIC, MAGIC);
     }
 
