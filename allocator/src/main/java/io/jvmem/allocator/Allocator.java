@@ -875,32 +875,43 @@ final class Allocator {
         inheritedBytes += usable;
     }
 
-    /** Reopened pool: rebuild free runs and slabs from the page map and live bits. */
+    /**
+     * Reopened pool: rebuild free runs and slabs from the page map and live bits. The walk only reads the page map
+     * (registering a slab rewrites its own pages with the same layout); slabs are adopted, which may free a surplus
+     * empty one, only after the walk: freeing coalesces with the next free run and overwrites that run's head when it
+     * is one page long (its head is also its tail), so a walk still in progress would step onto a non-head entry.
+     */
     private boolean rebuild() {
         if (!pages.rebuild()) {
             return false;
         }
+        List<Slab> found = new ArrayList<>();
         long p = 0;
         int next = 0;
         while (p < pageMap.pages) {
             long e = pageMap.get(p);
             long n = PageAllocator.runLength(p, e);
+            if (n <= 0 || p + n > pageMap.pages) {
+                return false;
+            }
             if (PageMap.kind(e) == PageMap.SLAB) {
-                int cls = PageMap.cls(e);
-                Slab s = registerSlab(cls, p, arenas[next++ % arenas.length]);
+                Slab s = registerSlab(PageMap.cls(e), p, arenas[next++ % arenas.length]);
                 for (int i = 0; i < s.nregs; i++) {
                     long off = s.heapOffset + (long) i * s.regionSize;
                     if (live.isSet(off)) {
                         s.markTaken(i);
-                        inherit(cls, SizeClasses.size(cls));
+                        inherit(s.cls, SizeClasses.size(s.cls));
                     }
                 }
-                s.arena.adopt(s);
+                found.add(s);
             } else if (PageMap.kind(e) == PageMap.LARGE) {
                 int cls = PageMap.cls(e);
                 inherit(cls == PageMap.HUGE_CLASS ? -1 : cls, n << SizeClasses.LG_PAGE);
             }
             p += n;
+        }
+        for (Slab s : found) {
+            s.arena.adopt(s);
         }
         tags.publishTotal(inheritedBytes, inheritedBytes);
         return true;

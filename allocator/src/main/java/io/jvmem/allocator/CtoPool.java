@@ -15,9 +15,13 @@ import java.util.List;
  *
  * <p>Opening takes an exclusive {@code flock} (a second open, from this process or another, fails), refuses symbolic
  * links, files owned by another user and files writable by group or others, validates the header (magic, version,
- * layout name, size, checksum) and every allocator structure before handing out memory, then marks the pool open on
- * media. Closing stops new operations, waits for those in flight, returns every thread's cached blocks, flushes the
- * whole file (msync), and only then marks the pool consistent and flushes the header.
+ * layout name, size, checksum) and every allocator structure, then marks the pool open on media before the allocator
+ * rebuilds itself or hands out memory. Closing stops new operations, waits for those in flight, returns every thread's
+ * cached blocks, writes the metadata and header checksums, flushes the whole file (msync), and only then marks the pool
+ * consistent and flushes the header. Marking is one aligned 8-byte store to the header's state word (see
+ * {@link PoolLayout}), so a process killed at any instant leaves a pool that either was closed cleanly or is refused as
+ * not closed cleanly; a file whose creation was killed has no magic yet, and {@link #openOrCreate} with
+ * {@code discardIfDirty} creates it afresh.
  */
 public final class CtoPool extends PoolBase {
     /** Smallest pool, as libpmemcto's PMEMCTO_MIN_POOL. */
@@ -88,39 +92,70 @@ public final class CtoPool extends PoolBase {
      * formatted afresh in place (its contents are lost; the file keeps its size and mode).
      */
     public static CtoPool open(Path path, String layout, boolean discardIfDirty, PoolOptions options) {
+        return open(path, layout, discardIfDirty, options, 0);
+    }
+
+    /**
+     * {@code createSize > 0} (openOrCreate with discardIfDirty): a file of ours, mode 0600, whose header has no magic
+     * yet (its creation was killed) is created afresh in place at that size.
+     */
+    private static CtoPool open(Path path, String layout, boolean discardIfDirty, PoolOptions options, long createSize) {
         checkLayout(layout);
-        PoolFile file = PoolFile.openNamed(path, false);
+        PoolFile file = PoolFile.openNamed(path, false, discardIfDirty ? createSize : 0);
         try {
             MemorySegment seg = file.segment();
-            PoolLayout geometry = PoolLayout.read(seg, file.size);
-            if (PoolLayout.kind(seg) != PoolLayout.KIND_CTO) {
-                throw new PoolException("pool " + path + " is not a close-to-open pool");
+            if (createSize > 0 && discardIfDirty && interruptedCreate(seg, file)) {
+                if (file.size != createSize) {
+                    file = file.reserveAgain(createSize);
+                    seg = file.segment();
+                }
+                return format(file, path, layout, PoolLayout.compute(file.size), options);
             }
-            String found = PoolLayout.layoutName(seg);
-            if (!found.equals(layout)) {
-                throw new PoolException("pool " + path + " has layout \"" + found + "\", not \"" + layout + "\"");
+            if (PoolLayout.magic(seg) != PoolLayout.MAGIC) {
+                PoolLayout.read(seg, file.size); // throws: not a jvmem pool
             }
-            boolean fresh = false;
-            if (PoolLayout.state(seg) != PoolLayout.STATE_CLOSED) {
+            boolean closedCleanly = PoolLayout.state(seg) == PoolLayout.STATE_CLOSED;
+            PoolLayout geometry;
+            if (closedCleanly || PoolLayout.headerIntact(seg)) {
+                geometry = PoolLayout.read(seg, file.size);
+                if (PoolLayout.kind(seg) != PoolLayout.KIND_CTO) {
+                    throw new PoolException("pool " + path + " is not a close-to-open pool");
+                }
+                String found = PoolLayout.layoutName(seg);
+                if (!found.equals(layout)) {
+                    throw new PoolException("pool " + path + " has layout \"" + found + "\", not \"" + layout + "\"");
+                }
+            } else {
+                // not closed and the header checksum torn: killed while formatting (the magic is set, so the
+                // version fields are valid); nothing else in the header can be trusted
+                String version = PoolLayout.versionProblem(seg);
+                if (version != null) {
+                    throw new PoolException(version);
+                }
+                geometry = null;
+            }
+            if (!closedCleanly) {
                 if (!discardIfDirty) {
                     throw new PoolException("pool " + path + " was not closed cleanly (the program using it crashed or was killed); "
                             + "open it with discardIfDirty to start it afresh");
                 }
-                geometry.format(seg, PoolLayout.KIND_CTO, layout);
-                fresh = true;
-            } else {
-                if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
-                    throw new PoolException("pool " + path + " is corrupted: allocator metadata checksum mismatch");
+                if (file.size < MIN_POOL) {
+                    throw new PoolException("pool " + path + " was not closed cleanly and is too small (" + file.size
+                            + " bytes) to start afresh");
                 }
-                List<String> problems = Checker.checkRaw(seg, geometry);
-                if (!problems.isEmpty()) {
-                    throw new PoolException("pool " + path + " is corrupted: " + problems.get(0)
-                            + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problems)" : ""));
-                }
+                return format(file, path, layout, geometry != null ? geometry : PoolLayout.compute(file.size), options);
             }
-            // a discarded pool's pages still hold old data and old bits: format, but do not claim they read as zero
-            Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, fresh, false, true);
+            if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
+                throw new PoolException("pool " + path + " is corrupted: allocator metadata checksum mismatch");
+            }
+            List<String> problems = Checker.checkRaw(seg, geometry);
+            if (!problems.isEmpty()) {
+                throw new PoolException("pool " + path + " is corrupted: " + problems.get(0)
+                        + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problems)" : ""));
+            }
+            // on media before the allocator rebuilds: that rewrites slab entries and may free surplus empty slabs
             markOpen(seg, file);
+            Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, false, false, true);
             return new CtoPool(heap, file, path, layout);
         } catch (RuntimeException e) {
             file.unmap().run();
@@ -128,10 +163,42 @@ public final class CtoPool extends PoolBase {
         }
     }
 
-    /** Opens the pool if the file exists, else creates it. */
+    /** Formats a pool in place (discarded, or its creation interrupted) and opens it. */
+    private static CtoPool format(PoolFile file, Path path, String layout, PoolLayout geometry, PoolOptions options) {
+        MemorySegment seg = file.segment();
+        geometry.format(seg, PoolLayout.KIND_CTO, layout); // state OPEN first
+        // a discarded pool's pages still hold old data and old bits: format, but do not claim they read as zero
+        Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, true, false, true);
+        markOpen(seg, file);
+        return new CtoPool(heap, file, path, layout);
+    }
+
+    /**
+     * A file whose creation was killed before the magic was written: ours with mode 0600 (as create makes it), no
+     * magic, and a state word that create could have left (zero, or OPEN).
+     */
+    private static boolean interruptedCreate(MemorySegment seg, PoolFile file) {
+        if (PoolLayout.magic(seg) != 0 || file.mode() != 0600) {
+            return false;
+        }
+        long state = PoolLayout.state(seg);
+        if (state == PoolLayout.STATE_OPEN) {
+            return true; // create's first store
+        }
+        // killed before format began: the header page is still all zeros
+        return seg.asSlice(0, PoolLayout.HEADER_BYTES).mismatch(MemorySegment.ofArray(new byte[(int) PoolLayout.HEADER_BYTES])) == -1;
+    }
+
+    /**
+     * Opens the pool if the file exists, else creates it. With {@code discardIfDirty}, a pool left open by a crash is
+     * started afresh, and so is a file of ours (mode 0600) whose creation was killed before it became a pool.
+     */
     public static CtoPool openOrCreate(Path path, String layout, long size, boolean discardIfDirty, PoolOptions options) {
         if (java.nio.file.Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return open(path, layout, discardIfDirty, options);
+            if (discardIfDirty && size < MIN_POOL) {
+                throw new PoolException("pool size " + size + " is below the minimum of " + MIN_POOL + " bytes (16 MiB)");
+            }
+            return open(path, layout, discardIfDirty, options, size);
         }
         return create(path, layout, size, 0600, options);
     }
@@ -163,7 +230,7 @@ public final class CtoPool extends PoolBase {
                 problems.add("layout is \"" + PoolLayout.layoutName(seg) + "\", not \"" + layout + "\"");
             }
             if (PoolLayout.state(seg) != PoolLayout.STATE_CLOSED) {
-                problems.add("not closed cleanly");
+                problems.add("not closed cleanly (state 0x" + Long.toHexString(PoolLayout.state(seg)) + ")");
             } else if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
                 problems.add("allocator metadata checksum mismatch");
             }
@@ -238,10 +305,11 @@ public final class CtoPool extends PoolBase {
             for (ThreadCache tc : heap.cachesSnapshot()) {
                 heap.flushAll(tc);
             }
+            heap.layout.seal(heap.pool); // metadata and header checksums; the state word stays OPEN
             if (!file.flush(0, file.size)) {
                 throw new PoolException("pool " + path() + " not closed cleanly: " + MemoryPool.lastError());
             }
-            heap.layout.seal(heap.pool, PoolLayout.STATE_CLOSED);
+            PoolLayout.setState(heap.pool, PoolLayout.STATE_CLOSED); // the commit point: one aligned store
             if (!file.flush(0, PoolLayout.HEADER_BYTES)) {
                 throw new PoolException("pool " + path() + " not closed cleanly: " + MemoryPool.lastError());
             }

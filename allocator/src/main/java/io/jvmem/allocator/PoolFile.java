@@ -27,6 +27,8 @@ final class PoolFile implements Backing {
     private final int fd;
     private final boolean punchable;
     private boolean unmapped;
+    /** Permission bits of a named pool file as opened (0 for other files). */
+    private int mode;
 
     private PoolFile(long address, long size, int fd, String description, boolean punchable, boolean syncMapped) {
         this.address = address;
@@ -193,6 +195,15 @@ final class PoolFile implements Backing {
      * another, fails) and maps it. {@code readOnly} maps it read-only under a shared lock (offline check).
      */
     static PoolFile openNamed(Path path, boolean readOnly) {
+        return openNamed(path, readOnly, 0);
+    }
+
+    /**
+     * As {@link #openNamed(Path, boolean)}; {@code reserveShort > 0} lets a file of ours with mode 0600 that is
+     * shorter than a pool header and holds only zeros (a create killed before or while reserving its space) be
+     * reserved to that size instead of refused.
+     */
+    static PoolFile openNamed(Path path, boolean readOnly, long reserveShort) {
         String p = path.toAbsolutePath().toString();
         int fd = Native.open(p, (readOnly ? 0 : Native.O_RDWR) | Native.O_NOFOLLOW | Native.O_CLOEXEC, 0);
         if (fd < 0) {
@@ -204,20 +215,58 @@ final class PoolFile implements Backing {
             });
         }
         try {
-            long size = trusted(fd, p);
+            long[] st = trusted(fd, p);
+            long size = st[0];
+            int mode = (int) st[1] & 07777;
             lock(fd, p, readOnly ? Native.LOCK_SH : Native.LOCK_EX);
             if (size < PoolLayout.HEADER_BYTES) {
-                throw new PoolException("not a jvmem pool: " + p + " is shorter than a pool header");
+                if (reserveShort <= 0 || readOnly || mode != 0600 || !allZero(fd)) {
+                    throw new PoolException("not a jvmem pool (no magic): " + p + " is shorter than a pool header");
+                }
+                reserve(fd, reserveShort, p, Native::fallocate);
+                size = reserveShort;
             }
-            return map(fd, size, "pool file " + p, true, readOnly ? Native.PROT_READ : Native.PROT_READ_WRITE);
+            PoolFile f = map(fd, size, "pool file " + p, true, readOnly ? Native.PROT_READ : Native.PROT_READ_WRITE);
+            f.mode = mode;
+            return f;
         } catch (RuntimeException e) {
             Native.close(fd);
             throw e;
         }
     }
 
-    /** The open file's size, after checking it is a regular file we own and nobody else may write. */
-    private static long trusted(int fd, String p) {
+    private static boolean allZero(int fd) {
+        try {
+            for (byte b : Files.readAllBytes(Path.of("/proc/self/fd/" + fd))) {
+                if (b != 0) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    int mode() {
+        return mode;
+    }
+
+    /**
+     * Reserves this named file to {@code newSize} bytes (a create killed while reserving) and maps it again; returns
+     * the new mapping, which owns the descriptor and lock; this object is spent.
+     */
+    synchronized PoolFile reserveAgain(long newSize) {
+        reserve(fd, newSize, description, Native::fallocate);
+        PoolFile f = map(fd, newSize, description, punchable);
+        f.mode = mode;
+        Native.munmap(address, size);
+        unmapped = true;
+        return f;
+    }
+
+    /** The open file's size and mode, after checking it is a regular file we own and nobody else may write. */
+    private static long[] trusted(int fd, String p) {
         Path self = Path.of("/proc/self/fd/" + fd); // stat of the open file itself: no race with a rename
         try {
             int mode = (Integer) Files.getAttribute(self, "unix:mode");
@@ -233,7 +282,7 @@ final class PoolFile implements Backing {
                 throw new PoolException("refusing to open pool " + p + ": writable by group or others (mode "
                         + Integer.toOctalString(mode & 07777) + ")");
             }
-            return (Long) Files.getAttribute(self, "unix:size");
+            return new long[] {(Long) Files.getAttribute(self, "unix:size"), mode};
         } catch (IOException e) {
             throw new PoolException("cannot inspect pool " + p + ": " + e.getMessage());
         }

@@ -21,32 +21,42 @@ import java.util.zip.CRC32C;
  *  header (little endian):
  *     0  u64  magic "JVMEMPL\0"
  *     8  u32  major version         12  u32  minor version
- *    16  u32  kind (1 volatile, 2 close-to-open)   20 u32 state (0 closed cleanly, 1 open)
+ *    16  u32  kind (1 volatile, 2 close-to-open)   20 u32 reserved (0)
  *    24  u64  pool size in bytes
  *    32  u64  page map offset       40  u64  live map offset
  *    48  u64  heap offset           56  u64  heap pages
  *    64  u64  root offset (0 = none)
  *    72  u32  layout name length    76  ...  layout name, UTF-8, at most 1024 bytes
- *  4080  u64  CRC32C of the page map and live map, written at a clean close (close-to-open pools)
- *  4088  u64  CRC32C of bytes [0, 4088)
+ *  4072  u64  CRC32C of the page map and live map, written at a clean close (close-to-open pools)
+ *  4080  u64  CRC32C of bytes [0, 4080): everything above, not the state word
+ *  4088  u64  state, the commit point: "CLOSED" (0x434c4f534544) = closed cleanly; anything else is not
+ *             ("OPEN", 0x4f50454e, while a program uses the pool or formats it)
  * </pre>
+ * The state word is aligned and written with one store, outside the header checksum, so a process killed at any
+ * instant leaves either CLOSED over a complete, flushed pool or something else (refused as not closed cleanly):
+ * <ul>
+ *   <li>close: metadata CRC, then header checksum, msync of the whole file, then state CLOSED, msync of the header;</li>
+ *   <li>open: state OPEN and msync of the header before the allocator touches any metadata;</li>
+ *   <li>create and format: state OPEN first, then every field and the header checksum, the magic last (a file killed
+ *       during create has no magic: "not a jvmem pool (no magic)"; with the magic, the version is always valid).</li>
+ * </ul>
  * Metadata costs 8 + 32 = 40 bytes per 4 KiB heap page, under 1% of the pool.
  */
 final class PoolLayout {
     static final long MAGIC = 0x004c504d454d564aL; // "JVMEMPL\0" read little endian
-    static final int MAJOR = 1;
+    static final int MAJOR = 2;
     static final int MINOR = 0;
     static final int KIND_VOLATILE = 1;
     static final int KIND_CTO = 2;
-    static final int STATE_CLOSED = 0;
-    static final int STATE_OPEN = 1;
+    static final long STATE_CLOSED = 0x434C4F534544L; // "CLOSED"
+    static final long STATE_OPEN = 0x4F50454EL; // "OPEN"
     static final int MAX_LAYOUT_NAME = 1024;
 
     static final long OFF_MAGIC = 0;
     static final long OFF_MAJOR = 8;
     static final long OFF_MINOR = 12;
     static final long OFF_KIND = 16;
-    static final long OFF_STATE = 20;
+    static final long OFF_RESERVED = 20;
     static final long OFF_SIZE = 24;
     static final long OFF_PAGE_MAP = 32;
     static final long OFF_LIVE_MAP = 40;
@@ -55,11 +65,15 @@ final class PoolLayout {
     static final long OFF_ROOT = 64;
     static final long OFF_LAYOUT_LEN = 72;
     static final long OFF_LAYOUT = 76;
-    static final long OFF_META_CRC = SizeClasses.PAGE - 16;
-    static final long OFF_CHECKSUM = SizeClasses.PAGE - 8;
+    static final long OFF_META_CRC = SizeClasses.PAGE - 24;
+    static final long OFF_CHECKSUM = SizeClasses.PAGE - 16;
+    static final long OFF_STATE = SizeClasses.PAGE - 8;
     static final long HEADER_BYTES = SizeClasses.PAGE;
 
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    /** Aligned: the state word is read and written with single 8-byte accesses. */
+    private static final java.lang.invoke.VarHandle STATE_WORD =
+            ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN).varHandle();
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     final long poolSize;
@@ -100,26 +114,34 @@ final class PoolLayout {
         return heapOffset;
     }
 
-    /** Writes a fresh header (state closed, no root) and its checksum. */
+    /**
+     * Writes a fresh header (no root): state OPEN first, then every field and the header checksum, the magic last, so
+     * that a kill at any point leaves a header that is refused as not closed cleanly or, during create, has no magic.
+     * Over an old header (a discarded pool) the magic and version stay as they were throughout.
+     */
     void format(MemorySegment pool, int kind, String layoutName) {
         byte[] name = layoutName == null ? new byte[0] : layoutName.getBytes(StandardCharsets.UTF_8);
         if (name.length > MAX_LAYOUT_NAME) {
             throw new IllegalArgumentException("layout name longer than " + MAX_LAYOUT_NAME + " bytes");
         }
-        pool.asSlice(0, HEADER_BYTES).fill((byte) 0);
+        setState(pool, STATE_OPEN);
+        java.lang.invoke.VarHandle.storeStoreFence(); // the state word lands before any other header byte
+        MemorySegment h = java.lang.foreign.Arena.ofAuto().allocate(HEADER_BYTES, 8);
+        h.set(LONG, OFF_MAGIC, MAGIC);
+        h.set(INT, OFF_MAJOR, MAJOR);
+        h.set(INT, OFF_MINOR, MINOR);
+        h.set(INT, OFF_KIND, kind);
+        h.set(LONG, OFF_SIZE, poolSize);
+        h.set(LONG, OFF_PAGE_MAP, pageMapOffset);
+        h.set(LONG, OFF_LIVE_MAP, liveMapOffset);
+        h.set(LONG, OFF_HEAP, heapOffset);
+        h.set(LONG, OFF_HEAP_PAGES, heapPages);
+        h.set(INT, OFF_LAYOUT_LEN, name.length);
+        MemorySegment.copy(MemorySegment.ofArray(name), 0, h, OFF_LAYOUT, name.length);
+        writeChecksum(h);
+        MemorySegment.copy(h, OFF_MAJOR, pool, OFF_MAJOR, OFF_STATE - OFF_MAJOR);
+        java.lang.invoke.VarHandle.storeStoreFence(); // and the magic after every other one
         pool.set(LONG, OFF_MAGIC, MAGIC);
-        pool.set(INT, OFF_MAJOR, MAJOR);
-        pool.set(INT, OFF_MINOR, MINOR);
-        pool.set(INT, OFF_KIND, kind);
-        pool.set(INT, OFF_STATE, STATE_CLOSED);
-        pool.set(LONG, OFF_SIZE, poolSize);
-        pool.set(LONG, OFF_PAGE_MAP, pageMapOffset);
-        pool.set(LONG, OFF_LIVE_MAP, liveMapOffset);
-        pool.set(LONG, OFF_HEAP, heapOffset);
-        pool.set(LONG, OFF_HEAP_PAGES, heapPages);
-        pool.set(INT, OFF_LAYOUT_LEN, name.length);
-        MemorySegment.copy(MemorySegment.ofArray(name), 0, pool, OFF_LAYOUT, name.length);
-        writeChecksum(pool);
     }
 
     static long checksum(MemorySegment pool) {
@@ -140,7 +162,11 @@ final class PoolLayout {
         if (actualSize < HEADER_BYTES) {
             throw new PoolException("not a jvmem pool: file shorter than its header");
         }
-        if (pool.get(LONG, OFF_MAGIC) != MAGIC) {
+        long magic = pool.get(LONG, OFF_MAGIC);
+        if (magic == 0) {
+            throw new PoolException("not a jvmem pool (no magic: never formatted, or its creation was interrupted)");
+        }
+        if (magic != MAGIC) {
             throw new PoolException("not a jvmem pool: bad magic");
         }
         if (pool.get(LONG, OFF_CHECKSUM) != checksum(pool)) {
@@ -185,13 +211,28 @@ final class PoolLayout {
         return pool.get(INT, OFF_KIND);
     }
 
-    static int state(MemorySegment pool) {
-        return pool.get(INT, OFF_STATE);
+    static long magic(MemorySegment pool) {
+        return pool.get(LONG, OFF_MAGIC);
     }
 
-    static void setState(MemorySegment pool, int state) {
-        pool.set(INT, OFF_STATE, state);
-        writeChecksum(pool);
+    /** Null when the version fields name a format this library reads, else why not. */
+    static String versionProblem(MemorySegment pool) {
+        return versionProblem(pool.get(INT, OFF_MAJOR), pool.get(INT, OFF_MINOR));
+    }
+
+    /** Whether the header checksum matches (the state word is not covered). */
+    static boolean headerIntact(MemorySegment pool) {
+        return pool.get(LONG, OFF_CHECKSUM) == checksum(pool);
+    }
+
+    /** The state word: {@link #STATE_CLOSED} means closed cleanly, anything else does not. */
+    static long state(MemorySegment pool) {
+        return (long) STATE_WORD.getVolatile(pool, OFF_STATE);
+    }
+
+    /** The commit point: one aligned 8-byte store; the header checksum does not cover it. */
+    static void setState(MemorySegment pool, long state) {
+        STATE_WORD.setVolatile(pool, OFF_STATE, state);
     }
 
     /** CRC32C of the page map and live map (everything between the header and the heap). */
@@ -205,10 +246,12 @@ final class PoolLayout {
         return pool.get(LONG, OFF_META_CRC);
     }
 
-    /** Records the metadata checksum and the state in one header update. */
-    void seal(MemorySegment pool, int state) {
+    /**
+     * First half of a clean close: records the metadata checksum and the header checksum. The caller flushes the
+     * pool, then commits with {@link #setState} CLOSED and flushes the header.
+     */
+    void seal(MemorySegment pool) {
         pool.set(LONG, OFF_META_CRC, metadataChecksum(pool));
-        pool.set(INT, OFF_STATE, state);
         writeChecksum(pool);
     }
 

@@ -21,6 +21,14 @@ final class CtoFiles {
         }
     }
 
+    static long readLong(Path pool, long offset) throws IOException {
+        try (FileChannel fc = FileChannel.open(pool, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            fc.read(b, offset);
+            return b.getLong(0);
+        }
+    }
+
     static byte read(Path pool, long offset) throws IOException {
         try (FileChannel fc = FileChannel.open(pool, StandardOpenOption.READ)) {
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);

@@ -87,9 +87,9 @@ class CtoPoolTest {
     void anOpenPoolIsMarkedOpenOnMedia() throws Exception {
         Path file = dir.resolve("pool");
         try (CtoPool pool = CtoPool.create(file, LAYOUT, 16L << 20)) {
-            assertEquals(PoolLayout.STATE_OPEN, CtoFiles.read(file, PoolLayout.OFF_STATE));
+            assertEquals(PoolLayout.STATE_OPEN, CtoFiles.readLong(file, PoolLayout.OFF_STATE));
         }
-        assertEquals(PoolLayout.STATE_CLOSED, CtoFiles.read(file, PoolLayout.OFF_STATE));
+        assertEquals(PoolLayout.STATE_CLOSED, CtoFiles.readLong(file, PoolLayout.OFF_STATE));
     }
 
     @Test
