@@ -94,6 +94,17 @@ final class HooksImpl extends Hooks {
         return 0;
     }
 
+    /** The JDK thread that runs cleaners of unreachable buffers. */
+    private static volatile Thread referenceHandler;
+
+    private static boolean isReferenceHandler(Thread t) {
+        Thread rh = referenceHandler;
+        if (rh == null && t.getName().equals("Reference Handler")) {
+            referenceHandler = rh = t;
+        }
+        return t == rh;
+    }
+
     @Override
     public ByteBuffer wrap(long address, int capacity) {
         return MemorySegment.ofAddress(address).reinterpret(capacity, Arena.ofAuto(), seg -> release(address)).asByteBuffer();
@@ -209,8 +220,8 @@ final class HooksImpl extends Hooks {
                 }
                 MemoryPool p = pools[i];
                 p.free(address);
-                if (pressure) {
-                    p.flushThreadCache();
+                if (pressure || isReferenceHandler(Thread.currentThread())) {
+                    p.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
                 }
             }
         } catch (PoolClosedException e) {

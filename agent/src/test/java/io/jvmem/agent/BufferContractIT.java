@@ -289,4 +289,64 @@ class BufferContractIT {
         assertArrayEquals(new byte[] {1, 2, 3, 4, 5}, bytes);
         assertTrue(c.asReadOnlyBuffer().isDirect());
     }
+
+    @Test
+    void classesOfAnyClassLoaderAreRedirected() throws Exception {
+        java.net.URL classes = Buffers.class.getProtectionDomain().getCodeSource().getLocation();
+        try (java.net.URLClassLoader isolated = new java.net.URLClassLoader(new java.net.URL[] {classes},
+                ClassLoader.getPlatformClassLoader())) {
+            Class<?> c = isolated.loadClass("sample.routed.Buffers");
+            assertTrue(c != Buffers.class, "a second copy of the class");
+            ByteBuffer b = (ByteBuffer) c.getMethod("allocate", int.class).invoke(null, 4096);
+            assertTrue(inPool("it", b));
+            U.invokeCleaner(b);
+        }
+    }
+
+    @Test
+    void threadsAllocatingAndReleasingConcurrentlyKeepEveryByteAndThePoolConsistent() throws Exception {
+        int threads = 4;
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.ConcurrentLinkedQueue<ByteBuffer> handoff = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        Thread[] ts = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            ts[t] = new Thread(() -> {
+                try {
+                    java.util.Random r = new java.util.Random(id);
+                    for (int i = 0; i < 20_000; i++) {
+                        int n = 1 + r.nextInt(i % 100 == 0 ? 200_000 : 5000);
+                        ByteBuffer b = (i % 3 == 0) ? Buffers.methodRef().apply(n) : Buffers.allocate(n);
+                        byte v = (byte) (id * 31 + i);
+                        b.put(0, v).put(n - 1, v);
+                        switch (i % 4) {
+                            case 0 -> Buffers.clean(U, b);          // explicit release by the allocating thread
+                            case 1 -> handoff.add(b);               // released by another thread
+                            default -> { }                          // dropped: released by the garbage collector
+                        }
+                        ByteBuffer other = handoff.poll();
+                        if (other != null) {
+                            if (other.get(0) != other.get(other.capacity() - 1)) {
+                                throw new AssertionError("a buffer's bytes changed while it was live");
+                            }
+                            Buffers.clean(U, other);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) {
+            t.join();
+        }
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        handoff.forEach(b -> Buffers.clean(U, b));
+        collect();
+        assertEquals(PoolCheck.Status.CONSISTENT, pool("it").check().status());
+        assertEquals(0, AgentRuntime.current().hooks().releaseErrors());
+    }
 }

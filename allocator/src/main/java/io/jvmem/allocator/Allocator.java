@@ -191,7 +191,8 @@ final class Allocator {
         if (maxCachedClass < 0 || t.isVirtual()) {
             return shared;
         }
-        ThreadCache tc = new ThreadCache(t, arenas[Math.floorMod(nextArena.getAndIncrement(), arenas.length)], maxCachedClass);
+        ThreadCache tc = new ThreadCache(t, arenas[Math.floorMod(nextArena.getAndIncrement(), arenas.length)], maxCachedClass,
+                Math.min(4L << 20, heapBytes / 64));
         synchronized (registry) {
             registry.add(tc);
         }
@@ -504,7 +505,7 @@ final class Allocator {
             }
         }
         onFree(tc, off, cls, tag, e);
-        if (cls < 0 || !tc.caches(cls)) {
+        if (cls < 0 || !tc.caches(cls) || !tc.roomFor(cls)) {
             release(off, cls, e);
         } else {
             ALL.set(ValueLayout.JAVA_LONG, block, freeSecret ^ block);
@@ -729,6 +730,7 @@ final class Allocator {
         releaseAll(cls, tc.bins[cls], 0, k);
         System.arraycopy(tc.bins[cls], k, tc.bins[cls], 0, n - k);
         tc.counts[cls] = n - k;
+        tc.removed(cls, k);
     }
 
     void flushAll(ThreadCache tc) {
@@ -736,6 +738,7 @@ final class Allocator {
             int n = tc.counts[cls];
             if (n > 0) {
                 tc.counts[cls] = 0;
+                tc.removed(cls, n);
                 releaseAll(cls, tc.bins[cls], 0, n);
             }
         }

@@ -38,7 +38,16 @@ final class ThreadCache {
     /** Whether the run last taken by the slow path reads as zero (so calloc can skip zeroing). */
     boolean lastZero;
 
+    /** Bytes of page-run blocks cached here, and their bound. */
+    long largeBytes;
+    final long maxLargeBytes;
+
     ThreadCache(Thread owner, Arena arena, int maxClass) {
+        this(owner, arena, maxClass, 4L << 20);
+    }
+
+    ThreadCache(Thread owner, Arena arena, int maxClass, long maxLargeBytes) {
+        this.maxLargeBytes = maxLargeBytes;
         this.owner = owner;
         this.arena = arena;
         int n = maxClass + 1;
@@ -65,6 +74,9 @@ final class ThreadCache {
             return -1;
         }
         counts[cls] = n - 1;
+        if (cls >= SizeClasses.NSMALL) {
+            largeBytes -= SizeClasses.size(cls);
+        }
         return bins[cls][n - 1];
     }
 
@@ -79,7 +91,25 @@ final class ThreadCache {
         }
         bins[cls][n] = off;
         counts[cls] = n + 1;
+        if (cls >= SizeClasses.NSMALL) {
+            largeBytes += SizeClasses.size(cls);
+        }
         return true;
+    }
+
+    /**
+     * Whether a freed block of a page-run class may stay here: page runs cached by a thread are lost to every other
+     * request (and to coalescing), so their total per thread is bounded, not only their count per class.
+     */
+    boolean roomFor(int cls) {
+        return cls < SizeClasses.NSMALL || largeBytes + SizeClasses.size(cls) <= maxLargeBytes;
+    }
+
+    /** Called when {@code n} blocks of class {@code cls} left the stack other than by {@link #pop}. */
+    void removed(int cls, int n) {
+        if (cls >= SizeClasses.NSMALL) {
+            largeBytes -= n * SizeClasses.size(cls);
+        }
     }
 
     boolean caches(int cls) {
