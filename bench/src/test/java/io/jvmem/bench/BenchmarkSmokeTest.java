@@ -75,7 +75,7 @@ class BenchmarkSmokeTest {
         String jar = System.getProperty("jvmem.bench.agentJar", "");
         Assumptions.assumeTrue(!jar.isEmpty(), "set -Djvmem.bench.agentJar=<jvmem-agent.jar> to run the agent variants");
         Path agent = Path.of(jar).toAbsolutePath();
-        assertTrue(Files.exists(agent), agent.toString());
+        assertTrue(Files.exists(agent), "no agent jar at " + agent + ": build it first (mvn -pl bench -am verify builds it)");
         Path config = dir.resolve("agent.properties");
         Files.writeString(config, "pool.main.size=64m\nroute.bench.include=io.jvmem.bench.routed\nroute.bench.pool=main\n"
                 + "report=" + dir.resolve("agent-report.json") + "\n");
