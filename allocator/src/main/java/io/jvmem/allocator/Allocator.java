@@ -606,7 +606,7 @@ final class Allocator {
         }
         long delta = sign * usable;
         long q = tc.allPending + delta;
-        if (q >= TagCounters.PUBLISH_BYTES || q <= -TagCounters.PUBLISH_BYTES || tc.owner == null) {
+        if (q > TagCounters.PUBLISH_BYTES || q < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
             tags.publishTotal(q, tc.allPendingMax);
             q = 0;
             tc.allPendingMax = 0;
@@ -628,7 +628,7 @@ final class Allocator {
             tc.tagBytes[tag] += usable;
         }
         long p = tc.tagPending[tag] + delta;
-        if (p >= TagCounters.PUBLISH_BYTES || p <= -TagCounters.PUBLISH_BYTES || tc.owner == null) {
+        if (p > TagCounters.PUBLISH_BYTES || p < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
             tags.publish(tag, p, tc.tagPendingMax[tag]);
             p = 0;
             tc.tagPendingMax[tag] = 0;

@@ -10,7 +10,7 @@ import java.util.List;
  * @param usable     bytes of heap that can be handed out (mapped minus in-pool metadata)
  * @param metadata   bytes of in-pool metadata (header, page map, live map)
  * @param allocated  usable bytes of live blocks
- * @param peakAllocated high-water mark of {@code allocated} (exact to within 64 KiB per thread)
+ * @param peakAllocated high-water mark of {@code allocated} (exact for one thread, within 1 MiB per thread otherwise)
  * @param active     bytes of pages in use by blocks, slabs or thread caches
  * @param cached     bytes of free blocks held in thread caches
  * @param dirty      bytes of free pages not yet returned to the file system

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * array updates; the high-water mark is therefore exact to within that slack per thread.
  */
 final class TagCounters {
-    static final long PUBLISH_BYTES = 64 * 1024;
+    static final long PUBLISH_BYTES = 1 << 20; // above the size of a cached block: an alloc/free pair of one never publishes
     private static final int CHUNK = 1024;
     private final AtomicLongArray[] inUse = new AtomicLongArray[AllocationTag.MAX_TAGS / CHUNK];
     private final AtomicLongArray[] peak = new AtomicLongArray[AllocationTag.MAX_TAGS / CHUNK];
