@@ -52,7 +52,8 @@ final class AgentRuntime {
 
     static synchronized void start(String args, Instrumentation inst, boolean late) throws Exception {
         if (current != null || BridgeInstaller.installed()) {
-            throw new ConfigException("the agent is already running in this JVM; it was not started again");
+            System.err.println("jvmem: the agent is already running in this JVM; it was not started again");
+            return;
         }
         long t0 = System.nanoTime();
         AgentConfig config = ConfigParser.parse(configPath(args));

@@ -132,4 +132,14 @@ class AgentProcessIT {
         assertTrue(r.out().contains("before-in-pool=false"), r.out());
         assertTrue(r.out().contains("after-in-pool=true"), r.out());
     }
+
+    @Test
+    void aSecondAgentInstanceIsRefusedWithOneLineAndTheProgramRuns() throws Exception {
+        Path c = config("pool.main.size=16m", "route.r.include=sample.late", "route.r.pool=main");
+        Result r = java(List.of("-javaagent:" + JAR + "=" + c, "-javaagent:" + JAR + "=" + c, "-cp",
+                System.getProperty("java.class.path"), "sample.late.Hello"));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of("jvmem: the agent is already running in this JVM; it was not started again"), r.err());
+        assertEquals("hello 64\n", r.out());
+    }
 }
