@@ -48,6 +48,7 @@ public final class ResultsPage {
         page.ctoSection(body);
         page.accessSection(body);
         page.endToEndSection(body);
+        page.h2Section(body);
         body.append(DAX_SECTION);
 
         StringBuilder md = new StringBuilder();
@@ -443,9 +444,13 @@ public final class ResultsPage {
 
     @SuppressWarnings("unchecked")
     private Echo echo(String variant) throws IOException {
+        return echo("e2e", variant);
+    }
+
+    private Echo echo(String prefix, String variant) throws IOException {
         List<Path> files;
         try (var s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().matches("e2e-" + variant + "(-\\d+)?\\.json")).sorted().toList();
+            files = s.filter(p -> p.getFileName().toString().matches(prefix + "-" + variant + "(-\\d+)?\\.json")).sorted().toList();
         }
         if (files.isEmpty()) {
             return null;
@@ -513,6 +518,39 @@ public final class ResultsPage {
                 List.of("p50", "p99", "p99.9"), List.of("without agent (JDK)", "with agent (pool)"), lat, null, true);
         md.append("![end-to-end throughput](charts/end-to-end.svg) ![end-to-end latency](charts/end-to-end-latency.svg)\n\n")
                 .append("(Error bar on throughput: half the range of the rounds.)\n\n");
+    }
+
+    private void h2Section(StringBuilder md) throws IOException {
+        md.append("## End to end: H2 (nioMemFS) with and without the agent\n\n");
+        Echo j = echo("h2", "jdk");
+        Echo p = echo("h2", "pool");
+        if (j == null || p == null) {
+            md.append("_not run_\n\n");
+            targets.add(new Target("end to end", "H2 throughput with agent ≥ 0.95× without", "not run", null));
+            return;
+        }
+        md.append("`H2Workload`: H2 ").append("with its `nioMemFS` file system (the database file lives in direct ByteBuffers), ")
+                .append("a table of 100 000 rows with ").append(j.size()).append("-byte payloads, then one thread running 80% point ")
+                .append("reads, 10% updates and 10% 100-row range aggregates; the latency of each statement in HdrHistogram. ")
+                .append("**with agent**: a route including `org.h2` sends nioMemFS's buffers to a 256 MiB volatile pool on /dev/shm ")
+                .append("(checked at start); **without**: the JDK. ")
+                .append(String.format(Locale.ROOT, "One JVM per round, rounds alternating; %d × %.0f s measured per variant.%n%n",
+                        j.rounds(), j.seconds() / j.rounds()));
+        md.append("| variant | statements/s | rounds (min–max) | p50 (µs) | p99 (µs) | p99.9 (µs) | max (µs) |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        for (Echo e : List.of(j, p)) {
+            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f–%.0f | %.1f | %.1f | %.1f | %.1f |%n",
+                    e == p ? "with agent (pool)" : "without agent (JDK)", e.throughput(), e.minThroughput(), e.maxThroughput(),
+                    e.us(50), e.us(99), e.us(99.9), e.hist().getMaxValue() / 1000.0));
+        }
+        double r = p.throughput() / j.throughput();
+        boolean ok = r >= 0.95;
+        md.append(String.format(Locale.ROOT, "%nThroughput with the agent: %.2f× without (target ≥ 0.95×: %s).%n%n", r, ok ? "**met**" : "**not met**"));
+        targets.add(new Target("end to end", "H2 throughput with agent ≥ 0.95× without", String.format(Locale.ROOT, "%.2f×", r), ok));
+        double[][] v = {{j.throughput()}, {p.throughput()}};
+        double[][] ve = {{(j.maxThroughput() - j.minThroughput()) / 2}, {(p.maxThroughput() - p.minThroughput()) / 2}};
+        Svg.groupedBars(charts.resolve("end-to-end-h2.svg"), "H2 nioMemFS throughput (higher is better)", "statements per second",
+                List.of("H2, 80% reads / 10% updates / 10% ranges"), List.of("without agent (JDK)", "with agent (pool)"), v, ve, false);
+        md.append("![H2 throughput](charts/end-to-end-h2.svg)\n\n");
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers

@@ -55,6 +55,8 @@ class BenchmarkSmokeTest {
         assertEquals(2, jmh("FirstTouchBenchmark", "first-touch.json").size(), "pool and DRAM");
         NettyEcho.main(new String[] {"jdk", dir.resolve("e2e-jdk.json").toString(), "0.3", "0.1", "2", "256"});
         assertTrue(Files.readString(dir.resolve("e2e-jdk.json")).contains("\"throughput\""));
+        H2Workload.main(new String[] {"jdk", dir.resolve("h2-jdk.json").toString(), "0.3", "0.1", "2000"});
+        assertTrue(Files.readString(dir.resolve("h2-jdk.json")).contains("\"throughput\""));
 
         Path page = dir.resolve("RESULTS.md");
         ResultsPage.main(new String[] {dir.toString(), page.toString(), "smoke"});
