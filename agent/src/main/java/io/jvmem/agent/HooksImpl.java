@@ -14,9 +14,10 @@ import java.util.concurrent.atomic.LongAdder;
  * Loaded by {@link BridgeInstaller} with its superclass renamed to {@code java.nio.JvmemHooks}; nothing names this
  * class directly.
  *
- * <p>A full pool while buffers wait to be reclaimed: as the JDK does for direct memory ({@code Bits.reserveMemory}),
- * collect and retry with doubling sleeps, about half a second in all. With {@code on-exhausted=fallback} the wait ends
- * as soon as a round frees nothing, so a pool full of live data costs one short wait, not one per request.
+ * <p>A full pool while buffers wait to be reclaimed: with {@code on-exhausted=fail}, as the JDK does for direct
+ * memory ({@code Bits.reserveMemory}), collect and retry with doubling sleeps, about half a second in all, before
+ * throwing. With {@code fallback} the request goes to the JDK at once and a background thread asks for a collection
+ * (backing off while collections free nothing), so a full pool never stalls the program.
  */
 final class HooksImpl extends Hooks {
     private static final int RECLAIM_ROUNDS = 9;
@@ -64,12 +65,16 @@ final class HooksImpl extends Hooks {
 
     /** Waits for unreachable buffers to be released, then either serves the request or applies the route's policy. */
     private long reclaim(Site s, int capacity) {
+        if (!s.route.fail) {
+            collectInBackground(s.pool);
+            exhausted(s.id, capacity); // this request goes to the JDK at once
+            return 0;
+        }
         pressure = true;
         try {
             System.gc();
             long sleep = 1;
             for (int round = 0; round < RECLAIM_ROUNDS; round++) {
-                long before = s.pool.stats().frees();
                 try {
                     Thread.sleep(sleep);
                 } catch (InterruptedException e) {
@@ -81,9 +86,6 @@ final class HooksImpl extends Hooks {
                 if (a != 0) {
                     return a;
                 }
-                if (!s.route.fail && s.pool.stats().frees() == before) {
-                    break; // nothing is being reclaimed: fall back now
-                }
             }
         } catch (PoolClosedException e) {
             return 0;
@@ -92,6 +94,42 @@ final class HooksImpl extends Hooks {
         }
         exhausted(s.id, capacity);
         return 0;
+    }
+
+    /** One background collection at a time; backs off while collections free nothing (a pool full of live data). */
+    private final java.util.concurrent.atomic.AtomicBoolean collecting = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long nextCollectionNanos;
+    private volatile long backoffNanos = MIN_BACKOFF_NANOS;
+    private static final long MIN_BACKOFF_NANOS = 10_000_000L;
+    private static final long MAX_BACKOFF_NANOS = 30_000_000_000L;
+
+    /**
+     * With on-exhausted=fallback a full pool never stalls the allocating thread: the request goes to the JDK and a
+     * daemon thread asks for a collection, so that unreachable pool buffers come back for later requests.
+     */
+    private void collectInBackground(MemoryPool pool) {
+        if (System.nanoTime() - nextCollectionNanos < 0 || !collecting.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofPlatform().daemon().name("jvmem-reclaim").start(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    long before = pool.stats().frees();
+                    pressure = true;
+                    System.gc();
+                    Thread.sleep(20); // let the Reference Handler run the cleaners
+                    boolean freed = pool.stats().frees() != before;
+                    backoffNanos = freed ? MIN_BACKOFF_NANOS : Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
+                } catch (InterruptedException | RuntimeException e) {
+                    // the pool was closed, or the JVM is exiting
+                } finally {
+                    pressure = false;
+                    nextCollectionNanos = System.nanoTime() + backoffNanos;
+                    collecting.set(false);
+                }
+            }
+        });
     }
 
     /** The JDK thread that runs cleaners of unreachable buffers. */

@@ -532,7 +532,7 @@ public final class ResultsPage {
         md.append("`H2Workload`: H2 ").append("with its `nioMemFS` file system (the database file lives in direct ByteBuffers), ")
                 .append("a table of 100 000 rows with ").append(j.size()).append("-byte payloads, then one thread running 80% point ")
                 .append("reads, 10% updates and 10% 100-row range aggregates; the latency of each statement in HdrHistogram. ")
-                .append("**with agent**: a route including `org.h2` sends nioMemFS's buffers to a 256 MiB volatile pool on /dev/shm ")
+                .append("**with agent**: a route including `org.h2` sends nioMemFS's buffers to a 1 GiB volatile pool on /dev/shm ")
                 .append("(checked at start); **without**: the JDK. ")
                 .append(String.format(Locale.ROOT, "One JVM per round, rounds alternating; %d × %.0f s measured per variant.%n%n",
                         j.rounds(), j.seconds() / j.rounds()));
