@@ -56,8 +56,20 @@ final class AgentRuntime {
             return;
         }
         long t0 = System.nanoTime();
+        // the FFM API's first use is slow: prepare it on another core while the config is read and the bridge defined
+        Thread.ofPlatform().daemon().name("jvmem-preload").start(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    VolatilePool.preload();
+                } catch (Throwable ignored) {
+                    // creating the pools reports it
+                }
+            }
+        });
         AgentConfig config = ConfigParser.parse(configPath(args));
         AgentLog log = new AgentLog(config.log());
+        BridgeInstaller.Defined bridge = BridgeInstaller.define(inst);
         long t1 = System.nanoTime();
         Map<String, MemoryPool> pools = openPools(config);
         long t2 = System.nanoTime();
@@ -74,7 +86,7 @@ final class AgentRuntime {
                 routes.add(new Route(spec, p, transients[List.of(poolArray).indexOf(p)]));
             }
             Sites sites = new Sites();
-            BridgeInstaller.HooksAccess hooks = BridgeInstaller.install(inst, sites, poolArray, transients, log);
+            BridgeInstaller.HooksAccess hooks = BridgeInstaller.connect(bridge, sites, poolArray, transients, log);
             long t3 = System.nanoTime();
             AgentTransformer transformer = new AgentTransformer(new RouteTable(routes), sites, log);
             AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer);
@@ -84,8 +96,8 @@ final class AgentRuntime {
             rt.retransformLoaded(inst, log);
             long t4 = System.nanoTime();
             log.info("started" + (late ? " (late attach)" : "") + ": " + pools.size() + " pools, " + routes.size()
-                    + " routes from " + config.source() + " in " + (t4 - t0) / 1_000_000 + " ms (config "
-                    + (t1 - t0) / 1_000_000 + ", pools " + (t2 - t1) / 1_000_000 + ", bridge " + (t3 - t2) / 1_000_000
+                    + " routes from " + config.source() + " in " + (t4 - t0) / 1_000_000 + " ms (config and bridge "
+                    + (t1 - t0) / 1_000_000 + ", pools " + (t2 - t1) / 1_000_000 + ", hooks " + (t3 - t2) / 1_000_000
                     + ", retransform " + (t4 - t3) / 1_000_000 + ")");
         } catch (Throwable t) {
             for (MemoryPool p : pools.values()) {

@@ -43,8 +43,12 @@ final class BridgeInstaller {
     }
 
     /** Defines the bridge and its hooks; returns the hooks. */
-    static HooksAccess install(Instrumentation inst, Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients,
-                               AgentLog log) throws Exception {
+    /** The bridge and hooks classes, defined but not yet connected. */
+    record Defined(Class<?> bridge, Class<?> impl) {
+    }
+
+    /** Defines the bridge in java.base and the hooks class next to the agent (before the pools exist). */
+    static Defined define(Instrumentation inst) throws Exception {
         Module base = ByteBuffer.class.getModule();
         Module unsupported = sun.misc.Unsafe.class.getModule();
         inst.redefineModule(base, Set.of(unsupported), Map.of(), Map.of("java.nio", Set.of(BridgeInstaller.class.getModule())),
@@ -54,7 +58,14 @@ final class BridgeInstaller {
         nio.defineClass(remapped(SOURCE + "Release"));
         Class<?> bridge = nio.defineClass(remapped(SOURCE + "Bridge"));
         Class<?> impl = MethodHandles.lookup().defineClass(remapped("io/jvmem/agent/HooksImpl"));
-        Object hooks = impl.getDeclaredConstructor(Sites.class, MemoryPool[].class, java.util.Set[].class, AgentLog.class)
+        return new Defined(bridge, impl);
+    }
+
+    /** Creates the hooks over the pools and hands them to the bridge; returns the hooks. */
+    static HooksAccess connect(Defined d, Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log)
+            throws Exception {
+        Class<?> bridge = d.bridge();
+        Object hooks = d.impl().getDeclaredConstructor(Sites.class, MemoryPool[].class, java.util.Set[].class, AgentLog.class)
                 .newInstance(sites, pools, transients, log);
         boolean viaConstructor = hasMappedBufferConstructor();
         if (!viaConstructor) {

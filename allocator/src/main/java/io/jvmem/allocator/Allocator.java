@@ -764,35 +764,40 @@ final class Allocator {
     }
 
     /** Retires the caches of threads that have ended: their blocks go back, their counters into {@link #retired}. */
+    /** Taken by {@link #drainDeadThreads} and by statistics, so a snapshot never sees a dead thread's counters twice or not at all. */
+    final Object drainLock = new Object();
+
     void drainDeadThreads() {
-        List<ThreadCache> dead = new ArrayList<>();
-        synchronized (registry) {
-            registry.removeIf(tc -> {
-                if (!tc.owner.isAlive()) {
-                    dead.add(tc);
-                    return true;
-                }
-                return false;
-            });
-        }
-        for (ThreadCache tc : dead) {
-            flushAll(tc);
-            synchronized (retired) {
-                for (int i = 0; i < tc.nmalloc.length; i++) {
-                    retired.nmalloc[i] += tc.nmalloc[i];
-                    retired.nfree[i] += tc.nfree[i];
-                }
-                retired.hugeBytes += tc.hugeBytes;
-                retired.allBytes += tc.allBytes;
+        synchronized (drainLock) {
+            List<ThreadCache> dead = new ArrayList<>();
+            synchronized (registry) {
+                registry.removeIf(tc -> {
+                    if (!tc.owner.isAlive()) {
+                        dead.add(tc);
+                        return true;
+                    }
+                    return false;
+                });
             }
-            tags.publishTotal(tc.allPending, tc.allPendingMax);
-            for (int t = 0; t < tc.tagPending.length; t++) {
-                if (tc.tagPending[t] != 0) {
-                    tags.publish(t, tc.tagPending[t], tc.tagPendingMax[t]);
+            for (ThreadCache tc : dead) {
+                flushAll(tc);
+                synchronized (retired) {
+                    for (int i = 0; i < tc.nmalloc.length; i++) {
+                        retired.nmalloc[i] += tc.nmalloc[i];
+                        retired.nfree[i] += tc.nfree[i];
+                    }
+                    retired.hugeBytes += tc.hugeBytes;
+                    retired.allBytes += tc.allBytes;
                 }
-                if (tc.tagRequests[t] != 0) {
-                    tags.retireRequests(t, tc.tagRequests[t]);
-                    tags.retireBytes(t, tc.tagBytes[t]);
+                tags.publishTotal(tc.allPending, tc.allPendingMax);
+                for (int t = 0; t < tc.tagPending.length; t++) {
+                    if (tc.tagPending[t] != 0) {
+                        tags.publish(t, tc.tagPending[t], tc.tagPendingMax[t]);
+                    }
+                    if (tc.tagRequests[t] != 0) {
+                        tags.retireRequests(t, tc.tagRequests[t]);
+                        tags.retireBytes(t, tc.tagBytes[t]);
+                    }
                 }
             }
         }

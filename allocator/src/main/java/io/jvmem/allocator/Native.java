@@ -14,7 +14,8 @@ import java.lang.invoke.MethodHandle;
  * mmap/munmap/madvise and close. Each wrapper returns the raw result; a negative result means failure and
  * {@link #lastErrno()} holds errno, captured right after the call (Java code in between may clobber the real one).
  *
- * <p>Linux on x86_64 and aarch64 share every constant used here.
+ * <p>Linux on x86_64 and aarch64 share every flag constant used here; system call numbers differ and are chosen by
+ * {@code os.arch}. Other architectures are refused rather than guessed.
  */
 final class Native {
     static final int O_RDWR = 02;
@@ -61,50 +62,48 @@ final class Native {
     private static final ThreadLocal<MemorySegment> STATE =
             ThreadLocal.withInitial(() -> Arena.global().allocate(CALL_STATE));
 
-    /** Created on first use: each downcall handle costs start-up time. */
-    private static final class OpenCall {
-        static final MethodHandle H = errnoCall("open",
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-                Linker.Option.firstVariadicArg(2));
-    }
-    private static final class CloseCall {
-        static final MethodHandle H = errnoCall("close",
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    }
-    private static final class UnlinkCall {
-        static final MethodHandle H = errnoCall("unlink",
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-    }
-    private static final class FtruncateCall {
-        static final MethodHandle H = errnoCall("ftruncate",
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-    }
-    private static final class FallocateCall {
-        static final MethodHandle H = errnoCall("fallocate",
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-    }
-    private static final class MmapCall {
-        static final MethodHandle H = errnoCall("mmap",
+    /**
+     * Every system call goes through one downcall handle to libc's {@code syscall(2)} (variadic, all arguments as
+     * longs), capturing errno: the FFM API spins code per handle shape, and one shape starts in a fraction of the time
+     * eleven would. Created on first use.
+     */
+    private static final class SyscallCall {
+        static {
+            String arch = System.getProperty("os.arch");
+            if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
+                throw new UnsupportedOperationException("jvmem pools need Linux on x86_64 or aarch64, not " + arch);
+            }
+        }
+
+        static final MethodHandle H = errnoCall("syscall",
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG),
+                Linker.Option.firstVariadicArg(1));
     }
-    private static final class MunmapCall {
-        static final MethodHandle H = errnoCall("munmap",
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+
+    /** System call numbers: x86_64 and aarch64 differ. */
+    private static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
+    private static final long SYS_OPENAT = AARCH64 ? 56 : 257;
+    private static final long SYS_CLOSE = AARCH64 ? 57 : 3;
+    private static final long SYS_UNLINKAT = AARCH64 ? 35 : 263;
+    private static final long SYS_FTRUNCATE = AARCH64 ? 46 : 77;
+    private static final long SYS_FALLOCATE = AARCH64 ? 47 : 285;
+    private static final long SYS_MMAP = AARCH64 ? 222 : 9;
+    private static final long SYS_MUNMAP = AARCH64 ? 215 : 11;
+    private static final long SYS_MADVISE = AARCH64 ? 233 : 28;
+    private static final long SYS_MSYNC = AARCH64 ? 227 : 26;
+    private static final long SYS_FLOCK = AARCH64 ? 32 : 73;
+    private static final long AT_FDCWD = -100;
+
+    private static long syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) {
+        try {
+            return (long) SyscallCall.H.invokeExact(STATE.get(), nr, a1, a2, a3, a4, a5, a6);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
-    private static final class MadviseCall {
-        static final MethodHandle H = errnoCall("madvise",
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-    }
-    private static final class MsyncCall {
-        static final MethodHandle H = errnoCall("msync",
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-    }
-    private static final class FlockCall {
-        static final MethodHandle H = errnoCall("flock",
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    }
+
     private static final class StrerrorCall {
         static final MethodHandle H = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
@@ -120,6 +119,14 @@ final class Native {
         MemorySegment symbol = LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
         return LINKER.downcallHandle(symbol, fd, options);
+    }
+
+    /**
+     * Creates the downcall handles that creating a pool needs and makes one harmless call: the FFM API's first use
+     * costs tens of milliseconds, which a caller may spend on another thread ahead of time.
+     */
+    static void preload() {
+        close(-1); // EBADF: creates the handle and warms the call path
     }
 
     /** errno of the last failed call made through this class on this thread. */
@@ -138,88 +145,52 @@ final class Native {
 
     static int open(String path, int flags, int mode) {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) OpenCall.H.invokeExact(STATE.get(), arena.allocateFrom(path), flags, mode);
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return (int) syscall(SYS_OPENAT, AT_FDCWD, arena.allocateFrom(path).address(), flags, mode, 0, 0);
         }
     }
 
     static int unlink(String path) {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) UnlinkCall.H.invokeExact(STATE.get(), arena.allocateFrom(path));
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return (int) syscall(SYS_UNLINKAT, AT_FDCWD, arena.allocateFrom(path).address(), 0, 0, 0, 0);
         }
     }
 
     static int close(int fd) {
-        try {
-            return (int) CloseCall.H.invokeExact(STATE.get(), fd);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) syscall(SYS_CLOSE, fd, 0, 0, 0, 0, 0);
     }
 
     static int ftruncate(int fd, long length) {
-        try {
-            return (int) FtruncateCall.H.invokeExact(STATE.get(), fd, length);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) syscall(SYS_FTRUNCATE, fd, length, 0, 0, 0, 0);
     }
 
     static int fallocate(int fd, int mode, long offset, long length) {
-        try {
-            int r;
-            do {
-                r = (int) FallocateCall.H.invokeExact(STATE.get(), fd, mode, offset, length);
-            } while (r != 0 && lastErrno() == EINTR);
-            return r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        int r;
+        do {
+            r = (int) syscall(SYS_FALLOCATE, fd, mode, offset, length, 0, 0);
+        } while (r != 0 && lastErrno() == EINTR);
+        return r;
     }
 
     static long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
-        try {
-            return (long) MmapCall.H.invokeExact(STATE.get(), addr, length, prot, flags, fd, offset);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return syscall(SYS_MMAP, addr, length, prot, flags, fd, offset);
     }
 
     static int munmap(long addr, long length) {
-        try {
-            return (int) MunmapCall.H.invokeExact(STATE.get(), addr, length);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) syscall(SYS_MUNMAP, addr, length, 0, 0, 0, 0);
     }
 
     static int madvise(long addr, long length, int advice) {
-        try {
-            return (int) MadviseCall.H.invokeExact(STATE.get(), addr, length, advice);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) syscall(SYS_MADVISE, addr, length, advice, 0, 0, 0);
     }
 
     static final int MS_SYNC = 4;
 
     static int flock(int fd, int operation) {
-        try {
-            return (int) FlockCall.H.invokeExact(STATE.get(), fd, operation);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) syscall(SYS_FLOCK, fd, operation, 0, 0, 0, 0);
     }
 
     static int msync(long addr, long length, int flags) {
-        try {
-            return (int) MsyncCall.H.invokeExact(STATE.get(), addr, length, flags);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return (int) syscall(SYS_MSYNC, addr, length, flags, 0, 0, 0);
     }
 
     private static RuntimeException rethrow(Throwable t) {

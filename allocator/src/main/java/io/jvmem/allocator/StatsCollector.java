@@ -9,6 +9,12 @@ final class StatsCollector {
     }
 
     static PoolStats collect(Allocator h) {
+        synchronized (h.drainLock) {
+            return collectLocked(h);
+        }
+    }
+
+    private static PoolStats collectLocked(Allocator h) {
         List<ThreadCache> caches = h.cachesSnapshot();
         int slots = SizeClasses.NCLASSES + 1;
         long[] nmalloc = new long[slots];

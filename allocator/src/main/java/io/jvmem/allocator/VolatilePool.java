@@ -29,6 +29,14 @@ public final class VolatilePool extends PoolBase {
     }
 
     /** Creates a pool in a new unlinked temporary file in {@code dir}, or on the whole device DAX {@code dir} names. */
+    /**
+     * Prepares the native bindings that creating a pool needs. Optional: creation does it itself; a program that
+     * cares about start-up latency can call this early on another thread (the agent does).
+     */
+    public static void preload() {
+        Native.preload();
+    }
+
     public static VolatilePool create(String name, Path dir, long size) {
         return create(name, dir, size, PoolOptions.DEFAULT);
     }
