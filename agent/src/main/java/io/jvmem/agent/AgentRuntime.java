@@ -10,8 +10,6 @@ import io.jvmem.allocator.PoolException;
 import io.jvmem.allocator.PoolOptions;
 import io.jvmem.allocator.VolatilePool;
 import java.lang.instrument.Instrumentation;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -124,10 +122,7 @@ final class AgentRuntime {
                     p = CtoPool.openOrCreate(spec.path(), spec.layout(), spec.size(), spec.onDirty() == OnDirty.RECREATE,
                             PoolOptions.DEFAULT);
                 } else {
-                    if (!Files.isDirectory(spec.path()) && !isCharacterDevice(spec.path())) {
-                        throw new PoolException(spec.path() + " is neither a directory nor a device DAX");
-                    }
-                    p = VolatilePool.create(spec.name(), spec.path(), spec.size());
+                    p = VolatilePool.create(spec.name(), spec.path(), spec.size()); // checks directory or device itself
                 }
                 pools.put(spec.name(), p);
             } catch (PoolException e) {
@@ -140,15 +135,6 @@ final class AgentRuntime {
             }
         }
         return pools;
-    }
-
-    private static boolean isCharacterDevice(Path p) {
-        try {
-            return !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p)
-                    && Files.exists(p) && Files.readAttributes(p, "unix:mode") != null;
-        } catch (Exception e) {
-            return Files.exists(p) && !Files.isDirectory(p);
-        }
     }
 
     /** Classes loaded before the transformer: rewrite those that need it (retransformation adds no members). */

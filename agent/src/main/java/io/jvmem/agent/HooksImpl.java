@@ -40,22 +40,39 @@ final class HooksImpl extends Hooks {
 
     @Override
     public long allocateDirect(int site, int capacity) {
+        return allocate(site, capacity, true);
+    }
+
+    @Override
+    public long allocateMemory(int site, long size) {
+        return allocate(site, size, false);
+    }
+
+    /**
+     * A pool block for a rewritten call site, or 0 (the JDK serves it). Buffers are zeroed (the JDK contract) and, when
+     * the pool is full, wait for unreachable buffers as the route says; Unsafe memory is neither.
+     */
+    private long allocate(int site, long size, boolean buffer) {
         Site s = sites.get(site);
         if (s == null) {
             return 0;
         }
-        if (capacity < s.minSize) {
+        if (size < s.minSize) {
             s.route.belowMinSize.increment();
             return 0;
         }
         long a;
         try {
-            a = s.pool.calloc(1, capacity, s.tag);
+            a = buffer ? s.pool.calloc(1, size, s.tag) : s.pool.malloc(size, s.tag);
         } catch (PoolClosedException e) {
             return 0;
         }
         if (a == 0) {
-            a = reclaim(s, capacity);
+            if (buffer) {
+                a = reclaim(s, (int) size);
+            } else {
+                exhausted(site, size);
+            }
         }
         if (a != 0 && s.transients != null) {
             s.transients.add(a);
@@ -148,39 +165,6 @@ final class HooksImpl extends Hooks {
         return MemorySegment.ofAddress(address).reinterpret(capacity, Arena.ofAuto(), seg -> release(address)).asByteBuffer();
     }
 
-    @Override
-    public long allocateMemory(int site, long size) {
-        Site s = sites.get(site);
-        if (s == null) {
-            return 0;
-        }
-        if (size < s.minSize) {
-            s.route.belowMinSize.increment();
-            return 0;
-        }
-        long a;
-        try {
-            a = s.pool.malloc(size, s.tag);
-        } catch (PoolClosedException e) {
-            return 0;
-        }
-        if (a == 0) {
-            exhausted(site, size);
-        } else if (s.transients != null) {
-            s.transients.add(a);
-        }
-        return a;
-    }
-
-    private MemoryPool owner(long address) {
-        for (MemoryPool p : pools) {
-            if (p.contains(address)) {
-                return p;
-            }
-        }
-        return null;
-    }
-
     private int ownerIndex(long address) {
         for (int i = 0; i < pools.length; i++) {
             if (pools[i].contains(address)) {
@@ -205,7 +189,7 @@ final class HooksImpl extends Hooks {
 
     @Override
     public boolean owns(long address) {
-        return owner(address) != null;
+        return ownerIndex(address) >= 0;
     }
 
     @Override
@@ -223,7 +207,7 @@ final class HooksImpl extends Hooks {
 
     @Override
     public long usableSize(long address) {
-        return owner(address).usableSize(address);
+        return pools[ownerIndex(address)].usableSize(address);
     }
 
     @Override

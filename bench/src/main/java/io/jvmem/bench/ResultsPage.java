@@ -498,21 +498,8 @@ public final class ResultsPage {
                         j.rounds(), j.seconds() / j.rounds()))
                 .append("each; throughput over all rounds, latency percentiles of the merged histograms, and the range of the ")
                 .append("rounds' throughputs.\n\n");
-        md.append("| variant | round trips/s | rounds (min–max) | p50 (µs) | p99 (µs) | p99.9 (µs) | max (µs) |\n|---|---:|---:|---:|---:|---:|---:|\n");
-        for (Echo e : List.of(j, p)) {
-            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f–%.0f | %.1f | %.1f | %.1f | %.1f |%n",
-                    e == p ? "with agent (pool)" : "without agent (JDK)", e.throughput(), e.minThroughput(), e.maxThroughput(),
-                    e.us(50), e.us(99), e.us(99.9), e.hist().getMaxValue() / 1000.0));
-        }
-        double r = p.throughput() / j.throughput();
-        boolean ok = r >= 0.95;
-        md.append(String.format(Locale.ROOT, "%nThroughput with the agent: %.2f× without (target ≥ 0.95×: %s).%n%n", r, ok ? "**met**" : "**not met**"));
-        targets.add(new Target("end to end", "Netty echo throughput with agent ≥ 0.95× without", String.format(Locale.ROOT, "%.2f×", r), ok));
-        double[][] v = {{j.throughput()}, {p.throughput()}};
-        double[][] ve = {{(j.maxThroughput() - j.minThroughput()) / 2}, {(p.maxThroughput() - p.minThroughput()) / 2}};
-        Svg.groupedBars(charts.resolve("end-to-end.svg"), "Netty echo throughput (higher is better)", "round trips per second",
-                List.of("Netty echo, " + j.size() + " B, " + j.connections() + " connections"),
-                List.of("without agent (JDK)", "with agent (pool)"), v, ve, false);
+        withAndWithout(md, j, p, "round trips/s", "Netty echo", "end-to-end.svg", "Netty echo throughput", "round trips per second",
+                "Netty echo, " + j.size() + " B, " + j.connections() + " connections");
         double[][] lat = {{j.us(50), j.us(99), j.us(99.9)}, {p.us(50), p.us(99), p.us(99.9)}};
         Svg.groupedBars(charts.resolve("end-to-end-latency.svg"), "Netty echo round-trip latency (lower is better)", "µs",
                 List.of("p50", "p99", "p99.9"), List.of("without agent (JDK)", "with agent (pool)"), lat, null, true);
@@ -536,7 +523,19 @@ public final class ResultsPage {
                 .append("(checked at start); **without**: the JDK. ")
                 .append(String.format(Locale.ROOT, "One JVM per round, rounds alternating; %d × %.0f s measured per variant.%n%n",
                         j.rounds(), j.seconds() / j.rounds()));
-        md.append("| variant | statements/s | rounds (min–max) | p50 (µs) | p99 (µs) | p99.9 (µs) | max (µs) |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        withAndWithout(md, j, p, "statements/s", "H2", "end-to-end-h2.svg", "H2 nioMemFS throughput", "statements per second",
+                "H2, 80% reads / 10% updates / 10% ranges");
+        md.append("![H2 throughput](charts/end-to-end-h2.svg)\n\n");
+    }
+
+    /**
+     * The part both end-to-end sections share: the table of the two variants, the throughput ratio judged against
+     * the 0.95× target, and the throughput chart.
+     */
+    private void withAndWithout(StringBuilder md, Echo j, Echo p, String rateUnit, String workload, String chart,
+                                String chartTitle, String chartUnit, String group) throws IOException {
+        md.append("| variant | ").append(rateUnit)
+                .append(" | rounds (min–max) | p50 (µs) | p99 (µs) | p99.9 (µs) | max (µs) |\n|---|---:|---:|---:|---:|---:|---:|\n");
         for (Echo e : List.of(j, p)) {
             md.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f–%.0f | %.1f | %.1f | %.1f | %.1f |%n",
                     e == p ? "with agent (pool)" : "without agent (JDK)", e.throughput(), e.minThroughput(), e.maxThroughput(),
@@ -545,12 +544,11 @@ public final class ResultsPage {
         double r = p.throughput() / j.throughput();
         boolean ok = r >= 0.95;
         md.append(String.format(Locale.ROOT, "%nThroughput with the agent: %.2f× without (target ≥ 0.95×: %s).%n%n", r, ok ? "**met**" : "**not met**"));
-        targets.add(new Target("end to end", "H2 throughput with agent ≥ 0.95× without", String.format(Locale.ROOT, "%.2f×", r), ok));
+        targets.add(new Target("end to end", workload + " throughput with agent ≥ 0.95× without", String.format(Locale.ROOT, "%.2f×", r), ok));
         double[][] v = {{j.throughput()}, {p.throughput()}};
         double[][] ve = {{(j.maxThroughput() - j.minThroughput()) / 2}, {(p.maxThroughput() - p.minThroughput()) / 2}};
-        Svg.groupedBars(charts.resolve("end-to-end-h2.svg"), "H2 nioMemFS throughput (higher is better)", "statements per second",
-                List.of("H2, 80% reads / 10% updates / 10% ranges"), List.of("without agent (JDK)", "with agent (pool)"), v, ve, false);
-        md.append("![H2 throughput](charts/end-to-end-h2.svg)\n\n");
+        Svg.groupedBars(charts.resolve(chart), chartTitle + " (higher is better)",
+                chartUnit, List.of(group), List.of("without agent (JDK)", "with agent (pool)"), v, ve, false);
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers
