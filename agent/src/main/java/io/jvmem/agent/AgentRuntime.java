@@ -54,18 +54,20 @@ final class AgentRuntime {
             return;
         }
         long t0 = System.nanoTime();
-        // the FFM API's first use is slow: prepare it on another core while the config is read and the bridge defined
-        Thread.ofPlatform().daemon().name("jvmem-preload").start(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    VolatilePool.preload();
-                } catch (Throwable ignored) {
-                    // creating the pools reports it
-                }
-            }
-        });
         AgentConfig config = ConfigParser.parse(configPath(args));
+        if (needsLinker(config)) {
+            // the FFM linker's first use is slow: prepare it on another core while the bridge is defined
+            Thread.ofPlatform().daemon().name("jvmem-preload").start(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        VolatilePool.preload();
+                    } catch (Throwable ignored) {
+                        // creating the pools reports it
+                    }
+                }
+            });
+        }
         AgentLog log = new AgentLog(config.log());
         BridgeInstaller.Defined bridge = BridgeInstaller.define(inst);
         long t1 = System.nanoTime();
@@ -93,16 +95,28 @@ final class AgentRuntime {
             inst.addTransformer(transformer, true);
             rt.retransformLoaded(inst, log);
             long t4 = System.nanoTime();
-            log.info("started" + (late ? " (late attach)" : "") + ": " + pools.size() + " pools, " + routes.size()
+            if (log.enabled(AgentConfig.LogLevel.INFO)) {
+                log.info("started" + (late ? " (late attach)" : "") + ": " + pools.size() + " pools, " + routes.size()
                     + " routes from " + config.source() + " in " + (t4 - t0) / 1_000_000 + " ms (config and bridge "
                     + (t1 - t0) / 1_000_000 + ", pools " + (t2 - t1) / 1_000_000 + ", hooks " + (t3 - t2) / 1_000_000
-                    + ", retransform " + (t4 - t3) / 1_000_000 + ")");
+                        + ", retransform " + (t4 - t3) / 1_000_000 + ")");
+            }
         } catch (Throwable t) {
             for (MemoryPool p : pools.values()) {
                 p.close();
             }
             throw t;
         }
+    }
+
+    /** Whether creating the configured pools needs the FFM linker (cto pools, devices, disks, big tmpfs pools). */
+    private static boolean needsLinker(AgentConfig config) {
+        for (PoolSpec spec : config.pools()) {
+            if (spec.kind() == Kind.CTO || VolatilePool.createNeedsLinker(spec.path(), spec.size())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Path configPath(String args) {

@@ -39,6 +39,8 @@ final class AgentTransformer implements ClassFileTransformer {
             byte[] out = CallSiteRewriter.rewrite(bytes, route, sites::register);
             if (out != null) {
                 rewritten.increment();
+            }
+            if (out != null && log.enabled(AgentConfig.LogLevel.DEBUG)) {
                 log.debug("rewrote " + className.replace('/', '.') + (route == null ? " (pool-aware frees)" : " (route " + route.name() + ")"));
             }
             return out;

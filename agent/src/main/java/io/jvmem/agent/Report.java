@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +28,10 @@ final class Report {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        Path tmp = Files.createTempFile(dir, ".jvmem-report", ".tmp");
-        Files.writeString(tmp, json, StandardCharsets.UTF_8);
+        // a name of our own, not Files.createTempFile: that initialises SecureRandom, tens of milliseconds at exit
+        Path tmp = path.toAbsolutePath().resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+        Files.writeString(tmp, json, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -144,9 +144,13 @@ final class Allocator {
         }
         if (closed) {
             exit(tc);
-            throw new PoolClosedException("pool " + name + " was " + (gated ? "closed" : "deleted"));
+            throw closedError();
         }
         return tc;
+    }
+
+    private PoolClosedException closedError() {
+        return new PoolClosedException("pool " + name + " was " + (gated ? "closed" : "deleted"));
     }
 
     private void exit(ThreadCache tc) {
@@ -450,10 +454,57 @@ final class Allocator {
         }
         ThreadCache tc = enter();
         try {
-            free(tc, address);
+            if (debug || !freeToCache(tc, address)) {
+                free(tc, address);
+            }
         } finally {
             exit(tc);
         }
+    }
+
+    /**
+     * The common free, small enough to inline: a live block of a cached class goes onto the thread's stack. Returns
+     * false, having changed nothing, for everything else (errors included), which the general path handles.
+     */
+    private boolean freeToCache(ThreadCache tc, long address) {
+        long off = address - heapAddr;
+        if (off < 0 || off >= heapBytes || (off & (SizeClasses.QUANTUM - 1)) != 0 || !live.isSet(off)
+                || ALL.get(ValueLayout.JAVA_LONG, address) == (freeSecret ^ address)) {
+            return false;
+        }
+        long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
+        int cls = PageMap.cls(e);
+        int tag;
+        if (PageMap.kind(e) == PageMap.SLAB) {
+            tag = smallTags ? takeSmallTag(e, off) : 0;
+        } else if (PageMap.kind(e) == PageMap.LARGE && PageMap.isHead(e) && cls != PageMap.HUGE_CLASS) {
+            if (!tc.roomFor(cls)) {
+                return false;
+            }
+            tag = PageMap.tag(e);
+        } else {
+            return false;
+        }
+        if (!tc.caches(cls) || tc.counts[cls] == tc.caps[cls]) {
+            if (tag != 0 && PageMap.kind(e) == PageMap.SLAB) {
+                slabs[PageMap.slabId(e)].setTag(off, tag); // put it back for the general path
+            }
+            return false;
+        }
+        onFree(tc, off, cls, tag, e);
+        ALL.set(ValueLayout.JAVA_LONG, address, freeSecret ^ address);
+        tc.push(cls, off);
+        return true;
+    }
+
+    /** The tag of a small block being freed, cleared in its slab. */
+    private int takeSmallTag(long e, long off) {
+        Slab s = slabs[PageMap.slabId(e)];
+        int tag = s.tag(off);
+        if (tag != 0) {
+            s.setTag(off, 0);
+        }
+        return tag;
     }
 
     private void free(ThreadCache tc, long address) {
@@ -561,51 +612,98 @@ final class Allocator {
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
             usable = SizeClasses.size(cls);
             if (tag != 0) {
-                if (!smallTags) {
-                    smallTags = true;
-                }
-                slabAt(off).setTag(off, tag);
+                tagSmall(off, tag);
             }
         } else {
-            long page = off >>> SizeClasses.LG_PAGE;
-            long e = pageMap.get(page);
-            usable = cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
-            if (PageMap.tag(e) != tag) {
-                pageMap.set(page, PageMap.withTag(e, tag));
-            }
+            usable = tagRun(off, cls, tag);
         }
-        if (tc.owner == null) {
-            synchronized (tc) {
-                count(tc, cls, usable, tag, 1);
-            }
-        } else {
-            count(tc, cls, usable, tag, 1);
+        count(tc, cls, usable, tag, 1);
+    }
+
+    private void tagSmall(long off, int tag) {
+        if (!smallTags) {
+            smallTags = true;
         }
+        slabAt(off).setTag(off, tag);
+    }
+
+    /** Records the tag of a page run being handed out; returns its usable bytes. */
+    private long tagRun(long off, int cls, int tag) {
+        long page = off >>> SizeClasses.LG_PAGE;
+        long e = pageMap.get(page);
+        if (PageMap.tag(e) != tag) {
+            pageMap.set(page, PageMap.withTag(e, tag));
+        }
+        return cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
     }
 
     private void onFree(ThreadCache tc, long off, int cls, int tag, long e) {
         long usable = cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
-        if (tc.owner == null) {
-            synchronized (tc) {
-                count(tc, cls, usable, tag, -1);
-            }
+        count(tc, cls, usable, tag, -1);
+    }
+
+    /**
+     * Per-thread counters of one block handed out ({@code sign} 1) or taken back (-1). Kept small so that it inlines
+     * into the fast paths; the shared cache of unowned threads, huge blocks, tags and publication are out of line.
+     */
+    private void count(ThreadCache tc, int cls, long usable, int tag, int sign) {
+        if (tc.owner == null || cls < 0) {
+            countRare(tc, cls, usable, tag, sign);
+            return;
+        }
+        long delta = sign * usable;
+        if (sign > 0) {
+            tc.nmalloc[cls]++;
+            tc.allBytes += usable;
         } else {
-            count(tc, cls, usable, tag, -1);
+            tc.nfree[cls]++;
+        }
+        long q = tc.allPending + delta;
+        if (q > tc.allPendingMax) {
+            if (q > TagCounters.PUBLISH_BYTES) {
+                publishTotal(tc, q);
+                q = 0;
+            } else {
+                tc.allPendingMax = q;
+            }
+        } else if (q < -TagCounters.PUBLISH_BYTES) {
+            publishTotal(tc, q);
+            q = 0;
+        }
+        tc.allPending = q;
+        if (tag != 0) {
+            countTag(tc, tag, usable, sign);
         }
     }
 
-    private void count(ThreadCache tc, int cls, long usable, int tag, int sign) {
+    private void publishTotal(ThreadCache tc, long q) {
+        tags.publishTotal(q, tc.allPendingMax);
+        tc.allPendingMax = 0;
+    }
+
+    /** Unowned (shared) caches under their lock, and huge blocks, which have no class slot. */
+    private void countRare(ThreadCache tc, int cls, long usable, int tag, int sign) {
+        if (tc.owner == null) {
+            synchronized (tc) {
+                countAny(tc, cls, usable, tag, sign);
+            }
+        } else {
+            countAny(tc, cls, usable, tag, sign);
+        }
+    }
+
+    private void countAny(ThreadCache tc, int cls, long usable, int tag, int sign) {
         int slot = cls < 0 ? HUGE_SLOT : cls;
         if (sign > 0) {
             tc.nmalloc[slot]++;
+            tc.allBytes += usable;
         } else {
             tc.nfree[slot]++;
         }
         if (slot == HUGE_SLOT) {
             tc.hugeBytes += sign * usable; // class sizes give the rest of the allocated bytes
         }
-        long delta = sign * usable;
-        long q = tc.allPending + delta;
+        long q = tc.allPending + sign * usable;
         if (q > TagCounters.PUBLISH_BYTES || q < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
             tags.publishTotal(q, tc.allPendingMax);
             q = 0;
@@ -614,12 +712,13 @@ final class Allocator {
             tc.allPendingMax = q;
         }
         tc.allPending = q;
-        if (sign > 0) {
-            tc.allBytes += usable;
+        if (tag != 0) {
+            countTag(tc, tag, usable, sign);
         }
-        if (tag == 0) {
-            return; // untagged bytes are derived: allocated minus every tag's in-use bytes
-        }
+    }
+
+    /** Untagged bytes are derived (allocated minus every tag's in-use bytes), so only tagged blocks come here. */
+    private void countTag(ThreadCache tc, int tag, long usable, int sign) {
         if (tag >= tc.tagPending.length) {
             tc.growTags(tag);
         }
@@ -627,7 +726,7 @@ final class Allocator {
             tc.tagRequests[tag]++;
             tc.tagBytes[tag] += usable;
         }
-        long p = tc.tagPending[tag] + delta;
+        long p = tc.tagPending[tag] + sign * usable;
         if (p > TagCounters.PUBLISH_BYTES || p < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
             tags.publish(tag, p, tc.tagPendingMax[tag]);
             p = 0;

@@ -37,6 +37,15 @@ public final class VolatilePool extends PoolBase {
         Native.preload();
     }
 
+    /**
+     * Whether {@link #create(String, Path, long)} in {@code dir} will use the FFM linker (whose first use is slow,
+     * see {@link #preload()}): false for a tmpfs directory and a pool of up to 256 MiB, which the JDK's file API
+     * creates.
+     */
+    public static boolean createNeedsLinker(Path dir, long size) {
+        return size > PoolFile.JDK_PATH_MAX || !PoolFile.isTmpfs(dir);
+    }
+
     public static VolatilePool create(String name, Path dir, long size) {
         return create(name, dir, size, PoolOptions.DEFAULT);
     }

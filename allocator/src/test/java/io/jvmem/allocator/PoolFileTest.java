@@ -53,6 +53,47 @@ class PoolFileTest {
     }
 
     @Test
+    void onTmpfsTheTemporaryFileIsInvisibleToo() throws IOException {
+        Path shmDir = Files.createTempDirectory(TestPools.SHM, "jvmem-invisible");
+        try {
+            assertTrue(PoolFile.isTmpfs(shmDir));
+            try (VolatilePool pool = VolatilePool.create("t", shmDir, 16L << 20)) {
+                assertNotEquals(0, pool.malloc(100));
+                assertEquals(List.of(), list(shmDir));
+                assertEquals(1, openFilesIn(shmDir), "the pool holds its unlinked file open");
+            }
+            assertEquals(0, openFilesIn(shmDir));
+        } finally {
+            Files.delete(shmDir);
+        }
+    }
+
+    @Test
+    void onlySmallTmpfsPoolsAreCreatedWithoutTheLinker() {
+        assertTrue(!VolatilePool.createNeedsLinker(TestPools.SHM, 64L << 20), "tmpfs, 64 MiB: the JDK's file API");
+        assertTrue(VolatilePool.createNeedsLinker(TestPools.SHM, 1L << 30), "tmpfs, 1 GiB: fallocate is faster");
+        Assumptions.assumeFalse(PoolFile.isTmpfs(dir), "the temporary directory is a tmpfs here");
+        assertTrue(VolatilePool.createNeedsLinker(dir, 64L << 20), "other file systems: fallocate (hugetlbfs cannot write)");
+    }
+
+    @Test
+    void aTmpfsReservationThatFailsMidwayFailsCleanly() throws IOException {
+        // Simulated ENOSPC after 16 MiB on the JDK-file-API path (the mounted small tmpfs above is the real one).
+        Path shmDir = Files.createTempDirectory(TestPools.SHM, "jvmem-full");
+        try {
+            long free0 = Files.getFileStore(shmDir).getUsableSpace();
+            PoolException e = assertThrows(PoolException.class, () -> PoolFile.createTempOnTmpfs(shmDir, 64L << 20, 16L << 20));
+            assertTrue(e.getMessage().contains("cannot reserve 67108864 bytes") && e.getMessage().contains("No space left"),
+                    e.getMessage());
+            assertEquals(List.of(), list(shmDir), "nothing is left behind");
+            assertEquals(0, openFilesIn(shmDir));
+            assertTrue(Files.getFileStore(shmDir).getUsableSpace() >= free0 - (4L << 20), "the partial reservation was released");
+        } finally {
+            Files.delete(shmDir);
+        }
+    }
+
+    @Test
     void deleteReleasesTheFileAndItsSpace() throws IOException {
         Path shm = TestPools.SHM;
         long size = 256L << 20;
