@@ -485,15 +485,23 @@ final class Allocator {
         } else {
             return false;
         }
-        if (!tc.caches(cls) || tc.counts[cls] == tc.caps[cls]) {
+        int n;
+        if (!tc.caches(cls) || (n = tc.counts[cls]) == tc.caps[cls]) {
             if (tag != 0 && PageMap.kind(e) == PageMap.SLAB) {
                 slabs[PageMap.slabId(e)].setTag(off, tag); // put it back for the general path
             }
             return false;
         }
         onFree(tc, off, cls, tag, e);
+        if (tag != 0 && PageMap.kind(e) == PageMap.LARGE) {
+            untagRun(off, e);
+        }
         ALL.set(ValueLayout.JAVA_LONG, address, freeSecret ^ address);
-        tc.push(cls, off);
+        tc.bins[cls][n] = off; // ThreadCache.push, its checks done above
+        tc.counts[cls] = n + 1;
+        if (cls >= SizeClasses.NSMALL) {
+            tc.largeBytes += SizeClasses.size(cls);
+        }
         return true;
     }
 
@@ -559,6 +567,9 @@ final class Allocator {
         if (cls < 0 || !tc.caches(cls) || !tc.roomFor(cls)) {
             release(off, cls, e);
         } else {
+            if (tag != 0 && kind == PageMap.LARGE) {
+                untagRun(off, e);
+            }
             ALL.set(ValueLayout.JAVA_LONG, block, freeSecret ^ block);
             if (options.redzones()) {
                 ALL.set(ValueLayout.JAVA_INT_UNALIGNED, address - 12, RZ_FREED);
@@ -614,8 +625,10 @@ final class Allocator {
             if (tag != 0) {
                 tagSmall(off, tag);
             }
-        } else {
+        } else if (tag != 0 || cls < 0) {
             usable = tagRun(off, cls, tag);
+        } else {
+            usable = SizeClasses.size(cls); // a cached or fresh run's entry carries tag 0 already
         }
         count(tc, cls, usable, tag, 1);
     }
@@ -625,6 +638,11 @@ final class Allocator {
             smallTags = true;
         }
         slabAt(off).setTag(off, tag);
+    }
+
+    /** A tagged page run going into a thread cache: its entry goes back to tag 0, so an untagged malloc need not look. */
+    private void untagRun(long off, long e) {
+        pageMap.set(off >>> SizeClasses.LG_PAGE, PageMap.withTag(e, 0));
     }
 
     /** Records the tag of a page run being handed out; returns its usable bytes. */

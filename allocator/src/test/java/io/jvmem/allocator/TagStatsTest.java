@@ -43,6 +43,29 @@ class TagStatsTest {
     }
 
     @Test
+    void aCachedPageRunReusedUntaggedOrUnderAnotherTagIsCountedThere() {
+        AllocationTag first = AllocationTag.define("tag.run.first");
+        AllocationTag second = AllocationTag.define("tag.run.second");
+        try (VolatilePool pool = TestPools.create(32L << 20)) {
+            long a = pool.malloc(64 << 10, first);
+            pool.free(a);
+            long b = pool.malloc(64 << 10); // the same run, from this thread's cache
+            assertEquals(a, b);
+            assertEquals(0, pool.stats().tag("tag.run.first").inUse());
+            pool.free(b);
+            assertEquals(0, pool.stats().tag("tag.run.first").inUse(), "an untagged free debits no tag");
+            long c = pool.malloc(64 << 10, second);
+            assertEquals(a, c);
+            assertEquals(64 << 10, pool.stats().tag("tag.run.second").inUse());
+            pool.free(c);
+            PoolStats s = pool.stats();
+            assertEquals(0, s.tag("tag.run.second").inUse());
+            assertEquals(0, s.tag("tag.run.first").inUse());
+            assertEquals(0, s.allocated());
+        }
+    }
+
+    @Test
     void aBlockFreedByAnotherThreadIsDebitedToItsTag() throws Exception {
         AllocationTag t = AllocationTag.define("tag.cross");
         try (VolatilePool pool = TestPools.create(32L << 20)) {

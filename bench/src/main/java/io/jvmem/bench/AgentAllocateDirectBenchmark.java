@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -29,7 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+        "--add-opens=java.base/java.nio=ALL-UNNAMED"}) // only for wrapperOnly's handle to the buffer constructor
 public class AgentAllocateDirectBenchmark {
 
     @State(Scope.Thread)
@@ -65,6 +67,69 @@ public class AgentAllocateDirectBenchmark {
     @Benchmark
     public ByteBuffer allocateDirectGcRelease(Gc g) {
         return Routed.allocateDirect(4096);
+    }
+
+    /** A DRAM block to zero: the floor of any allocateDirect. */
+    @State(Scope.Thread)
+    public static class Block {
+        long address;
+
+        @Setup(Level.Trial)
+        public void allocate() {
+            address = Baselines.UNSAFE.allocateMemory(1 << 20);
+        }
+
+        @TearDown(Level.Trial)
+        public void free() {
+            Baselines.UNSAFE.freeMemory(address);
+        }
+    }
+
+    /**
+     * Zeroing {@code size} bytes the way the JDK's allocateDirect does ({@code Unsafe.setMemory}): the buffer contract
+     * (a new buffer reads as zero) costs every implementation this much, ours and the JDK's alike.
+     */
+    @Benchmark
+    public long zeroFill(Sized s, Block b) {
+        Baselines.UNSAFE.setMemory(b.address, s.size, (byte) 0);
+        return b.address;
+    }
+
+    /** The JDK's mapped-buffer constructor, which registers the JDK's internal cleaner (null if this JDK has none). */
+    static final class BufferConstructor {
+        static final java.lang.invoke.MethodHandle NEW;
+        static final Runnable NOTHING = () -> { };
+
+        static {
+            java.lang.invoke.MethodHandle h = null;
+            try {
+                Class<?> c = Class.forName("java.nio.DirectByteBuffer");
+                h = java.lang.invoke.MethodHandles.privateLookupIn(c, java.lang.invoke.MethodHandles.lookup()).findConstructor(c,
+                        java.lang.invoke.MethodType.methodType(void.class, int.class, long.class, java.io.FileDescriptor.class,
+                                Runnable.class, boolean.class, java.lang.foreign.MemorySegment.class));
+                h = h.asType(h.type().changeReturnType(ByteBuffer.class));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // reported as a missing result
+            }
+            NEW = h;
+        }
+    }
+
+    /**
+     * A direct buffer over existing memory with the JDK's cleaner, released with invokeCleaner: the part of an
+     * allocateDirect that remains once allocation and zeroing cost nothing. The agent's buffers are built this way
+     * (so that invokeCleaner works from every call shape); the JDK's own allocateDirect pays the same object and
+     * cleaner costs.
+     */
+    @Benchmark
+    public ByteBuffer wrapperOnly(Sized s, Block b) throws Throwable {
+        if (BufferConstructor.NEW == null) {
+            throw new IllegalStateException("no mapped-buffer constructor in this JDK");
+        }
+        ByteBuffer buf = (ByteBuffer) BufferConstructor.NEW.invokeExact(s.size, b.address, (java.io.FileDescriptor) null,
+                BufferConstructor.NOTHING, false, (java.lang.foreign.MemorySegment) null);
+        Baselines.UNSAFE.invokeCleaner(buf);
+        return buf;
     }
 
     @Benchmark
