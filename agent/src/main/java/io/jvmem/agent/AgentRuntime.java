@@ -109,10 +109,17 @@ final class AgentRuntime {
         }
     }
 
-    /** Whether creating the configured pools needs the FFM linker (cto pools, devices, disks, big tmpfs pools). */
+    /**
+     * Volatile pools on tmpfs reserve their file in the background: start-up does not wait for a big pool's space
+     * (creation still fails at once if the file system has less room than the pool, and pages are reserved before
+     * they are handed out).
+     */
+    static final PoolOptions VOLATILE_OPTIONS = PoolOptions.DEFAULT.withReserveInBackground(true);
+
+    /** Whether creating the configured pools needs the FFM linker (cto pools, devices, other file systems). */
     private static boolean needsLinker(AgentConfig config) {
         for (PoolSpec spec : config.pools()) {
-            if (spec.kind() == Kind.CTO || VolatilePool.createNeedsLinker(spec.path(), spec.size())) {
+            if (spec.kind() == Kind.CTO || VolatilePool.createNeedsLinker(spec.path(), spec.size(), VOLATILE_OPTIONS)) {
                 return true;
             }
         }
@@ -136,7 +143,7 @@ final class AgentRuntime {
                     p = CtoPool.openOrCreate(spec.path(), spec.layout(), spec.size(), spec.onDirty() == OnDirty.RECREATE,
                             PoolOptions.DEFAULT);
                 } else {
-                    p = VolatilePool.create(spec.name(), spec.path(), spec.size()); // checks directory or device itself
+                    p = VolatilePool.create(spec.name(), spec.path(), spec.size(), VOLATILE_OPTIONS); // checks directory or device itself
                 }
                 pools.put(spec.name(), p);
             } catch (PoolException e) {

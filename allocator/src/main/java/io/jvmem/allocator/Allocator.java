@@ -761,9 +761,12 @@ final class Allocator {
     private long take(ThreadCache tc, int cls, long req, long runAlign) {
         long off = takeOnce(tc, cls, req, runAlign);
         if (off < 0) {
+            Errors.set(null); // a reservation that fails below says so
             recover(tc);
             off = takeOnce(tc, cls, req, runAlign);
-            if (off < 0) {
+            if (off < 0 && Errors.last().startsWith("cannot reserve")) {
+                fail("out of memory in pool " + name + ": request of " + req + " bytes: " + Errors.last());
+            } else if (off < 0) {
                 long free = pages.freePages() << SizeClasses.LG_PAGE;
                 fail("out of memory in pool " + name + ": request of " + req + " bytes; " + free
                         + " bytes free in pages (largest run " + (pages.largestFreeRun() << SizeClasses.LG_PAGE)

@@ -13,6 +13,15 @@ interface Backing {
 
     boolean canPunch();
 
+    /**
+     * Makes sure the first {@code poolOffsetEnd} bytes are reserved before pages there are handed out; false (with
+     * {@link MemoryPool#lastError()} set) if the file system has no room. Reserved up front unless a pool file is
+     * reserved in the background.
+     */
+    default boolean reserveUpTo(long poolOffsetEnd) {
+        return true;
+    }
+
     /** Backing that keeps every page forever (device DAX, caller's region). */
     Backing PINNED = new Backing() {
         @Override

@@ -135,6 +135,10 @@ final class PageAllocator {
         unindex(start, len, head);
         long flags = head & (PageMap.ZERO | PageMap.DECOMMITTED);
         int epoch = PageMap.tag(head);
+        if (!backing.reserveUpTo(heapOffset + (at + pages) * SizeClasses.PAGE)) {
+            insert(start, len, flags, epoch);
+            return -1;
+        }
         if ((flags & PageMap.DECOMMITTED) != 0
                 && !backing.commit(heapOffset + at * SizeClasses.PAGE, pages * SizeClasses.PAGE)) {
             insert(start, len, flags, epoch);

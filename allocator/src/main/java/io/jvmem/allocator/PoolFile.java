@@ -2,31 +2,22 @@ package io.jvmem.allocator;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 
 /**
- * The memory under a pool: an unlinked temporary file in a directory (libvmem's vmem_create), a whole device DAX,
- * or nothing we own (a caller's region). Files are created 0600 without following symlinks (O_TMPFILE, or
+ * The memory under a pool, through FFM system calls: an unlinked temporary file in a directory (libvmem's
+ * vmem_create) other than a tmpfs one (see {@link TmpfsFile}), a whole device DAX, or a close-to-open pool's named
+ * file. Files are created 0600 without following symlinks (O_TMPFILE, or
  * O_CREAT|O_EXCL|O_NOFOLLOW then unlink), their space reserved up front in chunks with fallocate so a full file
  * system fails here and not with SIGBUS on first touch, and mapped shared read-write (MAP_SYNC first, for DAX).
- *
- * <p>On tmpfs (the usual home of a volatile pool), up to {@link #JDK_PATH_MAX}, the temporary file is created, reserved and mapped through the
- * JDK's own file API instead ({@code CREATE_NEW}, {@code NOFOLLOW_LINKS}, mode 0600, then unlinked; space reserved
- * by writing zeros, which fails with ENOSPC just as fallocate does), so creating such a pool makes no FFM downcall:
- * the linker's first use costs about 100 ms, which an agent would otherwise add to the program's start-up. Freed
- * pages of such a file go back with madvise(MADV_REMOVE) on the mapping.
  *
  * <p>Unmapping puts an anonymous mapping at the same addresses (MAP_FIXED) before the file's mapping disappears, so
  * a straggling access through an old address reads harmless zeros instead of crashing the JVM; that placeholder is
  * released when the pool object is collected.
  */
-final class PoolFile implements Backing {
+final class PoolFile implements MappedFile {
     /** fallocate granularity: one huge call can fail with ENOMEM on tmpfs. */
     static final long RESERVE_CHUNK = 64L << 20;
 
@@ -35,143 +26,38 @@ final class PoolFile implements Backing {
     final String description;
     final boolean syncMapped;
     private final int fd;
-    /** A tmpfs temporary file opened through the JDK (then {@link #fd} is -1), and the arena owning its mapping. */
-    private final FileChannel channel;
-    private final java.lang.foreign.Arena mapping;
     private final boolean punchable;
     private boolean unmapped;
     /** Permission bits of a named pool file as opened (0 for other files). */
     private int mode;
 
     private PoolFile(long address, long size, int fd, String description, boolean punchable, boolean syncMapped) {
-        this(address, size, fd, null, null, description, punchable, syncMapped);
-    }
-
-    private PoolFile(long address, long size, int fd, FileChannel channel, java.lang.foreign.Arena mapping,
-                     String description, boolean punchable, boolean syncMapped) {
         this.address = address;
         this.size = size;
         this.fd = fd;
-        this.channel = channel;
-        this.mapping = mapping;
         this.description = description;
         this.punchable = punchable;
         this.syncMapped = syncMapped;
     }
 
-    MemorySegment segment() {
+    @Override
+    public MemorySegment segment() {
         return MemorySegment.ofAddress(address).reinterpret(size);
     }
 
-    /** A fresh unlinked temporary file of {@code size} bytes in {@code dir}, reserved and mapped. */
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public boolean syncMapped() {
+        return syncMapped;
+    }
+
+    /** A fresh unlinked temporary file of {@code size} bytes in {@code dir}, reserved with fallocate and mapped. */
     static PoolFile createTemp(Path dir, long size) {
-        if (size <= JDK_PATH_MAX && isTmpfs(dir)) {
-            return createTempOnTmpfs(dir, size, Long.MAX_VALUE);
-        }
         return createTemp(dir, size, Native::fallocate);
-    }
-
-    static boolean isTmpfs(Path dir) {
-        try {
-            return Files.isDirectory(dir) && "tmpfs".equals(Files.getFileStore(dir).type());
-        } catch (IOException | SecurityException e) {
-            return false;
-        }
-    }
-
-    /**
-     * Largest tmpfs pool created through the JDK's file API. Writing zeros reserves about 0.4 ms per MiB here, fallocate
-     * about 0.2 ms (it leaves the zeroing to the first touch) after the FFM linker's ~100 ms first use: up to this
-     * size the JDK path is the faster start, beyond it fallocate is.
-     */
-    static final long JDK_PATH_MAX = 256L << 20;
-
-    /** Zeros written per call when reserving a tmpfs file. */
-    private static final int ZERO_CHUNK = 256 << 10;
-
-    /**
-     * The tmpfs path of {@link #createTemp(Path, long)}, without any FFM downcall. {@code failAfter}: tests simulate a
-     * full file system once that many bytes are reserved.
-     */
-    static PoolFile createTempOnTmpfs(Path dir, long size, long failAfter) {
-        String d = dir.toAbsolutePath().toString();
-        FileChannel ch = null;
-        for (int attempt = 0; ch == null; attempt++) {
-            Path name = dir.toAbsolutePath().resolve(".jvmem-" + Long.toHexString(
-                    java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE));
-            try {
-                ch = FileChannel.open(name, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), OWNER_ONLY);
-            } catch (FileAlreadyExistsException e) {
-                if (attempt == 100) {
-                    throw new PoolException("cannot create pool file in " + d + ": no unused name found");
-                }
-                continue;
-            } catch (IOException e) {
-                throw new PoolException("cannot create pool file in " + d + ": " + reason(e));
-            }
-            try {
-                Files.delete(name);
-            } catch (IOException e) {
-                closeQuietly(ch);
-                throw new PoolException("cannot unlink the pool file " + name + ": " + reason(e));
-            }
-        }
-        java.lang.foreign.Arena arena = null;
-        try {
-            String failure = writeZeros(ch, 0, size, failAfter);
-            if (failure != null) {
-                throw new PoolException("cannot reserve " + size + " bytes for a pool in " + d + ": " + failure);
-            }
-            arena = java.lang.foreign.Arena.ofShared();
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
-            return new PoolFile(seg.address(), size, -1, ch, arena, "temporary file in " + d, true, false);
-        } catch (IOException | RuntimeException e) {
-            if (arena != null) {
-                arena.close();
-            }
-            closeQuietly(ch);
-            throw e instanceof PoolException pe ? pe
-                    : new PoolException("cannot map " + size + " bytes of a temporary file in " + d + ": " + reason(e));
-        }
-    }
-
-    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
-            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.util.EnumSet.of(
-                    java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE));
-
-    /** Writes zeros over [offset, offset + length): tmpfs allocates the pages. Null, or why it stopped (ENOSPC). */
-    private static String writeZeros(FileChannel ch, long offset, long length, long failAfter) {
-        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-            java.nio.ByteBuffer zeros = a.allocate(Math.min(ZERO_CHUNK, Math.max(length, 1))).asByteBuffer();
-            long done = 0;
-            while (done < length) {
-                if (done >= failAfter) {
-                    return "No space left on device (simulated) (after " + done + " bytes)";
-                }
-                zeros.clear().limit((int) Math.min(zeros.capacity(), length - done));
-                done += ch.write(zeros, offset + done);
-            }
-            return null;
-        } catch (IOException e) {
-            return reason(e);
-        }
-    }
-
-    private static String reason(Exception e) {
-        String m = e.getMessage();
-        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
-            m = f.getReason();
-        }
-        return m == null ? e.toString() : m;
-    }
-
-    private static void closeQuietly(FileChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // nothing to keep: the file is unlinked
-        }
     }
 
     interface Reserver {
@@ -425,23 +311,12 @@ final class PoolFile implements Backing {
 
     @Override
     public boolean punch(long poolOffset, long length) {
-        if (channel != null) {
-            return Native.madvise(address + poolOffset, length, Native.MADV_REMOVE) == 0;
-        }
         return punchable && Native.fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, poolOffset, length) == 0;
     }
 
     @Override
     public boolean commit(long poolOffset, long length) {
         if (!punchable) {
-            return true;
-        }
-        if (channel != null) {
-            String failure = writeZeros(channel, poolOffset, length, Long.MAX_VALUE); // the range is free: zeros are its contents
-            if (failure != null) {
-                Errors.set("cannot reserve " + length + " bytes again in the pool file: " + failure);
-                return false;
-            }
             return true;
         }
         for (long off = 0; off < length; off += RESERVE_CHUNK) {
@@ -463,21 +338,14 @@ final class PoolFile implements Backing {
      * Replaces the file mapping with an anonymous placeholder and closes the file (its space goes back to the file
      * system). Returns a task that releases the placeholder, to run once nothing can touch the addresses any more.
      */
-    synchronized Runnable unmap() {
+    @Override
+    public synchronized Runnable unmap() {
         if (unmapped) {
             return () -> { };
         }
         unmapped = true;
         long a = Native.mmap(address, size, Native.PROT_READ_WRITE,
                 Native.MAP_PRIVATE | Native.MAP_ANONYMOUS | Native.MAP_FIXED | Native.MAP_NORESERVE, -1, 0);
-        if (channel != null) {
-            closeQuietly(channel);
-            if (a != address) {
-                mapping.close();
-                return () -> { };
-            }
-            return mapping::close; // the arena's munmap now releases the placeholder
-        }
         if (a != address) {
             Native.munmap(address, size);
         }

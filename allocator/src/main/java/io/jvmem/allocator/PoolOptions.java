@@ -10,10 +10,17 @@ package io.jvmem.allocator;
  *                        returned to the file system; -1 never (default 10 s)
  * @param junkFill        fill new blocks with 0xa5 and freed blocks with 0x5a (calloc still zeroes)
  * @param redzones        surround each block with guard bytes checked on free ({@link HeapCorruptionException})
+ * @param reserveInBackground volatile pools on tmpfs: reserve the first part of the file at creation and the rest on a
+ *                        background thread, so that creating a big pool returns at once; creation still fails at once
+ *                        when the file system has less room than the pool, and pages are reserved before they are
+ *                        handed out (an allocation beyond the reserved part reserves it first; if the file system
+ *                        filled up meanwhile, that allocation fails cleanly). Off by default: the whole file is
+ *                        reserved before create returns.
  */
-public record PoolOptions(int arenas, long threadCacheMax, long decayMillis, boolean junkFill, boolean redzones) {
+public record PoolOptions(int arenas, long threadCacheMax, long decayMillis, boolean junkFill, boolean redzones,
+                          boolean reserveInBackground) {
     public static final PoolOptions DEFAULT = new PoolOptions(
-            Math.min(64, 4 * Runtime.getRuntime().availableProcessors()), 1L << 20, 10_000, false, false);
+            Math.min(64, 4 * Runtime.getRuntime().availableProcessors()), 1L << 20, 10_000, false, false, false);
 
     public PoolOptions {
         if (arenas < 1 || arenas > 1024) {
@@ -28,22 +35,26 @@ public record PoolOptions(int arenas, long threadCacheMax, long decayMillis, boo
     }
 
     public PoolOptions withArenas(int n) {
-        return new PoolOptions(n, threadCacheMax, decayMillis, junkFill, redzones);
+        return new PoolOptions(n, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground);
     }
 
     public PoolOptions withThreadCacheMax(long bytes) {
-        return new PoolOptions(arenas, bytes, decayMillis, junkFill, redzones);
+        return new PoolOptions(arenas, bytes, decayMillis, junkFill, redzones, reserveInBackground);
     }
 
     public PoolOptions withDecayMillis(long ms) {
-        return new PoolOptions(arenas, threadCacheMax, ms, junkFill, redzones);
+        return new PoolOptions(arenas, threadCacheMax, ms, junkFill, redzones, reserveInBackground);
     }
 
     public PoolOptions withJunkFill(boolean on) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, on, redzones);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, on, redzones, reserveInBackground);
     }
 
     public PoolOptions withRedzones(boolean on) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, on);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, on, reserveInBackground);
+    }
+
+    public PoolOptions withReserveInBackground(boolean on) {
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, on);
     }
 }

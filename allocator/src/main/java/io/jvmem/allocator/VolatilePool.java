@@ -20,10 +20,10 @@ public final class VolatilePool extends PoolBase {
     /** Smallest pool, as libvmem's VMEM_MIN_POOL. */
     public static final long MIN_POOL = 14L << 20;
 
-    private final PoolFile file;
+    private final MappedFile file;
     private volatile boolean deleted;
 
-    private VolatilePool(Allocator heap, PoolFile file, String path) {
+    private VolatilePool(Allocator heap, MappedFile file, String path) {
         super(heap, path, "volatile");
         this.file = file;
     }
@@ -38,12 +38,12 @@ public final class VolatilePool extends PoolBase {
     }
 
     /**
-     * Whether {@link #create(String, Path, long)} in {@code dir} will use the FFM linker (whose first use is slow,
-     * see {@link #preload()}): false for a tmpfs directory and a pool of up to 256 MiB, which the JDK's file API
-     * creates.
+     * Whether {@link #create(String, Path, long, PoolOptions)} in {@code dir} will use the FFM linker (whose first use is
+     * slow, see {@link #preload()}): false for a tmpfs directory and a pool of up to 256 MiB, or of any size reserved
+     * in the background, which the JDK's file API creates.
      */
-    public static boolean createNeedsLinker(Path dir, long size) {
-        return size > PoolFile.JDK_PATH_MAX || !PoolFile.isTmpfs(dir);
+    public static boolean createNeedsLinker(Path dir, long size, PoolOptions options) {
+        return !TmpfsFile.isTmpfs(dir) || (size > TmpfsFile.UP_FRONT_MAX && !options.reserveInBackground());
     }
 
     public static VolatilePool create(String name, Path dir, long size) {
@@ -55,20 +55,30 @@ public final class VolatilePool extends PoolBase {
             return onFile(name, PoolFile.openDevice(dir), dir.toString(), options);
         }
         checkSize(size);
+        if (!createNeedsLinker(dir, size, options)) {
+            return onFile(name, TmpfsFile.create(dir, size, options.reserveInBackground()), dir.toString(), options);
+        }
         return onFile(name, PoolFile.createTemp(dir, size), dir.toString(), options);
     }
 
+    /** Reserved at creation when the rest is reserved in the background: the metadata and this much heap. */
+    static final long FIRST_RESERVE = 16L << 20;
+
     /** For tests: a device of known size, or a reservation that fails. */
-    static VolatilePool onFile(String name, PoolFile file, String path, PoolOptions options) {
+    static VolatilePool onFile(String name, MappedFile file, String path, PoolOptions options) {
         try {
-            checkSize(file.size);
+            checkSize(file.size());
             MemorySegment seg = file.segment();
-            PoolLayout layout = PoolLayout.compute(file.size);
+            PoolLayout layout = PoolLayout.compute(file.size());
+            if (!file.reserveUpTo(Math.min(file.size(), layout.heapOffset + FIRST_RESERVE))) {
+                throw new PoolException(MemoryPool.lastError());
+            }
             layout.format(seg, PoolLayout.KIND_VOLATILE, "");
             boolean zero = file.canPunch(); // a fresh file reads as zero; a device may hold anything
             Allocator heap = new Allocator(name, seg, layout, file, options, true, zero);
             VolatilePool pool = new VolatilePool(heap, file, path);
             CLEANER.register(pool, new Release(heap, file));
+            file.reserveRestInBackground();
             return pool;
         } catch (RuntimeException e) {
             file.unmap().run();
@@ -126,7 +136,7 @@ public final class VolatilePool extends PoolBase {
     }
 
     /** Cleaner action for a pool dropped without delete: no reference to the pool itself. */
-    private record Release(Allocator heap, PoolFile file) implements Runnable {
+    private record Release(Allocator heap, MappedFile file) implements Runnable {
         @Override
         public void run() {
             if (!heap.isClosed()) {
@@ -138,7 +148,7 @@ public final class VolatilePool extends PoolBase {
 
     /** Whether the mapping got MAP_SYNC (a DAX file system): CPU cache flushes alone make stores durable. */
     public boolean isSyncMapped() {
-        return file != null && file.syncMapped;
+        return file != null && file.syncMapped();
     }
 
     @Override

@@ -56,7 +56,7 @@ class PoolFileTest {
     void onTmpfsTheTemporaryFileIsInvisibleToo() throws IOException {
         Path shmDir = Files.createTempDirectory(TestPools.SHM, "jvmem-invisible");
         try {
-            assertTrue(PoolFile.isTmpfs(shmDir));
+            assertTrue(TmpfsFile.isTmpfs(shmDir));
             try (VolatilePool pool = VolatilePool.create("t", shmDir, 16L << 20)) {
                 assertNotEquals(0, pool.malloc(100));
                 assertEquals(List.of(), list(shmDir));
@@ -70,10 +70,14 @@ class PoolFileTest {
 
     @Test
     void onlySmallTmpfsPoolsAreCreatedWithoutTheLinker() {
-        assertTrue(!VolatilePool.createNeedsLinker(TestPools.SHM, 64L << 20), "tmpfs, 64 MiB: the JDK's file API");
-        assertTrue(VolatilePool.createNeedsLinker(TestPools.SHM, 1L << 30), "tmpfs, 1 GiB: fallocate is faster");
-        Assumptions.assumeFalse(PoolFile.isTmpfs(dir), "the temporary directory is a tmpfs here");
-        assertTrue(VolatilePool.createNeedsLinker(dir, 64L << 20), "other file systems: fallocate (hugetlbfs cannot write)");
+        PoolOptions d = PoolOptions.DEFAULT;
+        assertTrue(!VolatilePool.createNeedsLinker(TestPools.SHM, 64L << 20, d), "tmpfs, 64 MiB: the JDK's file API");
+        assertTrue(VolatilePool.createNeedsLinker(TestPools.SHM, 1L << 30, d), "tmpfs, 1 GiB: fallocate is faster");
+        assertTrue(!VolatilePool.createNeedsLinker(TestPools.SHM, 1L << 30, d.withReserveInBackground(true)),
+                "tmpfs, 1 GiB reserved in the background: the JDK's file API");
+        Assumptions.assumeFalse(TmpfsFile.isTmpfs(dir), "the temporary directory is a tmpfs here");
+        assertTrue(VolatilePool.createNeedsLinker(dir, 64L << 20, d.withReserveInBackground(true)),
+                "other file systems: fallocate (hugetlbfs cannot write)");
     }
 
     @Test
@@ -82,7 +86,7 @@ class PoolFileTest {
         Path shmDir = Files.createTempDirectory(TestPools.SHM, "jvmem-full");
         try {
             long free0 = Files.getFileStore(shmDir).getUsableSpace();
-            PoolException e = assertThrows(PoolException.class, () -> PoolFile.createTempOnTmpfs(shmDir, 64L << 20, 16L << 20));
+            PoolException e = assertThrows(PoolException.class, () -> TmpfsFile.create(shmDir, 64L << 20, false, 16L << 20));
             assertTrue(e.getMessage().contains("cannot reserve 67108864 bytes") && e.getMessage().contains("No space left"),
                     e.getMessage());
             assertEquals(List.of(), list(shmDir), "nothing is left behind");

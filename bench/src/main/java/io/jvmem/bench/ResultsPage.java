@@ -312,9 +312,8 @@ public final class ResultsPage {
         md.append(String.format(Locale.ROOT, "| without agent | %.1f | %s |%n", without, list(m.get("withoutMs"))));
         md.append(String.format(Locale.ROOT, "| with agent | %.1f | %s |%n", with, list(m.get("withMs"))));
         md.append("The agent's share: the JVM's own cost of running any -javaagent (part of class-data sharing is off), ")
-                .append("reading the config and defining the bridge in java.base, reserving the pool's file space (a tmpfs pool of ")
-                .append("up to 256 MiB is created through the JDK's file API, zeros written, about 0.4–0.6 ms per MiB; bigger ")
-                .append("pools and other file systems use fallocate after the FFM linker's first use, about 100 ms), loading ASM ")
+                .append("reading the config and defining the bridge in java.base, making the pool (on tmpfs through the JDK's file ")
+                .append("API, no FFM downcall; its first 16 MiB reserved at once, the rest on a background thread), loading ASM ")
                 .append("for the first rewritten class, and writing the report at exit. `log=info` prints the agent's phases.\n\n");
         boolean ok = delta <= 250;
         md.append(String.format(Locale.ROOT, "%nAgent start-up cost: %+.0f ms (target ≤ +250 ms: %s). Command with the agent: `%s`%n%n",

@@ -1,0 +1,104 @@
+package io.jvmem.allocator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link PoolOptions#reserveInBackground}: create returns before the file is reserved, and nothing is ever unreserved. */
+class BackgroundReserveTest {
+    private static final PoolOptions BACKGROUND = PoolOptions.DEFAULT.withReserveInBackground(true);
+
+    @AfterEach
+    void resume() {
+        TmpfsFile.backgroundPaused = false;
+    }
+
+    private static TmpfsFile fileOf(VolatilePool pool) throws ReflectiveOperationException {
+        var f = VolatilePool.class.getDeclaredField("file");
+        f.setAccessible(true);
+        return (TmpfsFile) f.get(pool);
+    }
+
+    @Test
+    void theRestOfThePoolIsReservedInTheBackground() throws Exception {
+        long size = 256L << 20;
+        long free0 = Files.getFileStore(TestPools.SHM).getUsableSpace();
+        try (VolatilePool pool = VolatilePool.create("bg", TestPools.SHM, size, BACKGROUND)) {
+            TmpfsFile file = fileOf(pool);
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (file.reservedBytes() < size && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(size, file.reservedBytes());
+            long used = free0 - Files.getFileStore(TestPools.SHM).getUsableSpace();
+            assertTrue(used >= size * 9 / 10, "the file system's space is taken: " + used);
+        }
+    }
+
+    @Test
+    void anAllocationBeyondTheReservedPartReservesItFirst() throws Exception {
+        TmpfsFile.backgroundPaused = true;
+        long size = 128L << 20;
+        try (VolatilePool pool = VolatilePool.create("bg", TestPools.SHM, size, BACKGROUND)) {
+            TmpfsFile file = fileOf(pool);
+            long before = file.reservedBytes();
+            assertTrue(before < size / 2, "only the first part is reserved at creation: " + before);
+            long a = pool.malloc(96L << 20);
+            assertNotEquals(0, a, MemoryPool.lastError());
+            long end = a + (96L << 20) - file.address;
+            assertTrue(file.reservedBytes() >= end, "reserved up to " + file.reservedBytes() + ", block ends at " + end);
+            pool.segment(a).fill((byte) 7); // touching every page: no SIGBUS
+            pool.free(a);
+            assertTrue(pool.check().consistent());
+        }
+    }
+
+    @Test
+    void aFileSystemThatFillsUpMeanwhileFailsTheAllocationCleanly() throws Exception {
+        Path dir = Files.createTempDirectory(TestPools.SHM, "jvmem-bg");
+        try {
+            // ENOSPC simulated once 40 MiB of the file are reserved: the background stops there
+            TmpfsFile file = TmpfsFile.create(dir, 128L << 20, true, 40L << 20);
+            try (VolatilePool pool = VolatilePool.onFile("bg", file, dir.toString(), BACKGROUND)) {
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (file.reservedBytes() < (32L << 20) && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertEquals(0, pool.malloc(96L << 20), "beyond the reservable part");
+                assertTrue(MemoryPool.lastError().contains("cannot reserve"), MemoryPool.lastError());
+                long small = pool.malloc(1 << 20);
+                assertNotEquals(0, small, "the reserved part still serves: " + MemoryPool.lastError());
+                pool.free(small);
+                assertTrue(pool.check().consistent());
+            }
+        } finally {
+            Files.delete(dir);
+        }
+    }
+
+    @Test
+    void creationStillFailsAtOnceWhenTheFileSystemHasLessRoomThanThePool() throws IOException {
+        long free = Files.getFileStore(TestPools.SHM).getUsableSpace();
+        PoolException e = assertThrows(PoolException.class,
+                () -> VolatilePool.create("bg", TestPools.SHM, free + (1L << 30), BACKGROUND));
+        assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+    }
+
+    @Test
+    void deletingWhileTheBackgroundReservesIsSafe() throws Exception {
+        long free0 = Files.getFileStore(TestPools.SHM).getUsableSpace();
+        for (int i = 0; i < 5; i++) {
+            VolatilePool.create("bg", TestPools.SHM, 512L << 20, BACKGROUND).delete();
+        }
+        Thread.sleep(200);
+        long free1 = Files.getFileStore(TestPools.SHM).getUsableSpace();
+        assertTrue(free1 >= free0 - (16L << 20), "every file's space is back: " + (free0 - free1));
+    }
+}
