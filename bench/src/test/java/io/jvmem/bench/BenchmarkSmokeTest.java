@@ -50,7 +50,8 @@ class BenchmarkSmokeTest {
         assertEquals(8, jmh("MallocFreeBenchmark", "malloc-1t.json").size(), "4 sizes × pool and Unsafe");
         assertEquals(6, jmh("CtoVsVolatileBenchmark", "cto.json").size(), "3 sizes × cto and volatile");
         assertEquals(1, jmh("CtoCloseBenchmark", "cto-close.json", "poolMiB", "32", "writeMiB", "16", "dir", "shm").size());
-        assertEquals(9, jmh("AgentAllocateDirectBenchmark", "agent-jdk.json").size(), "4 sizes × JDK and Netty, and GC release");
+        assertEquals(17, jmh("AgentAllocateDirectBenchmark", "agent-jdk.json").size(),
+                "4 sizes × JDK, Netty, zeroing and the bare wrapper, and GC release");
         assertEquals(9, jmh("\\.AccessBenchmark\\.", "access.json", "regionMiB", "16").size(), "3 memories × 3 accesses");
         assertEquals(2, jmh("FirstTouchBenchmark", "first-touch.json").size(), "pool and DRAM");
         NettyEcho.main(new String[] {"jdk", dir.resolve("e2e-jdk.json").toString(), "0.3", "0.1", "2", "256"});
