@@ -10,11 +10,12 @@ import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Puts the bridge where every class loader sees it: the classes of {@code io.jvmem.agent.bridge} are renamed into
- * {@code java.nio} and defined in java.base through a private lookup in {@link ByteBuffer} (after
- * {@link Instrumentation#redefineModule} opens java.nio to the agent and lets java.base read jdk.unsupported). Being
+ * {@code java.nio} and defined in java.base by {@link JavaNioDefiner}, the only code java.nio is opened to
+ * (java.base is also made to read jdk.unsupported, for the bridge's {@code sun.misc.Unsafe} parameters). Being
  * in java.nio, the bridge calls the JDK's package-private mapped-buffer constructor directly: no reflection, no
  * method handle, and the JDK's own cleaner. Nothing is added to the boot class path, so class-data sharing stays on
  * and the JVM prints nothing.
@@ -23,11 +24,12 @@ final class BridgeInstaller {
     static final String HOOKS = "java/nio/JvmemHooks";
     static final String BRIDGE = CallSiteRewriter.BRIDGE;
     private static final String SOURCE = "io/jvmem/agent/bridge/";
-    private static final Map<String, String> NAMES = new java.util.LinkedHashMap<>(Map.of(
+    static final Map<String, String> NAMES = new java.util.LinkedHashMap<>(Map.of(
             SOURCE + "Hooks", HOOKS,
             SOURCE + "Bridge", BRIDGE,
             SOURCE + "Release", "java/nio/JvmemRelease",
-            SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer"));
+            SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer",
+            SOURCE + "InternalUnsafeStub", "jdk/internal/misc/Unsafe"));
 
     private BridgeInstaller() {
     }
@@ -42,21 +44,16 @@ final class BridgeInstaller {
         }
     }
 
-    /** Defines the bridge and its hooks; returns the hooks. */
     /** The bridge and hooks classes, defined but not yet connected. */
     record Defined(Class<?> bridge, Class<?> impl) {
     }
 
     /** Defines the bridge in java.base and the hooks class next to the agent (before the pools exist). */
     static Defined define(Instrumentation inst) throws Exception {
-        Module base = ByteBuffer.class.getModule();
-        Module unsupported = sun.misc.Unsafe.class.getModule();
-        inst.redefineModule(base, Set.of(unsupported), Map.of(), Map.of("java.nio", Set.of(BridgeInstaller.class.getModule())),
-                Set.of(), Map.of());
-        MethodHandles.Lookup nio = MethodHandles.privateLookupIn(ByteBuffer.class, MethodHandles.lookup());
-        nio.defineClass(remapped(SOURCE + "Hooks"));
-        nio.defineClass(remapped(SOURCE + "Release"));
-        Class<?> bridge = nio.defineClass(remapped(SOURCE + "Bridge"));
+        Function<byte[], Class<?>> nio = JavaNioDefiner.open(inst, Set.of(sun.misc.Unsafe.class.getModule()));
+        nio.apply(remapped(SOURCE + "Hooks"));
+        nio.apply(remapped(SOURCE + "Release"));
+        Class<?> bridge = nio.apply(remapped(SOURCE + "Bridge"));
         Class<?> impl = MethodHandles.lookup().defineClass(remapped("io/jvmem/agent/HooksImpl"));
         return new Defined(bridge, impl);
     }

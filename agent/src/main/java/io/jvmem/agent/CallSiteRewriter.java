@@ -13,8 +13,9 @@ import org.objectweb.asm.Type;
  * Rewrites the direct-memory call sites of one class to the bridge ({@code java.nio.JvmemBridge}).
  *
  * <p>In a class a route selects: {@code invokestatic ByteBuffer.allocateDirect(I)} and
- * {@code invokevirtual Unsafe.allocateMemory(J)} become bridge calls with the call site's id pushed as an extra int
- * argument; method references to them (a {@code LambdaMetafactory} invokedynamic whose implementation handle names
+ * {@code invokevirtual Unsafe.allocateMemory(J)} ({@code sun.misc.Unsafe}, or the {@code jdk.internal.misc.Unsafe} it
+ * delegates to, which code given {@code --add-exports} calls) become bridge calls with the call site's id pushed as an
+ * extra int argument; method references to them (a {@code LambdaMetafactory} invokedynamic whose implementation handle names
  * them) capture the site id as one more captured argument, so no method is added to the class (retransformation
  * forbids that). In every application class, routed or not: {@code Unsafe.freeMemory} and {@code reallocateMemory},
  * as calls, method references or handle constants, go to pool-aware bridge methods, so a pool address never reaches
@@ -28,6 +29,7 @@ import org.objectweb.asm.Type;
 final class CallSiteRewriter {
     static final String BRIDGE = "java/nio/JvmemBridge";
     private static final String UNSAFE = "sun/misc/Unsafe";
+    private static final String INTERNAL_UNSAFE = "jdk/internal/misc/Unsafe";
     private static final String BYTE_BUFFER = "java/nio/ByteBuffer";
     private static final String LMF = "java/lang/invoke/LambdaMetafactory";
     private static final int FLAG_SERIALIZABLE = 1;
@@ -150,28 +152,28 @@ final class CallSiteRewriter {
                     super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "allocateDirect", "(II)Ljava/nio/ByteBuffer;", false);
                     return;
                 }
-                if (opcode == Opcodes.INVOKEVIRTUAL && owner.equals(UNSAFE)) {
+                if (opcode == Opcodes.INVOKEVIRTUAL && isUnsafe(owner)) {
                     switch (name + descriptor) {
                         case "allocateMemory(J)J" -> {
                             if (route != null && route.allocateMemory) {
                                 pushSite("allocateMemory");
-                                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, "(Lsun/misc/Unsafe;JI)J", false);
+                                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, "(L" + owner + ";JI)J", false);
                                 return;
                             }
                         }
                         case "reallocateMemory(JJ)J" -> {
                             if (route != null && route.allocateMemory) {
                                 pushSite("allocateMemory");
-                                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, "(Lsun/misc/Unsafe;JJI)J", false);
+                                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, "(L" + owner + ";JJI)J", false);
                             } else {
                                 changed = true;
-                                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, "(Lsun/misc/Unsafe;JJ)J", false);
+                                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, staticDescriptor(owner, descriptor), false);
                             }
                             return;
                         }
                         case "freeMemory(J)V" -> {
                             changed = true;
-                            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, staticDescriptor(descriptor), false);
+                            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, staticDescriptor(owner, descriptor), false);
                             return;
                         }
                         default -> {
@@ -224,7 +226,7 @@ final class CallSiteRewriter {
                         && route.allocateDirect && captured == 0) {
                     return "allocateDirectBound";
                 }
-                if (impl.getTag() == Opcodes.H_INVOKEVIRTUAL && impl.getOwner().equals(UNSAFE)
+                if (impl.getTag() == Opcodes.H_INVOKEVIRTUAL && isUnsafe(impl.getOwner())
                         && impl.getName().equals("allocateMemory") && impl.getDesc().equals("(J)J") && route.allocateMemory) {
                     return captured == 1 ? "allocateMemoryBound" : captured == 0 ? "allocateMemoryUnbound" : null;
                 }
@@ -235,7 +237,8 @@ final class CallSiteRewriter {
                 if (impl.getOwner().equals(BYTE_BUFFER)) {
                     return "(II)Ljava/nio/ByteBuffer;";
                 }
-                return Type.getArgumentTypes(indyDescriptor).length == 1 ? "(Lsun/misc/Unsafe;IJ)J" : "(ILsun/misc/Unsafe;J)J";
+                String receiver = "L" + impl.getOwner() + ";";
+                return Type.getArgumentTypes(indyDescriptor).length == 1 ? "(" + receiver + "IJ)J" : "(I" + receiver + "J)J";
             }
 
             @Override
@@ -260,19 +263,23 @@ final class CallSiteRewriter {
 
     /** The pool-aware replacement of a handle to Unsafe.freeMemory / reallocateMemory, or null. */
     static Handle poolAware(Handle h) {
-        if (h.getTag() != Opcodes.H_INVOKEVIRTUAL || !h.getOwner().equals(UNSAFE)) {
+        if (h.getTag() != Opcodes.H_INVOKEVIRTUAL || !isUnsafe(h.getOwner())) {
             return null;
         }
         return switch (h.getName() + h.getDesc()) {
             case "freeMemory(J)V", "reallocateMemory(JJ)J" ->
-                    new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, h.getName(), staticDescriptor(h.getDesc()), false);
+                    new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, h.getName(), staticDescriptor(h.getOwner(), h.getDesc()), false);
             default -> null;
         };
     }
 
+    private static boolean isUnsafe(String owner) {
+        return owner.equals(UNSAFE) || owner.equals(INTERNAL_UNSAFE);
+    }
+
     /** An Unsafe instance method's descriptor with the receiver as first parameter. */
-    private static String staticDescriptor(String descriptor) {
-        return "(Lsun/misc/Unsafe;" + descriptor.substring(1);
+    private static String staticDescriptor(String owner, String descriptor) {
+        return "(L" + owner + ";" + descriptor.substring(1);
     }
 
     private static String appendIntParameter(String descriptor) {

@@ -225,11 +225,18 @@ final class HooksImpl extends Hooks {
                 // a closed pool
             }
             throw new OutOfMemoryError("jvmem: pool " + s.pool.name() + " is exhausted: request of " + size + " bytes at "
-                    + s.name + " (route " + s.route.name() + "); " + inUse + " of " + s.pool.size() + " bytes in use");
+                    + s.name + " (route " + s.route.name() + "); " + inUse + " of " + s.pool.size() + " bytes in use"
+                    + fileSystemFull());
         }
         s.route.fallbacks.increment();
         log.onceInfo("exhausted:" + s.route.name(), "pool " + s.pool.name() + " is full: route " + s.route.name()
-                + " falls back to the JDK (first at " + s.name + ", " + size + " bytes)");
+                + " falls back to the JDK (first at " + s.name + ", " + size + " bytes)" + fileSystemFull());
+    }
+
+    /** The reason, when the pool could not grow into its file (the file system filled up after the pool was made). */
+    private static String fileSystemFull() {
+        String why = MemoryPool.lastError();
+        return why.contains("cannot reserve") ? "; " + why : "";
     }
 
     @Override

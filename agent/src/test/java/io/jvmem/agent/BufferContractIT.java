@@ -63,6 +63,15 @@ class BufferContractIT {
     }
 
     @Test
+    void theAgentOpensJavaNioToNoApplicationCode() {
+        Module base = ByteBuffer.class.getModule();
+        assertFalse(base.isOpen("java.nio", BufferContractIT.class.getModule()), "java.nio open to the class path");
+        assertFalse(base.isOpen("java.nio", Jvmem.class.getModule()), "java.nio open to the agent's classes");
+        assertThrows(RuntimeException.class, () -> Class.forName("java.nio.DirectByteBuffer")
+                .getDeclaredConstructor(long.class, long.class).setAccessible(true));
+    }
+
+    @Test
     void redirectedBufferIsDirectZeroedAndShapedLikeTheJdks() {
         for (int n : new int[] {0, 1, 64, 4096, 65536, 1 << 20}) {
             ByteBuffer b = Buffers.allocate(n);

@@ -16,11 +16,7 @@ import org.objectweb.asm.util.TraceClassVisitor;
 
 /** The start-up renamer against ASM's general remapper (the slow oracle): same classes, instruction for instruction. */
 class ClassRenamerTest {
-    private static final Map<String, String> NAMES = Map.of(
-            "io/jvmem/agent/bridge/Hooks", "java/nio/JvmemHooks",
-            "io/jvmem/agent/bridge/Bridge", "java/nio/JvmemBridge",
-            "io/jvmem/agent/bridge/Release", "java/nio/JvmemRelease",
-            "io/jvmem/agent/bridge/DirectBufferStub", "java/nio/DirectByteBuffer");
+    private static final Map<String, String> NAMES = BridgeInstaller.NAMES;
 
     private static String text(byte[] bytes) {
         StringWriter w = new StringWriter();

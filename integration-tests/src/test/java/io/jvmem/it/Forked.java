@@ -265,5 +265,19 @@ final class Forked {
         Report report() {
             return Report.read(run.report, describe());
         }
+
+        /** The number after {@code key=} in a program's OK line ({@code "X OK a=1 b=2"}). */
+        long okValue(String okLine, String key) {
+            for (String word : okLine.split(" ")) {
+                if (word.startsWith(key + "=")) {
+                    try {
+                        return Long.parseLong(word.substring(key.length() + 1));
+                    } catch (NumberFormatException e) {
+                        return fail("\"" + key + "\" in the OK line is not a number: " + okLine + describe());
+                    }
+                }
+            }
+            return fail("no \"" + key + "=\" in the OK line: " + okLine + describe());
+        }
     }
 }

@@ -124,6 +124,25 @@ final class Report {
         }
     }
 
+    /**
+     * If the report carries the agent's own counters, no cleaner action failed: a pool buffer released by a
+     * library (its cleaner run by {@code invokeCleaner} or by the GC) returned its block without error.
+     */
+    @SuppressWarnings("unchecked")
+    void assertNoReleaseErrors() {
+        if (root.get("agent") instanceof Map<?, ?> agent && agent.containsKey("releaseErrors")) {
+            assertEquals(0, number((Map<String, Object>) agent, "releaseErrors"),
+                    "a pool buffer's cleaner failed to release its block:\n" + dump);
+        }
+    }
+
+    /** Allocations counted on {@code route} by the sites whose text starts with {@code method + "("}. */
+    long siteAllocations(String route, String method) {
+        return sites().stream()
+                .filter(s -> route.equals(s.get("route")) && string(s, "site").startsWith(method + "("))
+                .mapToLong(s -> number(s, "allocations")).sum();
+    }
+
     void assertField(Map<String, Object> entry, String field, Object expected) {
         assertEquals(expected, entry.get(field), "field \"" + field + "\" of " + entry + "\n" + dump);
     }

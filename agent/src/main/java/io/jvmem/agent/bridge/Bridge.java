@@ -44,13 +44,8 @@ public final class Bridge {
     }
 
     public static long allocateMemory(Unsafe u, long size, int site) {
-        if (size > 0) {
-            long a = h.allocateMemory(site, size);
-            if (a != 0) {
-                return a;
-            }
-        }
-        return u.allocateMemory(size);
+        long a = poolBlock(size, site);
+        return a != 0 ? a : u.allocateMemory(size);
     }
 
     /** {@code unsafe::allocateMemory} (receiver captured) with the site captured. */
@@ -65,22 +60,11 @@ public final class Bridge {
 
     public static long reallocateMemory(Unsafe u, long address, long size, int site) {
         if (address != 0 && h.owns(address)) {
-            if (size == 0) {
-                h.free(address);
-                return 0;
-            }
             if (size < 0) {
                 return u.reallocateMemory(0, size); // the JDK's IllegalArgumentException; the block stays
             }
-            long r = h.reallocate(site, address, size);
-            if (r != 0) {
-                return r;
-            }
-            h.exhausted(site, size); // throws when the route says fail
-            long n = u.allocateMemory(size);
-            u.copyMemory(address, n, Math.min(h.usableSize(address), size));
-            h.free(address);
-            return n;
+            long r = resizePoolBlock(address, size, site);
+            return r != NO_ROOM ? r : movedToDram(address, size, u.allocateMemory(size));
         }
         if (address == 0 && site != 0) {
             return allocateMemory(u, size, site);
@@ -99,5 +83,74 @@ public final class Bridge {
             return;
         }
         u.freeMemory(address);
+    }
+
+    // The same four calls made on jdk.internal.misc.Unsafe (code given --add-exports java.base/jdk.internal.misc).
+
+    public static long allocateMemory(InternalUnsafeStub u, long size, int site) {
+        long a = poolBlock(size, site);
+        return a != 0 ? a : u.allocateMemory(size);
+    }
+
+    public static long allocateMemoryBound(InternalUnsafeStub u, int site, long size) {
+        return allocateMemory(u, size, site);
+    }
+
+    public static long allocateMemoryUnbound(int site, InternalUnsafeStub u, long size) {
+        return allocateMemory(u, size, site);
+    }
+
+    public static long reallocateMemory(InternalUnsafeStub u, long address, long size, int site) {
+        if (address != 0 && h.owns(address)) {
+            if (size < 0) {
+                return u.reallocateMemory(0, size);
+            }
+            long r = resizePoolBlock(address, size, site);
+            return r != NO_ROOM ? r : movedToDram(address, size, u.allocateMemory(size));
+        }
+        if (address == 0 && site != 0) {
+            return allocateMemory(u, size, site);
+        }
+        return u.reallocateMemory(address, size);
+    }
+
+    public static long reallocateMemory(InternalUnsafeStub u, long address, long size) {
+        return reallocateMemory(u, address, size, 0);
+    }
+
+    public static void freeMemory(InternalUnsafeStub u, long address) {
+        if (address != 0 && h.free(address)) {
+            return;
+        }
+        u.freeMemory(address);
+    }
+
+    /** A pool block for {@code allocateMemory(size)}, or 0: the JDK allocates. */
+    private static long poolBlock(long size, int site) {
+        return size > 0 ? h.allocateMemory(site, size) : 0;
+    }
+
+    /** Not an address: a pool block that must move to DRAM because its pool has no room to grow it. */
+    private static final long NO_ROOM = -1;
+
+    /** {@code reallocateMemory} of a pool block, in its pool: size 0 frees it. */
+    private static long resizePoolBlock(long address, long size, int site) {
+        if (size == 0) {
+            h.free(address);
+            return 0;
+        }
+        long r = h.reallocate(site, address, size);
+        if (r != 0) {
+            return r;
+        }
+        h.exhausted(site, size); // throws when the route says fail
+        return NO_ROOM;
+    }
+
+    /** Copies a pool block into the DRAM block {@code to} (just allocated by the caller's Unsafe) and frees it. */
+    private static long movedToDram(long address, long size, long to) {
+        InternalUnsafeStub.getUnsafe().copyMemory(address, to, Math.min(h.usableSize(address), size));
+        h.free(address);
+        return to;
     }
 }

@@ -1,0 +1,54 @@
+package io.jvmem.agent;
+
+import io.jvmem.agent.nio.Definer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.instrument.Instrumentation;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The one place that may define classes in {@code java.nio}: {@link Definer}, loaded by a class loader of its own,
+ * whose unnamed module is the only module java.base opens java.nio to. The agent's classes sit in the application
+ * class loader's unnamed module (that is where {@code -javaagent} puts them); opening java.nio to that module would
+ * open it to every class-path class and change what libraries detect (Netty, Arrow and Agrona probe the
+ * DirectByteBuffer constructor). A private loader's unnamed module is a module of its own, and costs one class
+ * definition (a module layer would cost the module resolver, some 20 ms at start-up).
+ */
+final class JavaNioDefiner {
+    private static final String CLASS_FILE = Definer.class.getName().replace('.', '/') + ".class";
+
+    private JavaNioDefiner() {
+    }
+
+    /** Opens java.nio to a fresh private definer (and lets java.base read {@code reads}); returns the definer. */
+    @SuppressWarnings("unchecked")
+    static Function<byte[], Class<?>> open(Instrumentation inst, Set<Module> reads) throws ReflectiveOperationException, IOException {
+        Class<?> definer = new PrivateLoader().define(classFile());
+        inst.redefineModule(ByteBuffer.class.getModule(), reads, Map.of(), Map.of("java.nio", Set.of(definer.getModule())),
+                Set.of(), Map.of());
+        return (Function<byte[], Class<?>>) definer.getConstructor().newInstance();
+    }
+
+    private static byte[] classFile() throws IOException {
+        try (InputStream in = JavaNioDefiner.class.getResourceAsStream("/" + CLASS_FILE)) {
+            if (in == null) {
+                throw new IOException("agent jar lacks " + CLASS_FILE);
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    /** Holds the definer alone; its parent is the platform loader, so it sees the JDK and nothing of the application. */
+    private static final class PrivateLoader extends ClassLoader {
+        PrivateLoader() {
+            super("jvmem-nio", ClassLoader.getPlatformClassLoader());
+        }
+
+        Class<?> define(byte[] classFile) {
+            return defineClass(null, classFile, 0, classFile.length);
+        }
+    }
+}
