@@ -24,6 +24,12 @@ public class Shapes {
         return ByteBuffer.allocateDirect(n);
     }
 
+    /** Static methods are inherited: this call names MappedByteBuffer. */
+    @SuppressWarnings("static-access")
+    public static ByteBuffer viaSubclass(int n) {
+        return java.nio.MappedByteBuffer.allocateDirect(n);
+    }
+
     public static Supplier<ByteBuffer> lambda() {
         return () -> ByteBuffer.allocateDirect(8);
     }

@@ -31,6 +31,8 @@ final class CallSiteRewriter {
     private static final String UNSAFE = "sun/misc/Unsafe";
     private static final String INTERNAL_UNSAFE = "jdk/internal/misc/Unsafe";
     private static final String BYTE_BUFFER = "java/nio/ByteBuffer";
+    /** Its public subclass: {@code MappedByteBuffer.allocateDirect(n)} compiles to a call naming it. */
+    private static final String MAPPED_BYTE_BUFFER = "java/nio/MappedByteBuffer";
     private static final String LMF = "java/lang/invoke/LambdaMetafactory";
     private static final int FLAG_SERIALIZABLE = 1;
 
@@ -146,7 +148,7 @@ final class CallSiteRewriter {
 
             @Override
             public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
-                if (opcode == Opcodes.INVOKESTATIC && owner.equals(BYTE_BUFFER) && name.equals("allocateDirect")
+                if (opcode == Opcodes.INVOKESTATIC && isByteBuffer(owner) && name.equals("allocateDirect")
                         && descriptor.equals("(I)Ljava/nio/ByteBuffer;") && route != null && route.allocateDirect) {
                     pushSite("allocateDirect");
                     super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "allocateDirect", "(II)Ljava/nio/ByteBuffer;", false);
@@ -221,7 +223,7 @@ final class CallSiteRewriter {
                     return null;
                 }
                 int captured = Type.getArgumentTypes(indyDescriptor).length;
-                if (impl.getTag() == Opcodes.H_INVOKESTATIC && impl.getOwner().equals(BYTE_BUFFER)
+                if (impl.getTag() == Opcodes.H_INVOKESTATIC && isByteBuffer(impl.getOwner())
                         && impl.getName().equals("allocateDirect") && impl.getDesc().equals("(I)Ljava/nio/ByteBuffer;")
                         && route.allocateDirect && captured == 0) {
                     return "allocateDirectBound";
@@ -234,7 +236,7 @@ final class CallSiteRewriter {
             }
 
             private String capturedDescriptor(Handle impl, String indyDescriptor) {
-                if (impl.getOwner().equals(BYTE_BUFFER)) {
+                if (isByteBuffer(impl.getOwner())) {
                     return "(II)Ljava/nio/ByteBuffer;";
                 }
                 String receiver = "L" + impl.getOwner() + ";";
@@ -271,6 +273,10 @@ final class CallSiteRewriter {
                     new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, h.getName(), staticDescriptor(h.getOwner(), h.getDesc()), false);
             default -> null;
         };
+    }
+
+    private static boolean isByteBuffer(String owner) {
+        return owner.equals(BYTE_BUFFER) || owner.equals(MAPPED_BYTE_BUFFER);
     }
 
     private static boolean isUnsafe(String owner) {
