@@ -69,8 +69,8 @@ final class BridgeInstaller {
             log.warn("java.nio.DirectByteBuffer has no mapped-buffer constructor in this JDK: pool buffers are FFM views "
                     + "released only when collected");
         }
-        bridge.getField("viaConstructor").setBoolean(null, viaConstructor);
-        bridge.getField("h").set(null, hooks);
+        bridge.getMethod("connect", Class.forName(HOOKS.replace('/', '.'), false, null), boolean.class)
+                .invoke(null, hooks, viaConstructor);
         return new HooksAccess(hooks);
     }
 

@@ -72,6 +72,17 @@ class BufferContractIT {
     }
 
     @Test
+    void applicationCodeCannotReplaceTheBridgesHooks() throws Exception {
+        Class<?> bridge = Class.forName("java.nio.JvmemBridge");
+        assertThrows(NoSuchFieldException.class, () -> bridge.getField("h"), "the hooks field is not public");
+        java.lang.reflect.Method connect = bridge.getMethod("connect", Class.forName("java.nio.JvmemHooks"), boolean.class);
+        java.lang.reflect.InvocationTargetException e = assertThrows(java.lang.reflect.InvocationTargetException.class,
+                () -> connect.invoke(null, null, true));
+        assertTrue(e.getCause() instanceof IllegalStateException, e.getCause().toString());
+        assertTrue(inPool("it", Buffers.allocate(64)), "the agent's hooks still serve");
+    }
+
+    @Test
     void redirectedBufferIsDirectZeroedAndShapedLikeTheJdks() {
         for (int n : new int[] {0, 1, 64, 4096, 65536, 1 << 20}) {
             ByteBuffer b = Buffers.allocate(n);

@@ -547,8 +547,11 @@ public final class ResultsPage {
         md.append("`H2Workload`: H2 ").append("with its `nioMemFS` file system (the database file lives in direct ByteBuffers), ")
                 .append("a table of 100 000 rows with ").append(j.size()).append("-byte payloads, then one thread running 80% point ")
                 .append("reads, 10% updates and 10% 100-row range aggregates; the latency of each statement in HdrHistogram. ")
-                .append("**with agent**: a route including `org.h2` sends nioMemFS's buffers to a 1 GiB volatile pool on /dev/shm ")
-                .append("(checked at start); **without**: the JDK. ")
+                .append("**with agent**: a route including `org.h2` sends nioMemFS's buffers (about 250 MiB) to a 512 MiB ")
+                .append("volatile pool on /dev/shm (checked at start); **without**: the JDK. A pool on tmpfs is reserved, that is ")
+                .append("backed by real pages, up front, so it costs the machine its whole size from the start: here a 1 GiB ")
+                .append("pool, or just an unrelated 1 GiB file left in /dev/shm, cost this workload 10–20% of its throughput ")
+                .append("(this VM pays for memory its guest touches for the first time). Size tmpfs pools to the need. ")
                 .append(String.format(Locale.ROOT, "One JVM per round, rounds alternating; %d × %.0f s measured per variant.%n%n",
                         j.rounds(), j.seconds() / j.rounds()));
         withAndWithout(md, j, p, "statements/s", "H2", "end-to-end-h2.svg", "H2 nioMemFS throughput", "statements per second",

@@ -13,12 +13,24 @@ import sun.misc.Unsafe;
  * {@code Unbound} variants serve method references, whose captured arguments come first.
  */
 public final class Bridge {
-    /** Set once by the agent before any class is rewritten. */
-    public static Hooks h;
+    /** Set once, by {@link #connect}, before any class is rewritten; package-private: only java.nio sees it. */
+    static Hooks h;
     /** Whether the JDK's mapped-buffer constructor exists (otherwise buffers come from {@link Hooks#wrap}). */
-    public static boolean viaConstructor;
+    private static boolean viaConstructor;
 
     private Bridge() {
+    }
+
+    /**
+     * Connects the bridge to the agent's hooks, once: the bridge is public in java.nio, so anyone could call this;
+     * only the first caller, the agent, succeeds.
+     */
+    public static synchronized void connect(Hooks hooks, boolean viaConstructor) {
+        if (h != null || hooks == null) {
+            throw new IllegalStateException("jvmem: the bridge is connected once, by the agent");
+        }
+        Bridge.viaConstructor = viaConstructor;
+        h = hooks;
     }
 
     public static ByteBuffer allocateDirect(int capacity, int site) {
