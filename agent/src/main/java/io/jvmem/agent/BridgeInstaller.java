@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandles;
-import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -85,14 +84,17 @@ final class BridgeInstaller {
     }
 
     private static byte[] remapped(String internalName) throws IOException {
-        byte[] bytes;
+        return ClassRenamer.rename(classFile(internalName), NAMES);
+    }
+
+    /** One of the agent's own class files, as the agent jar holds it. */
+    static byte[] classFile(String internalName) throws IOException {
         try (InputStream in = BridgeInstaller.class.getResourceAsStream("/" + internalName + ".class")) {
             if (in == null) {
                 throw new IOException("agent jar lacks " + internalName + ".class");
             }
-            bytes = in.readAllBytes();
+            return in.readAllBytes();
         }
-        return ClassRenamer.rename(bytes, NAMES);
     }
 
     /** Typed access to the hooks' counters (the hooks class is defined at run time, so it is reached reflectively). */

@@ -2,7 +2,6 @@ package io.jvmem.agent;
 
 import io.jvmem.agent.nio.Definer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 import java.nio.ByteBuffer;
 import java.util.Map;
@@ -18,7 +17,8 @@ import java.util.function.Function;
  * definition (a module layer would cost the module resolver, some 20 ms at start-up).
  */
 final class JavaNioDefiner {
-    private static final String CLASS_FILE = Definer.class.getName().replace('.', '/') + ".class";
+    /** Named, not referenced as a class literal: the application's loader never loads it. */
+    private static final String DEFINER = "io/jvmem/agent/nio/Definer";
 
     private JavaNioDefiner() {
     }
@@ -26,19 +26,10 @@ final class JavaNioDefiner {
     /** Opens java.nio to a fresh private definer (and lets java.base read {@code reads}); returns the definer. */
     @SuppressWarnings("unchecked")
     static Function<byte[], Class<?>> open(Instrumentation inst, Set<Module> reads) throws ReflectiveOperationException, IOException {
-        Class<?> definer = new PrivateLoader().define(classFile());
+        Class<?> definer = new PrivateLoader().define(BridgeInstaller.classFile(DEFINER));
         inst.redefineModule(ByteBuffer.class.getModule(), reads, Map.of(), Map.of("java.nio", Set.of(definer.getModule())),
                 Set.of(), Map.of());
         return (Function<byte[], Class<?>>) definer.getConstructor().newInstance();
-    }
-
-    private static byte[] classFile() throws IOException {
-        try (InputStream in = JavaNioDefiner.class.getResourceAsStream("/" + CLASS_FILE)) {
-            if (in == null) {
-                throw new IOException("agent jar lacks " + CLASS_FILE);
-            }
-            return in.readAllBytes();
-        }
     }
 
     /** Holds the definer alone; its parent is the platform loader, so it sees the JDK and nothing of the application. */
