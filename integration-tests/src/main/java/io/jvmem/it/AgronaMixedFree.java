@@ -20,20 +20,7 @@ public final class AgronaMixedFree {
 
     public static void main(String[] args) {
         int blocks = args.length > 0 ? Integer.parseInt(args[0]) : 64;
-        int code;
-        try {
-            String failure = run(blocks);
-            code = failure == null ? 0 : 1;
-            if (failure != null) {
-                System.out.println("MIXED FAIL " + failure);
-            }
-        } catch (Throwable t) {
-            System.out.println("MIXED FAIL " + t);
-            t.printStackTrace(System.out);
-            code = 1;
-        }
-        System.out.flush();
-        System.exit(code);
+        ProgramExit.withFailure("MIXED", () -> run(blocks));
     }
 
     static String run(int blocks) throws Exception {

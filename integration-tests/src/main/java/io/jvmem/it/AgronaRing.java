@@ -39,22 +39,7 @@ public final class AgronaRing {
     public static void main(String[] args) {
         int messages = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 11L;
-        int code;
-        try {
-            String failure = run(messages, seed);
-            if (failure == null) {
-                code = 0;
-            } else {
-                System.out.println("AGRONA FAIL " + failure);
-                code = 1;
-            }
-        } catch (Throwable t) {
-            System.out.println("AGRONA FAIL " + t);
-            t.printStackTrace(System.out);
-            code = 1;
-        }
-        System.out.flush();
-        System.exit(code);
+        ProgramExit.withFailure("AGRONA", () -> run(messages, seed));
     }
 
     /** Byte {@code i} of a message with sequence number {@code seq}: depends only on both. */

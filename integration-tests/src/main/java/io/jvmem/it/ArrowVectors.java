@@ -35,22 +35,7 @@ public final class ArrowVectors {
     public static void main(String[] args) {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 300_000;
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 5L;
-        int code;
-        try {
-            String failure = run(rows, seed);
-            if (failure == null) {
-                code = 0;
-            } else {
-                System.out.println("ARROW FAIL " + failure);
-                code = 1;
-            }
-        } catch (Throwable t) {
-            System.out.println("ARROW FAIL " + t);
-            t.printStackTrace(System.out);
-            code = 1;
-        }
-        System.out.flush();
-        System.exit(code);
+        ProgramExit.withFailure("ARROW", () -> run(rows, seed));
     }
 
     static boolean isNullRow(long seed, int i) {

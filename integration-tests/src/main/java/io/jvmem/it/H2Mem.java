@@ -24,16 +24,7 @@ public final class H2Mem {
     public static void main(String[] args) {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 7L;
-        int code;
-        try {
-            code = run(rows, seed);
-        } catch (Throwable t) {
-            System.out.println("H2 FAIL " + t);
-            t.printStackTrace(System.out);
-            code = 1;
-        }
-        System.out.flush();
-        System.exit(code);
+        ProgramExit.withCode("H2", () -> run(rows, seed));
     }
 
     /** One row's content; a pure function of (seed, id). */

@@ -51,22 +51,7 @@ public final class JettyEcho {
     public static void main(String[] args) {
         int requests = args.length > 0 ? Integer.parseInt(args[0]) : 300;
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 3L;
-        int code;
-        try {
-            String failure = run(requests, seed);
-            if (failure == null) {
-                code = 0;
-            } else {
-                System.out.println("JETTY FAIL " + failure);
-                code = 1;
-            }
-        } catch (Throwable t) {
-            System.out.println("JETTY FAIL " + t);
-            t.printStackTrace(System.out);
-            code = 1;
-        }
-        System.out.flush();
-        System.exit(code);
+        ProgramExit.withFailure("JETTY", () -> run(requests, seed));
     }
 
     /** Byte {@code i} of the body whose seed is {@code seed}. */

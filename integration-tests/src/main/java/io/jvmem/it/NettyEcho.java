@@ -46,16 +46,7 @@ public final class NettyEcho {
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 42L;
         int hugeMessages = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         int hugeSize = args.length > 3 ? Integer.parseInt(args[3]) : DEFAULT_HUGE;
-        int code;
-        try {
-            code = run(smallBytes, seed, hugeMessages, hugeSize);
-        } catch (Throwable t) {
-            System.out.println("ECHO FAIL " + t);
-            t.printStackTrace(System.out);
-            code = 1;
-        }
-        System.out.flush();
-        System.exit(code);
+        ProgramExit.withCode("ECHO", () -> run(smallBytes, seed, hugeMessages, hugeSize));
     }
 
     /** A deterministic byte stream: byte i of the stream depends only on the seed and i. */

@@ -89,12 +89,7 @@ class AgronaRingIT {
         Forked.Result r = routed("agrona-unrouted", "some.other.pkg").jvm(AGRONA_FLAGS).exec(AgronaRing.class);
         r.assertOk("AGRONA OK ");
         Report rep = r.report();
-        assertEquals(0, rep.number(rep.route("agrona"), "allocations"),
-                "route agrona includes only some.other.pkg:\n" + rep.dump);
-        assertEquals(0, rep.number(rep.pool("agrona"), "allocations"), "pool agrona should be unused:\n" + rep.dump);
-        assertTrue(rep.sites().stream().noneMatch(s -> "agrona".equals(s.get("route"))
-                        && rep.number(s, "allocations") > 0),
-                "a site counted allocations on route agrona:\n" + rep.dump);
+        rep.assertNothingRouted("agrona");
         r.assertClean();
     }
 }

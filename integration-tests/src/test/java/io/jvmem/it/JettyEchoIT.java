@@ -64,12 +64,7 @@ class JettyEchoIT {
         Forked.Result r = routed("jetty-unrouted", "some.other.pkg").jvm(JETTY_FLAGS).exec(JettyEcho.class);
         r.assertOk("JETTY OK ");
         Report rep = r.report();
-        assertEquals(0, rep.number(rep.route("jetty"), "allocations"),
-                "route jetty includes only some.other.pkg:\n" + rep.dump);
-        assertEquals(0, rep.number(rep.pool("jetty"), "allocations"), "pool jetty should be unused:\n" + rep.dump);
-        assertTrue(rep.sites().stream().noneMatch(s -> "jetty".equals(s.get("route"))
-                        && rep.number(s, "allocations") > 0),
-                "a site counted allocations on route jetty:\n" + rep.dump);
+        rep.assertNothingRouted("jetty");
         r.assertClean();
     }
 }

@@ -72,12 +72,7 @@ class NettyEchoIT {
         Forked.Result r = routed("netty-unrouted", "some.other.pkg").jvm(NETTY_FLAGS).exec(NettyEcho.class);
         r.assertOk("ECHO OK ");
         Report rep = r.report();
-        Map<String, Object> route = rep.route("netty");
-        assertEquals(0, rep.number(route, "allocations"), "route netty includes only some.other.pkg:\n" + rep.dump);
-        assertEquals(0, rep.number(rep.pool("netty"), "allocations"), "pool netty should be unused:\n" + rep.dump);
-        assertTrue(rep.sites().stream().noneMatch(s -> "netty".equals(s.get("route"))
-                        && rep.number(s, "allocations") > 0),
-                "a site counted allocations on route netty:\n" + rep.dump);
+        rep.assertNothingRouted("netty");
         r.assertClean();
     }
 

@@ -136,6 +136,17 @@ final class Report {
         }
     }
 
+    /**
+     * Route {@code name}, whose include names a package the program does not have, served nothing: no allocation on
+     * the route, none in its pool (named the same), none at any of its sites.
+     */
+    void assertNothingRouted(String name) {
+        assertEquals(0, number(route(name), "allocations"), "route " + name + " includes only some.other.pkg:\n" + dump);
+        assertEquals(0, number(pool(name), "allocations"), "pool " + name + " should be unused:\n" + dump);
+        assertTrue(sites().stream().noneMatch(s -> name.equals(s.get("route")) && number(s, "allocations") > 0),
+                "a site counted allocations on route " + name + ":\n" + dump);
+    }
+
     /** Allocations counted on {@code route} by the sites whose text starts with {@code method + "("}. */
     long siteAllocations(String route, String method) {
         return sites().stream()
