@@ -12,7 +12,26 @@ record AgentConfig(String source, List<PoolSpec> pools, List<RouteSpec> routes, 
 
     enum Kind { VOLATILE, CTO }
 
-    enum Call { ALLOCATE_DIRECT, ALLOCATE_MEMORY }
+    /** The {@code calls} values: which kinds of off-heap allocation a route takes. */
+    enum Call {
+        ALLOCATE_DIRECT("allocateDirect"), ALLOCATE_MEMORY("allocateMemory"), ARENA("arena"), DOWNCALL("downcall");
+
+        /** The value's spelling in the config file, also the {@code call} of sites in the report. */
+        final String configName;
+
+        Call(String configName) {
+            this.configName = configName;
+        }
+
+        static Call of(String configName) {
+            for (Call c : values()) {
+                if (c.configName.equals(configName)) {
+                    return c;
+                }
+            }
+            return null;
+        }
+    }
 
     enum OnExhausted { FALLBACK, FAIL }
 

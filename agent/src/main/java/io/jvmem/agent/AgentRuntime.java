@@ -86,9 +86,9 @@ final class AgentRuntime {
                 routes.add(new Route(spec, p, transients[List.of(poolArray).indexOf(p)]));
             }
             Sites sites = new Sites();
-            BridgeInstaller.HooksAccess hooks = BridgeInstaller.connect(bridge, sites, poolArray, transients, log);
-            long t3 = System.nanoTime();
             AgentTransformer transformer = new AgentTransformer(new RouteTable(routes), sites, log);
+            BridgeInstaller.HooksAccess hooks = BridgeInstaller.connect(bridge, sites, poolArray, transients, log, transformer);
+            long t3 = System.nanoTime();
             AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer);
             current = rt;
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvmem-exit").unstarted(rt::exit));

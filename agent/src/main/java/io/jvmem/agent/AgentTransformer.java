@@ -18,10 +18,46 @@ final class AgentTransformer implements ClassFileTransformer {
     final LongAdder rewritten = new LongAdder();
     final LongAdder failed = new LongAdder();
 
+    private final CallSiteRewriter.SiteRegistrar registrar;
+
     AgentTransformer(RouteTable routes, Sites sites, AgentLog log) {
         this.routes = routes;
         this.sites = sites;
         this.log = log;
+        this.registrar = new CallSiteRewriter.SiteRegistrar() {
+            @Override
+            public int register(String siteName, String call, Route route) {
+                return sites.register(siteName, call, route);
+            }
+
+            @Override
+            public void unrouted(String className, String way, Route route) {
+                AgentTransformer.this.unrouted(className, way, route);
+            }
+        };
+    }
+
+    /**
+     * A selected class reaches off-heap memory in a way the agent does not route: counted per route for the report,
+     * and said once per class and way at log=warn.
+     */
+    void unrouted(String className, String way, Route route) {
+        route.unrouted.computeIfAbsent(className + ": " + way, k -> new LongAdder()).increment();
+        log.onceWarn("unrouted:" + className + ":" + way, "not routed (route " + route.name() + "): " + className + ": " + way);
+    }
+
+    /** A hidden class's bytes, rewritten as if it were loaded by {@code lookupClass}'s loader; null if unchanged. */
+    byte[] rewriteHidden(Class<?> lookupClass, byte[] bytes) {
+        ClassLoader loader = lookupClass.getClassLoader();
+        if (loader == null || loader == platform) {
+            return null;
+        }
+        try {
+            String name = new org.objectweb.asm.ClassReader(bytes).getClassName();
+            return transform(lookupClass.getModule(), loader, name, null, null, bytes);
+        } catch (RuntimeException e) {
+            return null; // a malformed class: defineHiddenClass reports it as it would have
+        }
     }
 
     @Override
@@ -36,7 +72,7 @@ final class AgentTransformer implements ClassFileTransformer {
         }
         try {
             Route route = routes.select(className.replace('/', '.'));
-            byte[] out = CallSiteRewriter.rewrite(bytes, route, sites::register);
+            byte[] out = CallSiteRewriter.rewrite(bytes, route, registrar);
             if (out != null) {
                 rewritten.increment();
             }

@@ -27,6 +27,10 @@ final class BridgeInstaller {
             SOURCE + "Hooks", HOOKS,
             SOURCE + "Bridge", BRIDGE,
             SOURCE + "Release", "java/nio/JvmemRelease",
+            SOURCE + "RoutedArena", "java/nio/JvmemArena",
+            SOURCE + "Invocation", "java/nio/JvmemInvocation",
+            SOURCE + "Reflect", Intercepts.REFLECT,
+            SOURCE + "Downcalls", "java/nio/JvmemDowncalls",
             SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer",
             SOURCE + "InternalUnsafeStub", "jdk/internal/misc/Unsafe"));
 
@@ -53,16 +57,19 @@ final class BridgeInstaller {
         nio.apply(remapped(SOURCE + "Hooks"));
         nio.apply(remapped(SOURCE + "Release"));
         Class<?> bridge = nio.apply(remapped(SOURCE + "Bridge"));
+        for (String c : new String[] {"RoutedArena", "Invocation", "Reflect", "Downcalls"}) {
+            nio.apply(remapped(SOURCE + c));
+        }
         Class<?> impl = MethodHandles.lookup().defineClass(remapped("io/jvmem/agent/HooksImpl"));
         return new Defined(bridge, impl);
     }
 
     /** Creates the hooks over the pools and hands them to the bridge; returns the hooks. */
-    static HooksAccess connect(Defined d, Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log)
-            throws Exception {
+    static HooksAccess connect(Defined d, Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log,
+                               AgentTransformer transformer) throws Exception {
         Class<?> bridge = d.bridge();
-        Object hooks = d.impl().getDeclaredConstructor(Sites.class, MemoryPool[].class, java.util.Set[].class, AgentLog.class)
-                .newInstance(sites, pools, transients, log);
+        Object hooks = d.impl().getDeclaredConstructor(Sites.class, MemoryPool[].class, java.util.Set[].class, AgentLog.class,
+                        AgentTransformer.class).newInstance(sites, pools, transients, log, transformer);
         boolean viaConstructor = hasMappedBufferConstructor();
         if (!viaConstructor) {
             log.warn("java.nio.DirectByteBuffer has no mapped-buffer constructor in this JDK: pool buffers are FFM views "

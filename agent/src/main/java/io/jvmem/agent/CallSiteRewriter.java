@@ -1,8 +1,16 @@
 package io.jvmem.agent;
 
+import io.jvmem.agent.AgentConfig.Call;
+import io.jvmem.agent.Intercepts.Action;
+import io.jvmem.agent.Intercepts.Row;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.ConstantDynamic;
 import org.objectweb.asm.Handle;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
@@ -10,62 +18,102 @@ import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 
 /**
- * Rewrites the direct-memory call sites of one class to the bridge ({@code java.nio.JvmemBridge}).
+ * Rewrites the off-heap call sites of one class to the bridge ({@code java.nio.JvmemBridge}, {@code JvmemReflect}),
+ * following the rows of {@link Intercepts}.
  *
- * <p>In a class a route selects: {@code invokestatic ByteBuffer.allocateDirect(I)} and
- * {@code invokevirtual Unsafe.allocateMemory(J)} ({@code sun.misc.Unsafe}, or the {@code jdk.internal.misc.Unsafe} it
- * delegates to, which code given {@code --add-exports} calls) become bridge calls with the call site's id pushed as an
- * extra int argument; method references to them (a {@code LambdaMetafactory} invokedynamic whose implementation handle names
- * them) capture the site id as one more captured argument, so no method is added to the class (retransformation
- * forbids that). In every application class, routed or not: {@code Unsafe.freeMemory} and {@code reallocateMemory},
- * as calls, method references or handle constants, go to pool-aware bridge methods, so a pool address never reaches
- * free(3). {@code Unsafe.invokeCleaner} needs no rewriting: pool buffers carry the JDK's own cleaner, so explicit
- * release works from any call shape, reflection and method handles included.
+ * <ul>
+ *   <li>Calls: {@code ROUTE} rows become bridge calls with the call site's id pushed as an extra int argument;
+ *   {@code POOL_AWARE} rows (Unsafe free/realloc) become pool-aware bridge calls in every class; {@code ARENA} rows
+ *   keep the call but pass its receiver through the bridge, which answers a routing arena for a JDK arena; the
+ *   reflective rows ({@code Lookup.find*}/{@code unreflect*}/{@code bind}/{@code defineHiddenClass*},
+ *   {@code Method.invoke}, {@code Linker.downcallHandle}) pass their result, method or receiver through the bridge.
+ *   {@code Method.invoke} and {@code downcallHandle} are caller-sensitive, so they stay in the caller.</li>
+ *   <li>Method references (a {@code LambdaMetafactory} invokedynamic): the site id becomes one more captured
+ *   argument, or the captured receiver passes through the bridge; no method is added to the class (retransformation
+ *   forbids that).</li>
+ *   <li>Handle constants: pool-aware rows are replaced by the bridge's static handle; routed rows in selected classes
+ *   pass through {@code JvmemReflect.constant}.</li>
+ *   <li>A shape a selected class uses that cannot be routed (a serializable method reference, a handle in another
+ *   bootstrap's arguments) is reported through {@link SiteRegistrar#unrouted}.</li>
+ * </ul>
  *
- * <p>Only instructions change: the operand stack at every branch target is the same as before, so stack map frames
- * stay valid and the writer copies the constant pool ({@code new ClassWriter(reader, 0)}); the extra int costs at
- * most one more stack slot.
+ * <p>Only instructions change, in straight-line sequences: arguments spilled to fresh locals above the method's own
+ * are reloaded at once, so every stack map frame stays valid and the writer copies the constant pool
+ * ({@code new ClassWriter(reader, 0)}).
  */
 final class CallSiteRewriter {
-    static final String BRIDGE = "java/nio/JvmemBridge";
-    private static final String UNSAFE = "sun/misc/Unsafe";
-    private static final String INTERNAL_UNSAFE = "jdk/internal/misc/Unsafe";
-    private static final String BYTE_BUFFER = "java/nio/ByteBuffer";
-    /** Its public subclass: {@code MappedByteBuffer.allocateDirect(n)} compiles to a call naming it. */
-    private static final String MAPPED_BYTE_BUFFER = "java/nio/MappedByteBuffer";
+    static final String BRIDGE = Intercepts.BRIDGE;
     private static final String LMF = "java/lang/invoke/LambdaMetafactory";
     private static final int FLAG_SERIALIZABLE = 1;
 
-    /** Registers a site and returns its id. */
+    /** Registers sites and unroutable shapes. */
     interface SiteRegistrar {
         int register(String siteName, String call, Route route);
+
+        default void unrouted(String className, String way, Route route) {
+        }
     }
 
     private CallSiteRewriter() {
     }
 
-    private static final byte[][] TARGET_NAMES = {
-            ascii("allocateDirect"), ascii("allocateMemory"), ascii("reallocateMemory"), ascii("freeMemory")};
+    private static final byte[][] NAMES;
+    private static final byte[][] OWNERS;
+    private static final int[] OWNER_OF_ROW_NAME_PAIR;
 
-    private static byte[] ascii(String s) {
-        return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    static {
+        List<String> names = Intercepts.memberNames();
+        List<String> owners = new java.util.ArrayList<>();
+        for (Row r : Intercepts.rows()) {
+            if (!owners.contains(r.owner())) {
+                owners.add(r.owner());
+            }
+        }
+        NAMES = names.stream().map(s -> s.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+        OWNERS = owners.stream().map(s -> s.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+        OWNER_OF_ROW_NAME_PAIR = new int[Intercepts.rows().size() * 2];
+        int i = 0;
+        for (Row r : Intercepts.rows()) {
+            OWNER_OF_ROW_NAME_PAIR[i++] = owners.indexOf(r.owner());
+            OWNER_OF_ROW_NAME_PAIR[i++] = names.indexOf(r.name());
+        }
     }
 
-    /** Whether a CONSTANT_Utf8 of the class names a target method: the cheap test that lets most classes pass. */
+    /**
+     * Whether the constant pool names an intercepted member's owner and name (as CONSTANT_Utf8 entries): the cheap test
+     * that lets most classes pass without being parsed.
+     */
     static boolean mentionsTargets(ClassReader reader, byte[] bytes) {
+        long owners = 0;
+        long names = 0;
         for (int i = 1; i < reader.getItemCount(); i++) {
             int offset = reader.getItem(i);
             if (offset == 0 || bytes[offset - 1] != 1) { // CONSTANT_Utf8
                 continue;
             }
             int length = reader.readUnsignedShort(offset);
-            for (byte[] name : TARGET_NAMES) {
-                if (length == name.length && java.util.Arrays.equals(bytes, offset + 2, offset + 2 + length, name, 0, length)) {
-                    return true;
-                }
+            owners |= match(OWNERS, bytes, offset + 2, length);
+            names |= match(NAMES, bytes, offset + 2, length);
+        }
+        if (owners == 0 || names == 0) {
+            return false;
+        }
+        for (int i = 0; i < OWNER_OF_ROW_NAME_PAIR.length; i += 2) {
+            if ((owners & 1L << OWNER_OF_ROW_NAME_PAIR[i]) != 0 && (names & 1L << OWNER_OF_ROW_NAME_PAIR[i + 1]) != 0) {
+                return true;
             }
         }
         return false;
+    }
+
+    private static long match(byte[][] candidates, byte[] bytes, int from, int length) {
+        for (int c = 0; c < candidates.length; c++) {
+            byte[] s = candidates[c];
+            if (length == s.length && java.util.Arrays.equals(bytes, from, from + length, s, 0, length)) {
+                return 1L << c;
+            }
+        }
+        return 0;
     }
 
     /**
@@ -77,23 +125,43 @@ final class CallSiteRewriter {
         if (!mentionsTargets(reader, bytes)) {
             return null;
         }
+        Map<String, Integer> maxLocals = maxLocals(reader);
         ClassWriter writer = new ClassWriter(reader, 0);
-        ClassRewriter cv = new ClassRewriter(writer, route, sites);
+        ClassRewriter cv = new ClassRewriter(writer, route, sites, maxLocals);
         reader.accept(cv, 0);
         return cv.changed ? writer.toByteArray() : null;
+    }
+
+    /** Each method's max_locals: spilled arguments go above them. */
+    private static Map<String, Integer> maxLocals(ClassReader reader) {
+        Map<String, Integer> out = new HashMap<>();
+        reader.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
+                return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitMaxs(int maxStack, int locals) {
+                        out.put(name + descriptor, locals);
+                    }
+                };
+            }
+        }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+        return out;
     }
 
     private static final class ClassRewriter extends ClassVisitor {
         private final Route route;
         private final SiteRegistrar sites;
+        private final Map<String, Integer> maxLocals;
         private String className;
         private String source;
         boolean changed;
 
-        ClassRewriter(ClassVisitor cv, Route route, SiteRegistrar sites) {
+        ClassRewriter(ClassVisitor cv, Route route, SiteRegistrar sites, Map<String, Integer> maxLocals) {
             super(Opcodes.ASM9, cv);
             this.route = route;
             this.sites = sites;
+            this.maxLocals = maxLocals;
         }
 
         @Override
@@ -111,17 +179,25 @@ final class CallSiteRewriter {
         @Override
         public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
             MethodVisitor mv = super.visitMethod(access, name, descriptor, signature, exceptions);
-            return mv == null ? null : new MethodRewriter(mv, name);
+            return mv == null ? null : new MethodRewriter(mv, name, maxLocals.getOrDefault(name + descriptor, 0));
+        }
+
+        /** Whether this class's route routes {@code call}. */
+        private boolean routes(Call call) {
+            return route != null && call != null && route.calls.contains(call);
         }
 
         private final class MethodRewriter extends MethodVisitor {
             private final String method;
+            private final int firstSpill;
             private int line = -1;
             private int extraStack;
+            private int extraLocals;
 
-            MethodRewriter(MethodVisitor mv, String method) {
+            MethodRewriter(MethodVisitor mv, String method, int firstSpill) {
                 super(Opcodes.ASM9, mv);
                 this.method = method;
+                this.firstSpill = firstSpill;
             }
 
             @Override
@@ -135,69 +211,129 @@ final class CallSiteRewriter {
                         + (line >= 0 ? ":" + line : "") + ")";
             }
 
+            /** Pushes the id of this call site ({@code call} names what it does), or 0 outside any route. */
             private void pushSite(String call) {
-                int id = sites.register(siteName(), call, route);
+                int id = route == null ? 0 : sites.register(siteName(), call, route);
                 if (id <= Short.MAX_VALUE) {
                     super.visitIntInsn(Opcodes.SIPUSH, id);
                 } else {
                     super.visitLdcInsn(id);
                 }
-                extraStack = 1;
+                extraStack = Math.max(extraStack, 1);
                 changed = true;
+            }
+
+            private void bridge(String owner, String name, String descriptor) {
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, owner, name, descriptor, false);
+                changed = true;
+            }
+
+            /** Stores the top arguments of {@code types} in fresh locals (last on top first); returns the first local. */
+            private int spill(Type[] types) {
+                int size = 0;
+                for (Type t : types) {
+                    size += t.getSize();
+                }
+                int local = firstSpill + size;
+                for (int i = types.length - 1; i >= 0; i--) {
+                    local -= types[i].getSize();
+                    super.visitVarInsn(types[i].getOpcode(Opcodes.ISTORE), local);
+                }
+                extraLocals = Math.max(extraLocals, size);
+                return firstSpill;
+            }
+
+            private void reload(Type[] types, int from) {
+                int local = from;
+                for (Type t : types) {
+                    super.visitVarInsn(t.getOpcode(Opcodes.ILOAD), local);
+                    local += t.getSize();
+                }
             }
 
             @Override
             public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
-                if (opcode == Opcodes.INVOKESTATIC && isByteBuffer(owner) && name.equals("allocateDirect")
-                        && descriptor.equals("(I)Ljava/nio/ByteBuffer;") && route != null && route.allocateDirect) {
-                    pushSite("allocateDirect");
-                    super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "allocateDirect", "(II)Ljava/nio/ByteBuffer;", false);
+                Row row = Intercepts.find(owner, name, descriptor);
+                if (row == null || row.isStatic() != (opcode == Opcodes.INVOKESTATIC)) {
+                    super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
                     return;
                 }
-                if (opcode == Opcodes.INVOKEVIRTUAL && isUnsafe(owner)) {
-                    switch (name + descriptor) {
-                        case "allocateMemory(J)J" -> {
-                            if (route != null && route.allocateMemory) {
-                                pushSite("allocateMemory");
-                                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, "(L" + owner + ";JI)J", false);
-                                return;
-                            }
-                        }
-                        case "reallocateMemory(JJ)J" -> {
-                            if (route != null && route.allocateMemory) {
-                                pushSite("allocateMemory");
-                                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, "(L" + owner + ";JJI)J", false);
-                            } else {
-                                changed = true;
-                                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, staticDescriptor(owner, descriptor), false);
-                            }
+                String receiverFirst = row.isStatic() ? descriptor : "(L" + owner + ";" + descriptor.substring(1);
+                switch (row.action()) {
+                    case ROUTE -> {
+                        if (routes(row.call())) {
+                            pushSite(row.call().configName);
+                            bridge(BRIDGE, row.bridge(), appendInt(receiverFirst));
                             return;
-                        }
-                        case "freeMemory(J)V" -> {
-                            changed = true;
-                            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, staticDescriptor(owner, descriptor), false);
-                            return;
-                        }
-                        default -> {
                         }
                     }
+                    case POOL_AWARE -> {
+                        if (routes(row.call())) {
+                            pushSite(row.call().configName);
+                            bridge(BRIDGE, row.bridge(), appendInt(receiverFirst));
+                        } else {
+                            bridge(BRIDGE, row.bridge(), row.bridgeDesc());
+                        }
+                        return;
+                    }
+                    case ARENA -> {
+                        if (routes(row.call())) {
+                            Type[] args = Type.getArgumentTypes(descriptor);
+                            int from = spill(args);
+                            pushSite(row.call().configName);
+                            bridge(BRIDGE, row.bridge(), "(L" + owner + ";I)L" + owner + ";");
+                            reload(args, from);
+                        }
+                    }
+                    case LOOKUP -> {
+                        pushSite("handle");
+                        bridge(Intercepts.REFLECT, row.bridge(), appendInt(receiverFirst));
+                        return;
+                    }
+                    case INVOKE -> {
+                        // m, receiver, args -> m', receiver', args: Method.invoke stays here (it is caller-sensitive)
+                        Type object = Type.getType(Object.class);
+                        Type[] all = {Type.getType(java.lang.reflect.Method.class), object, Type.getType(Object[].class)};
+                        int from = spill(all);
+                        super.visitVarInsn(Opcodes.ALOAD, from);
+                        super.visitVarInsn(Opcodes.ALOAD, from + 1);
+                        pushSite("reflect");
+                        bridge(Intercepts.REFLECT, "invokeTarget",
+                                "(Ljava/lang/reflect/Method;Ljava/lang/Object;I)Ljava/lang/reflect/Method;");
+                        super.visitVarInsn(Opcodes.ALOAD, from);
+                        super.visitVarInsn(Opcodes.ALOAD, from + 1);
+                        pushSite("reflect");
+                        bridge(Intercepts.REFLECT, "invokeReceiver",
+                                "(Ljava/lang/reflect/Method;Ljava/lang/Object;I)Ljava/lang/Object;");
+                        super.visitVarInsn(Opcodes.ALOAD, from + 2);
+                        extraStack = Math.max(extraStack, 3);
+                    }
+                    case DOWNCALL -> {
+                        // the linker call stays here (restricted, caller-sensitive); its handle passes the bridge
+                        Type[] args = Type.getArgumentTypes(descriptor);
+                        int from = spill(args);
+                        reload(args, from);
+                        super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
+                        reload(java.util.Arrays.copyOf(args, args.length - 1), from);
+                        pushSite(Call.DOWNCALL.configName);
+                        String d = args.length == 3 ? "Ljava/lang/foreign/MemorySegment;" : "";
+                        bridge(Intercepts.REFLECT, "downcall", "(Ljava/lang/invoke/MethodHandle;" + d
+                                + "Ljava/lang/foreign/FunctionDescriptor;I)Ljava/lang/invoke/MethodHandle;");
+                        extraStack = Math.max(extraStack, 3);
+                        return;
+                    }
+                    default -> throw new IllegalStateException(row.action().toString());
                 }
                 super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
             }
 
             @Override
             public void visitInvokeDynamicInsn(String name, String descriptor, Handle bsm, Object... args) {
-                if (bsm.getOwner().equals(LMF) && args.length >= 3 && args[1] instanceof Handle impl
-                        && !(bsm.getName().equals("altMetafactory") && args.length > 3 && args[3] instanceof Integer flags
-                        && (flags & FLAG_SERIALIZABLE) != 0)) {
-                    String captured = capturedSiteTarget(impl, descriptor);
-                    if (captured != null) {
-                        pushSite(impl.getName());
-                        Object[] a = args.clone();
-                        a[1] = new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, captured, capturedDescriptor(impl, descriptor), false);
-                        super.visitInvokeDynamicInsn(name, appendIntParameter(descriptor), bsm, a);
-                        return;
-                    }
+                boolean lmf = bsm.getOwner().equals(LMF) && args.length >= 3 && args[1] instanceof Handle;
+                boolean serializable = lmf && bsm.getName().equals("altMetafactory") && args.length > 3
+                        && args[3] instanceof Integer flags && (flags & FLAG_SERIALIZABLE) != 0;
+                if (lmf && !serializable && methodReference((Handle) args[1], name, descriptor, bsm, args)) {
+                    return;
                 }
                 Object[] a = args;
                 for (int i = 0; i < args.length; i++) {
@@ -208,7 +344,11 @@ final class CallSiteRewriter {
                                 a = args.clone();
                             }
                             a[i] = r;
+                        } else {
+                            reportIfRoutable(h, serializable ? "serializable method reference" : "handle in a bootstrap's arguments");
                         }
+                    } else if (args[i] instanceof ConstantDynamic) {
+                        reportIfRoutable(null, "dynamic constant");
                     }
                 }
                 if (a != args) {
@@ -217,30 +357,58 @@ final class CallSiteRewriter {
                 super.visitInvokeDynamicInsn(name, descriptor, bsm, a);
             }
 
-            /** Bridge method for a method reference that can capture the site, or null. */
-            private String capturedSiteTarget(Handle impl, String indyDescriptor) {
+            private void reportIfRoutable(Handle h, String way) {
                 if (route == null) {
-                    return null;
+                    return;
                 }
-                int captured = Type.getArgumentTypes(indyDescriptor).length;
-                if (impl.getTag() == Opcodes.H_INVOKESTATIC && isByteBuffer(impl.getOwner())
-                        && impl.getName().equals("allocateDirect") && impl.getDesc().equals("(I)Ljava/nio/ByteBuffer;")
-                        && route.allocateDirect && captured == 0) {
-                    return "allocateDirectBound";
+                Row row = h == null ? null : Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
+                if (h == null || (row != null && routes(row.call()) && row.action() != Action.POOL_AWARE)) {
+                    sites.unrouted(className, way + (row == null ? "" : " to " + row.owner().replace('/', '.') + "."
+                            + row.name()) + " at " + siteName(), route);
                 }
-                if (impl.getTag() == Opcodes.H_INVOKEVIRTUAL && isUnsafe(impl.getOwner())
-                        && impl.getName().equals("allocateMemory") && impl.getDesc().equals("(J)J") && route.allocateMemory) {
-                    return captured == 1 ? "allocateMemoryBound" : captured == 0 ? "allocateMemoryUnbound" : null;
-                }
-                return null;
             }
 
-            private String capturedDescriptor(Handle impl, String indyDescriptor) {
-                if (isByteBuffer(impl.getOwner())) {
-                    return "(II)Ljava/nio/ByteBuffer;";
+            /** Rewrites a method reference to a routed member; false when it is not one. */
+            private boolean methodReference(Handle impl, String name, String descriptor, Handle bsm, Object[] args) {
+                Row row = Intercepts.find(impl.getOwner(), impl.getName(), impl.getDesc());
+                if (row == null || !routes(row.call()) || row.action() == Action.POOL_AWARE) {
+                    return false;
                 }
-                String receiver = "L" + impl.getOwner() + ";";
-                return Type.getArgumentTypes(indyDescriptor).length == 1 ? "(" + receiver + "IJ)J" : "(I" + receiver + "J)J";
+                int captured = Type.getArgumentTypes(descriptor).length;
+                String target = null;
+                String targetDesc = null;
+                if (row.action() == Action.ARENA) {
+                    if (captured != 1) {
+                        sites.unrouted(className, "unbound method reference " + impl.getOwner().replace('/', '.') + "::"
+                                + impl.getName() + " at " + siteName(), route);
+                        return false;
+                    }
+                    pushSite(row.call().configName); // the captured receiver passes the bridge once, when captured
+                    bridge(BRIDGE, row.bridge(), "(L" + row.owner() + ";I)L" + row.owner() + ";");
+                    super.visitInvokeDynamicInsn(name, descriptor, bsm, args);
+                    return true;
+                }
+                if (row.action() != Action.ROUTE) {
+                    return false;
+                }
+                if (row.isStatic() && captured == 0) {
+                    target = row.bridge() + "Bound";
+                    targetDesc = "(I" + impl.getDesc().substring(1);
+                } else if (!row.isStatic() && captured == 1) {
+                    target = row.bridge() + "Bound";
+                    targetDesc = "(L" + impl.getOwner() + ";I" + impl.getDesc().substring(1);
+                } else if (!row.isStatic() && captured == 0) {
+                    target = row.bridge() + "Unbound";
+                    targetDesc = "(IL" + impl.getOwner() + ";" + impl.getDesc().substring(1);
+                }
+                if (target == null) {
+                    return false;
+                }
+                pushSite(row.call().configName);
+                Object[] a = args.clone();
+                a[1] = new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, target, targetDesc, false);
+                super.visitInvokeDynamicInsn(name, appendInt(descriptor), bsm, a);
+                return true;
             }
 
             @Override
@@ -252,43 +420,41 @@ final class CallSiteRewriter {
                         super.visitLdcInsn(r);
                         return;
                     }
+                    Row row = Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
+                    if (row != null && routes(row.call())) {
+                        super.visitLdcInsn(value);
+                        super.visitIntInsn(Opcodes.SIPUSH, row.index());
+                        pushSite(row.call().configName);
+                        bridge(Intercepts.REFLECT, "constant", "(Ljava/lang/invoke/MethodHandle;II)Ljava/lang/invoke/MethodHandle;");
+                        extraStack = Math.max(extraStack, 2);
+                        return;
+                    }
+                } else if (value instanceof ConstantDynamic) {
+                    reportIfRoutable(null, "dynamic constant");
                 }
                 super.visitLdcInsn(value);
             }
 
             @Override
             public void visitMaxs(int maxStack, int maxLocals) {
-                super.visitMaxs(maxStack + extraStack, maxLocals);
+                super.visitMaxs(maxStack + extraStack, Math.max(maxLocals, firstSpill + extraLocals));
             }
         }
     }
 
     /** The pool-aware replacement of a handle to Unsafe.freeMemory / reallocateMemory, or null. */
     static Handle poolAware(Handle h) {
-        if (h.getTag() != Opcodes.H_INVOKEVIRTUAL || !isUnsafe(h.getOwner())) {
+        if (h.getTag() != Opcodes.H_INVOKEVIRTUAL) {
             return null;
         }
-        return switch (h.getName() + h.getDesc()) {
-            case "freeMemory(J)V", "reallocateMemory(JJ)J" ->
-                    new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, h.getName(), staticDescriptor(h.getOwner(), h.getDesc()), false);
-            default -> null;
-        };
+        Row row = Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
+        if (row == null || row.action() != Action.POOL_AWARE) {
+            return null;
+        }
+        return new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, row.bridge(), row.bridgeDesc(), false);
     }
 
-    private static boolean isByteBuffer(String owner) {
-        return owner.equals(BYTE_BUFFER) || owner.equals(MAPPED_BYTE_BUFFER);
-    }
-
-    private static boolean isUnsafe(String owner) {
-        return owner.equals(UNSAFE) || owner.equals(INTERNAL_UNSAFE);
-    }
-
-    /** An Unsafe instance method's descriptor with the receiver as first parameter. */
-    private static String staticDescriptor(String owner, String descriptor) {
-        return "(L" + owner + ";" + descriptor.substring(1);
-    }
-
-    private static String appendIntParameter(String descriptor) {
+    private static String appendInt(String descriptor) {
         int close = descriptor.indexOf(')');
         return descriptor.substring(0, close) + "I" + descriptor.substring(close);
     }

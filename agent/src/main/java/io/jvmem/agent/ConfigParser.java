@@ -264,11 +264,11 @@ final class ConfigParser {
         if (keys.containsKey("calls")) {
             calls = EnumSet.noneOf(Call.class);
             for (String c : value(keys.get("calls")).split(",")) {
-                switch (c.strip()) {
-                    case "allocateDirect" -> calls.add(Call.ALLOCATE_DIRECT);
-                    case "allocateMemory" -> calls.add(Call.ALLOCATE_MEMORY);
-                    default -> throw error(keys.get("calls"), "unknown call \"" + c.strip() + "\" (known: allocateDirect, allocateMemory)");
+                Call call = Call.of(c.strip());
+                if (call == null) {
+                    throw error(keys.get("calls"), "unknown call \"" + c.strip() + "\" (known: allocateDirect, allocateMemory, arena, downcall)");
                 }
+                calls.add(call);
             }
         }
         long minSize = keys.containsKey("min-size") ? size(keys.get("min-size")) : 0;

@@ -5,6 +5,9 @@ import io.jvmem.allocator.AllocationTag;
 import io.jvmem.allocator.MemoryPool;
 import io.jvmem.allocator.PoolClosedException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.invoke.MethodHandle;
+import java.lang.reflect.Method;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.LongAdder;
@@ -31,11 +34,36 @@ final class HooksImpl extends Hooks {
     /** Set while some thread waits for reclaimed buffers: cleaners then hand blocks back at once. */
     private volatile boolean pressure;
 
-    HooksImpl(Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log) {
+    /** Run-time handles and reflective calls, routed like rewritten calls; made on first use (method handles cost start-up). */
+    private volatile HandleRoutes handles;
+    /** Downcall handles to libc's allocator; made on first use (the FFM linker's first use is slow). */
+    private volatile DowncallRoutes downcalls;
+    /** Rewrites hidden classes, which class-file transformers never see. */
+    private final AgentTransformer transformer;
+
+    HooksImpl(Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log, AgentTransformer transformer) {
         this.sites = sites;
         this.pools = pools.clone();
         this.transients = transients.clone();
         this.log = log;
+        this.transformer = transformer;
+    }
+
+    private HandleRoutes handles() {
+        HandleRoutes h = handles;
+        if (h == null) {
+            synchronized (this) {
+                h = handles;
+                if (h == null) {
+                    try {
+                        handles = h = new HandleRoutes(sites);
+                    } catch (ReflectiveOperationException e) {
+                        throw new IllegalStateException("jvmem: the bridge is incomplete", e);
+                    }
+                }
+            }
+        }
+        return h;
     }
 
     @Override
@@ -259,5 +287,101 @@ final class HooksImpl extends Hooks {
             releaseErrors.increment();
             log.onceWarn("release", "a buffer's block could not be returned to its pool: " + t);
         }
+    }
+
+    @Override
+    public long allocateSegment(int site, long size, long alignment, boolean zero) {
+        Site s = sites.get(site);
+        if (s == null) {
+            return 0;
+        }
+        if (size < s.minSize) {
+            s.route.belowMinSize.increment();
+            return 0;
+        }
+        long n = Math.max(size, 1); // a distinct address for every zero-length segment, as the JDK's
+        long a;
+        try {
+            if (alignment <= MALLOC_ALIGNMENT) {
+                a = zero ? s.pool.calloc(1, n, s.tag) : s.pool.malloc(n, s.tag);
+            } else {
+                a = s.pool.alignedAlloc(alignment, n, s.tag);
+                if (a != 0 && zero) {
+                    s.pool.segment(a).asSlice(0, n).fill((byte) 0);
+                }
+            }
+        } catch (PoolClosedException e) {
+            return 0;
+        }
+        if (a == 0) {
+            exhausted(site, size);
+        } else if (s.transients != null) {
+            s.transients.add(a);
+        }
+        return a;
+    }
+
+    /** Every pool block is aligned to this (the allocator's quantum); larger alignments take alignedAlloc. */
+    private static final long MALLOC_ALIGNMENT = 16;
+
+    @Override
+    public MethodHandle routeHandle(MethodHandle mh, Class<?> refc, String name, boolean special, int site) {
+        return handles().routeHandle(mh, refc, name, special, site);
+    }
+
+    @Override
+    public MethodHandle routeBound(MethodHandle mh, Object receiver, String name, int site) {
+        return handles().routeBound(mh, receiver, name, site);
+    }
+
+    @Override
+    public MethodHandle routeRow(MethodHandle mh, int row, int site) {
+        return handles().routeRow(mh, row, site);
+    }
+
+    @Override
+    public Method reflectTarget(Method m, Object receiver, int site) {
+        HandleRoutes.Reflected r = handles().reflect(m, receiver, site);
+        return r == null ? m : r.method();
+    }
+
+    @Override
+    public Object reflectReceiver(Method m, Object receiver, int site) {
+        HandleRoutes.Reflected r = handles().reflect(m, receiver, site);
+        return r == null ? receiver : r.receiver();
+    }
+
+    @Override
+    public MethodHandle routeDowncall(MethodHandle mh, long function, FunctionDescriptor fd, int site) {
+        try {
+            DowncallRoutes d = downcalls;
+            if (d == null) {
+                synchronized (this) {
+                    d = downcalls;
+                    if (d == null) {
+                        downcalls = d = new DowncallRoutes(handles());
+                    }
+                }
+            }
+            if (function != 0 && !d.isLibcAllocator(function)) {
+                return mh;
+            }
+            return d.route(mh, function, fd, site, () -> {
+                Site s = sites.get(site);
+                if (s != null) {
+                    transformer.unrouted(s.name.substring(0, s.name.lastIndexOf('.', s.name.indexOf('('))),
+                            "downcall handle of malloc's shape without a bound address at " + s.name, s.route);
+                }
+            });
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.onceWarn("downcall", "a downcall handle could not be made pool-aware; it is left as made: " + e);
+            return mh;
+        }
+    }
+
+    @Override
+    public byte[] rewriteHidden(Class<?> lookupClass, byte[] bytes) {
+        byte[] out = transformer.rewriteHidden(lookupClass, bytes);
+        return out != null ? out : bytes;
     }
 }

@@ -87,12 +87,25 @@ final class Report {
             field(b, "fallbacks", r.fallbacks.sum(), false);
             field(b, "failures", r.failures.sum(), false);
             field(b, "belowMinSize", r.belowMinSize.sum(), false);
+            b.append(", \"unrouted\": [");
+            String usep = "";
+            for (Map.Entry<String, java.util.concurrent.atomic.LongAdder> u : new java.util.TreeMap<>(r.unrouted).entrySet()) {
+                b.append(usep).append('{');
+                field(b, "where", u.getKey(), true);
+                field(b, "seen", u.getValue().sum(), false);
+                b.append('}');
+                usep = ", ";
+            }
+            b.append(']');
             b.append('}');
             sep = ",\n";
         }
         b.append("\n  ],\n  \"sites\": [");
         sep = "\n";
         for (Site site : sites) {
+            if (site.indirect()) {
+                continue; // a lookup or Method.invoke: what it reached is recorded at a site of its own
+            }
             PoolStats.TagStats t = stats.get(site.route.spec.pool()).tag(site.tag.name());
             b.append(sep).append("    {");
             field(b, "site", site.name, true);

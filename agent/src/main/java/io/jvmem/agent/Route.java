@@ -10,13 +10,15 @@ import java.util.concurrent.atomic.LongAdder;
 final class Route {
     final RouteSpec spec;
     final MemoryPool pool;
-    final boolean allocateDirect;
-    final boolean allocateMemory;
+    /** The kinds of allocation this route takes ({@code calls}). */
+    final java.util.Set<Call> calls;
     final boolean fail;
     /** Requests the pool could not serve that went to the JDK instead. */
     final LongAdder fallbacks = new LongAdder();
     /** Requests refused with OutOfMemoryError (on-exhausted=fail). */
     final LongAdder failures = new LongAdder();
+    /** Shapes of off-heap access in the route's classes that the agent does not route, each with how often seen. */
+    final java.util.Map<String, LongAdder> unrouted = new java.util.concurrent.ConcurrentHashMap<>();
     /** Requests below min-size left to the JDK. */
     final LongAdder belowMinSize = new LongAdder();
 
@@ -34,8 +36,7 @@ final class Route {
         this.spec = spec;
         this.pool = pool;
         this.transients = transients;
-        this.allocateDirect = spec.calls().contains(Call.ALLOCATE_DIRECT);
-        this.allocateMemory = spec.calls().contains(Call.ALLOCATE_MEMORY);
+        this.calls = spec.calls().isEmpty() ? java.util.EnumSet.noneOf(Call.class) : java.util.EnumSet.copyOf(spec.calls());
         this.fail = spec.onExhausted() == OnExhausted.FAIL;
     }
 

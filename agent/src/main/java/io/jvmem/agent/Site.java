@@ -18,13 +18,18 @@ final class Site {
     final long minSize;
     final java.util.Set<Long> transients;
 
+    /** A {@code Lookup} call or {@code Method.invoke}: it allocates nothing itself; what it reaches gets its own site. */
+    boolean indirect() {
+        return call.equals("handle") || call.equals("reflect");
+    }
+
     Site(int id, String name, String call, Route route) {
         this.id = id;
         this.name = name;
         this.call = call;
         this.route = route;
         this.pool = route.pool;
-        this.tag = AllocationTag.define("site:" + call + ":" + name, call + " at " + name);
+        this.tag = indirect() ? AllocationTag.UNTAGGED : AllocationTag.define("site:" + call + ":" + name, call + " at " + name);
         this.minSize = route.spec.minSize();
         this.transients = route.transients;
     }

@@ -1,5 +1,7 @@
 package io.jvmem.agent.bridge;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.SegmentAllocator;
 import java.nio.ByteBuffer;
 import sun.misc.Unsafe;
 
@@ -135,6 +137,15 @@ public final class Bridge {
             return;
         }
         u.freeMemory(address);
+    }
+
+    /** The receiver of a routed arena call: a routing arena when {@code a} is one of the JDK's. */
+    public static Arena routeArena(Arena a, int site) {
+        return RoutedArena.of(a, site);
+    }
+
+    public static SegmentAllocator routeAllocator(SegmentAllocator a, int site) {
+        return a instanceof Arena arena ? RoutedArena.of(arena, site) : a;
     }
 
     /** A pool block for {@code allocateMemory(size)}, or 0: the JDK allocates. */

@@ -1,5 +1,8 @@
 package io.jvmem.agent.bridge;
 
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.invoke.MethodHandle;
+import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 
 /**
@@ -31,6 +34,37 @@ public abstract class Hooks {
     /** A pool could not serve {@code size} bytes for {@code site}: throws OutOfMemoryError if the route says fail. */
     public abstract void exhausted(int site, long size);
 
-    /** Cleaner action of a pool buffer: frees its block. Must never throw. */
+    /** Cleaner action of a pool buffer or routed segment: frees its block. Must never throw. */
     public abstract void release(long address);
+
+    /**
+     * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment or
+     * libc allocation at {@code site}, zeroed when {@code zero}; or 0: the JDK (or libc) allocates.
+     */
+    public abstract long allocateSegment(int site, long size, long alignment, boolean zero);
+
+    /**
+     * {@code mh}, obtained at run time for member {@code name} of {@code refc} (by {@code find*} or {@code unreflect*};
+     * {@code special} for {@code findSpecial}/{@code unreflectSpecial}), routed as a call at {@code site} would be, with
+     * exactly its type; or {@code mh} itself.
+     */
+    public abstract MethodHandle routeHandle(MethodHandle mh, Class<?> refc, String name, boolean special, int site);
+
+    /** {@code mh} from {@code Lookup.bind(receiver, name, type)}, routed; or {@code mh} itself. */
+    public abstract MethodHandle routeBound(MethodHandle mh, Object receiver, String name, int site);
+
+    /** A handle constant of the member in row {@code row} of the agent's table, routed at {@code site}. */
+    public abstract MethodHandle routeRow(MethodHandle mh, int row, int site);
+
+    /** The method {@code Method.invoke} should call for {@code m} on {@code receiver}: a stand-in, or {@code m}. */
+    public abstract Method reflectTarget(Method m, Object receiver, int site);
+
+    /** The receiver to pass with {@link #reflectTarget}'s method. */
+    public abstract Object reflectReceiver(Method m, Object receiver, int site);
+
+    /** A downcall handle to {@code function} (0: its first argument), pool-aware or routed when it is libc's. */
+    public abstract MethodHandle routeDowncall(MethodHandle mh, long function, FunctionDescriptor fd, int site);
+
+    /** The bytes of a hidden class about to be defined in {@code lookupClass}'s nest, rewritten like any class. */
+    public abstract byte[] rewriteHidden(Class<?> lookupClass, byte[] bytes);
 }

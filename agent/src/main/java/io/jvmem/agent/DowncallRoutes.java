@@ -1,0 +1,182 @@
+package io.jvmem.agent;
+
+import io.jvmem.agent.AgentConfig.Call;
+import java.lang.foreign.AddressLayout;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.List;
+
+/**
+ * Downcall handles to libc's allocation functions (the jextract style: {@code Linker.downcallHandle(
+ * defaultLookup().find("malloc"), FunctionDescriptor.of(ADDRESS, JAVA_LONG))}). A handle to free or realloc becomes
+ * pool-aware in every class, so a pool address never reaches libc; from a class whose route takes {@code downcall},
+ * malloc, calloc, realloc, aligned_alloc and posix_memalign are routed. Each is adapted to the bridge's
+ * {@code JvmemDowncalls} form (every address a {@code long}) and back to the program's exact handle type.
+ *
+ * <p>Shapes other than libc's (an {@code int} size, say) are left alone. A handle whose function address is its first
+ * argument gets pool-aware free and realloc; its allocations are not routed (the function is known only at each
+ * call), and a selected class making one of malloc's shape is reported as unrouted.
+ */
+final class DowncallRoutes {
+    private static final MethodHandles.Lookup PUBLIC = MethodHandles.publicLookup();
+    private final HandleRoutes handles;
+    private final Class<?> downcalls;
+    private final long free;
+    private final long malloc;
+    private final long calloc;
+    private final long realloc;
+    private final long alignedAlloc;
+    private final long posixMemalign;
+    private final MethodHandle ofAddress;
+    private final MethodHandle address;
+
+    DowncallRoutes(HandleRoutes handles) throws ReflectiveOperationException {
+        this.handles = handles;
+        this.downcalls = Class.forName("java.nio.JvmemDowncalls", false, null);
+        SymbolLookup libc = Linker.nativeLinker().defaultLookup();
+        this.free = address(libc, "free");
+        this.malloc = address(libc, "malloc");
+        this.calloc = address(libc, "calloc");
+        this.realloc = address(libc, "realloc");
+        this.alignedAlloc = address(libc, "aligned_alloc");
+        this.posixMemalign = address(libc, "posix_memalign");
+        this.ofAddress = PUBLIC.findStatic(MemorySegment.class, "ofAddress", MethodType.methodType(MemorySegment.class, long.class));
+        this.address = PUBLIC.findVirtual(MemorySegment.class, "address", MethodType.methodType(long.class));
+    }
+
+    private static long address(SymbolLookup libc, String name) {
+        return libc.find(name).map(MemorySegment::address).orElse(-1L);
+    }
+
+    /** Whether {@code function} is one of the addresses handled here (cheap pre-check). */
+    boolean isLibcAllocator(long function) {
+        return function == free || function == malloc || function == calloc || function == realloc
+                || function == alignedAlloc || function == posixMemalign;
+    }
+
+    /** The routed or pool-aware form of {@code mh}, or {@code mh}; {@code function} 0 means an unbound handle. */
+    MethodHandle route(MethodHandle mh, long function, FunctionDescriptor fd, int site, Runnable reportUnrouted)
+            throws ReflectiveOperationException {
+        List<MemoryLayout> args = fd.argumentLayouts();
+        MemoryLayout ret = fd.returnLayout().orElse(null);
+        if (function == 0) {
+            return unbound(mh, args, ret, reportUnrouted, site);
+        }
+        int s = handles.derive(site, Call.DOWNCALL);
+        String core;
+        MethodType coreType;
+        if (function == free && shape(args, ret, null, true)) {
+            return back(MethodHandles.insertArguments(core("free", void.class, MethodHandle.class, long.class), 0, toLong(mh)),
+                    args, ret, mh);
+        } else if (function == realloc && shape(args, ret, true, true, false)) {
+            core = "realloc";
+            coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class, long.class);
+        } else if (s == 0) {
+            return mh; // allocation functions are routed only from selected classes
+        } else if (function == malloc && shape(args, ret, true, false)) {
+            core = "malloc";
+            coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class);
+        } else if (function == calloc && shape(args, ret, true, false, false)) {
+            core = "calloc";
+            coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class, long.class);
+        } else if (function == alignedAlloc && shape(args, ret, true, false, false)) {
+            core = "alignedAlloc";
+            coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class, long.class);
+        } else if (function == posixMemalign && ret instanceof ValueLayout.OfInt && shape(args, null, null, true, false, false)) {
+            core = "posixMemalign";
+            coreType = MethodType.methodType(int.class, MethodHandle.class, int.class, long.class, long.class, long.class);
+        } else {
+            return mh;
+        }
+        MethodHandle c = PUBLIC.findStatic(downcalls, core, coreType);
+        return back(MethodHandles.insertArguments(c, 0, toLong(mh), s), args, ret, mh);
+    }
+
+    private MethodHandle unbound(MethodHandle mh, List<MemoryLayout> args, MemoryLayout ret, Runnable reportUnrouted, int site)
+            throws ReflectiveOperationException {
+        // the handle's first parameter is the function's address
+        if (shape(args, ret, null, true)) {
+            MethodHandle c = PUBLIC.findStatic(downcalls, "freeAt",
+                    MethodType.methodType(void.class, MethodHandle.class, long.class, long.class, long.class));
+            return back(MethodHandles.insertArguments(c, 0, toLong(mh), free), args, ret, mh);
+        }
+        if (shape(args, ret, true, true, false)) {
+            MethodHandle c = PUBLIC.findStatic(downcalls, "reallocAt",
+                    MethodType.methodType(long.class, MethodHandle.class, long.class, long.class, long.class, long.class));
+            return back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), args, ret, mh);
+        }
+        if (handles.derive(site, Call.DOWNCALL) != 0 && shape(args, ret, true, false)) {
+            reportUnrouted.run();
+        }
+        return mh;
+    }
+
+    /**
+     * Whether the descriptor has libc's shape: {@code returns} true for an address-like return (ADDRESS or JAVA_LONG),
+     * null for none (void; pass a null {@code ret} to skip the check); {@code params}: true for an address-like
+     * parameter, false for a {@code size_t} (JAVA_LONG).
+     */
+    private static boolean shape(List<MemoryLayout> args, MemoryLayout ret, Boolean returns, boolean... params) {
+        if (returns == null ? ret != null : !addressLike(ret)) {
+            return false;
+        }
+        if (args.size() != params.length) {
+            return false;
+        }
+        for (int i = 0; i < params.length; i++) {
+            MemoryLayout a = args.get(i);
+            if (params[i] ? !addressLike(a) : !(a instanceof ValueLayout.OfLong)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean addressLike(MemoryLayout l) {
+        return l instanceof AddressLayout || l instanceof ValueLayout.OfLong;
+    }
+
+    private MethodHandle core(String name, Class<?> returns, Class<?>... parameters) throws ReflectiveOperationException {
+        return PUBLIC.findStatic(downcalls, name, MethodType.methodType(returns, parameters));
+    }
+
+    /** The program's handle with every address as a {@code long}. */
+    private MethodHandle toLong(MethodHandle mh) {
+        MethodType t = mh.type();
+        MethodHandle r = mh;
+        for (int i = 0; i < t.parameterCount(); i++) {
+            if (t.parameterType(i) == MemorySegment.class) {
+                r = MethodHandles.filterArguments(r, i, ofAddress);
+            }
+        }
+        if (t.returnType() == MemorySegment.class) {
+            r = MethodHandles.filterReturnValue(r, address);
+        }
+        return r;
+    }
+
+    /** A core in the {@code long} form, back in the program's handle type. */
+    private MethodHandle back(MethodHandle core, List<MemoryLayout> args, MemoryLayout ret, MethodHandle original)
+            throws ReflectiveOperationException {
+        MethodType t = original.type();
+        MethodHandle r = core;
+        for (int i = 0; i < t.parameterCount(); i++) {
+            if (t.parameterType(i) == MemorySegment.class) {
+                r = MethodHandles.filterArguments(r, i, address);
+            }
+        }
+        if (t.returnType() == MemorySegment.class) {
+            long target = ret instanceof AddressLayout a ? a.targetLayout().map(MemoryLayout::byteSize).orElse(0L) : 0;
+            MethodHandle seg = MethodHandles.insertArguments(core("segment", MemorySegment.class, long.class, long.class), 0, target);
+            r = MethodHandles.filterReturnValue(r, seg);
+        }
+        return r.asType(t);
+    }
+}

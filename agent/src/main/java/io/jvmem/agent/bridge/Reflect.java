@@ -1,0 +1,104 @@
+package io.jvmem.agent.bridge;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+
+/**
+ * The redirect target of run-time ways to reach an intercepted member (renamed {@code java.nio.JvmemReflect}):
+ * {@code Lookup.findStatic/findVirtual/findSpecial/bind/unreflect/unreflectSpecial}, handle constants,
+ * {@code Method.invoke}, {@code Linker.downcallHandle} and {@code Lookup.defineHiddenClass}. Each performs the
+ * program's own call first (the same access checks and exceptions), and only then asks the {@link Hooks} to route
+ * what it got when it names an intercepted member; the {@code site} is the call site's id, 0 outside any route.
+ * Handles keep their exact type, so {@code invokeExact} works on them as before.
+ */
+public final class Reflect {
+    private Reflect() {
+    }
+
+    /** The names of the intercepted members: anything else passes untouched and costs one string switch. */
+    static boolean intercepted(String name) {
+        return switch (name) {
+            case "allocateDirect", "allocateMemory", "reallocateMemory", "freeMemory", "allocate", "allocateFrom" -> true;
+            default -> false;
+        };
+    }
+
+    public static MethodHandle findStatic(MethodHandles.Lookup l, Class<?> refc, String name, MethodType type, int site)
+            throws NoSuchMethodException, IllegalAccessException {
+        MethodHandle mh = l.findStatic(refc, name, type);
+        return intercepted(name) ? Bridge.h.routeHandle(mh, refc, name, false, site) : mh;
+    }
+
+    public static MethodHandle findVirtual(MethodHandles.Lookup l, Class<?> refc, String name, MethodType type, int site)
+            throws NoSuchMethodException, IllegalAccessException {
+        MethodHandle mh = l.findVirtual(refc, name, type);
+        return intercepted(name) ? Bridge.h.routeHandle(mh, refc, name, false, site) : mh;
+    }
+
+    public static MethodHandle findSpecial(MethodHandles.Lookup l, Class<?> refc, String name, MethodType type,
+                                           Class<?> specialCaller, int site)
+            throws NoSuchMethodException, IllegalAccessException {
+        MethodHandle mh = l.findSpecial(refc, name, type, specialCaller);
+        return intercepted(name) ? Bridge.h.routeHandle(mh, refc, name, true, site) : mh;
+    }
+
+    public static MethodHandle bind(MethodHandles.Lookup l, Object receiver, String name, MethodType type, int site)
+            throws NoSuchMethodException, IllegalAccessException {
+        MethodHandle mh = l.bind(receiver, name, type);
+        return intercepted(name) ? Bridge.h.routeBound(mh, receiver, name, site) : mh;
+    }
+
+    public static MethodHandle unreflect(MethodHandles.Lookup l, Method m, int site) throws IllegalAccessException {
+        MethodHandle mh = l.unreflect(m);
+        return intercepted(m.getName()) ? Bridge.h.routeHandle(mh, m.getDeclaringClass(), m.getName(), false, site) : mh;
+    }
+
+    public static MethodHandle unreflectSpecial(MethodHandles.Lookup l, Method m, Class<?> specialCaller, int site)
+            throws IllegalAccessException {
+        MethodHandle mh = l.unreflectSpecial(m, specialCaller);
+        return intercepted(m.getName()) ? Bridge.h.routeHandle(mh, m.getDeclaringClass(), m.getName(), true, site) : mh;
+    }
+
+    /** A handle constant ({@code ldc}) of the intercepted member in row {@code row} of the agent's table. */
+    public static MethodHandle constant(MethodHandle mh, int row, int site) {
+        return Bridge.h.routeRow(mh, row, site);
+    }
+
+    /** {@code Method.invoke}'s method: the intercepted member's stand-in, or {@code m} itself. */
+    public static Method invokeTarget(Method m, Object receiver, int site) {
+        return m != null && intercepted(m.getName()) ? Bridge.h.reflectTarget(m, receiver, site) : m;
+    }
+
+    /** {@code Method.invoke}'s receiver: the stand-in's holder or a routing arena, or {@code receiver} itself. */
+    public static Object invokeReceiver(Method m, Object receiver, int site) {
+        return m != null && intercepted(m.getName()) ? Bridge.h.reflectReceiver(m, receiver, site) : receiver;
+    }
+
+    /** A downcall handle bound to {@code function}: libc's allocation functions become pool-aware or routed. */
+    public static MethodHandle downcall(MethodHandle mh, MemorySegment function, FunctionDescriptor fd, int site) {
+        return function == null || function.address() == 0 ? mh : Bridge.h.routeDowncall(mh, function.address(), fd, site);
+    }
+
+    /** A downcall handle whose function address is its first argument. */
+    public static MethodHandle downcall(MethodHandle mh, FunctionDescriptor fd, int site) {
+        return Bridge.h.routeDowncall(mh, 0, fd, site);
+    }
+
+    /** Hidden classes are not given to class-file transformers: their bytes are rewritten here instead. */
+    public static MethodHandles.Lookup defineHiddenClass(MethodHandles.Lookup l, byte[] bytes, boolean initialize,
+                                                         MethodHandles.Lookup.ClassOption[] options, int site)
+            throws IllegalAccessException {
+        return l.defineHiddenClass(Bridge.h.rewriteHidden(l.lookupClass(), bytes), initialize, options);
+    }
+
+    public static MethodHandles.Lookup defineHiddenClassWithClassData(MethodHandles.Lookup l, byte[] bytes, Object data,
+                                                                      boolean initialize,
+                                                                      MethodHandles.Lookup.ClassOption[] options, int site)
+            throws IllegalAccessException {
+        return l.defineHiddenClassWithClassData(Bridge.h.rewriteHidden(l.lookupClass(), bytes), data, initialize, options);
+    }
+}
