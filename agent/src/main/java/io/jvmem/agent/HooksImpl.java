@@ -180,6 +180,11 @@ final class HooksImpl extends Hooks {
     /** The JDK thread that runs cleaners of unreachable buffers. */
     private static volatile Thread referenceHandler;
 
+    /** The JDK's common cleaner runs the cleanups of unreachable {@code Arena.ofAuto()} sessions; it never allocates. */
+    private static boolean isCleanerThread(Thread t) {
+        return t.getName().equals("Common-Cleaner");
+    }
+
     private static boolean isReferenceHandler(Thread t) {
         Thread rh = referenceHandler;
         if (rh == null && t.getName().equals("Reference Handler")) {
@@ -277,7 +282,7 @@ final class HooksImpl extends Hooks {
                 }
                 MemoryPool p = pools[i];
                 p.free(address);
-                if (pressure || isReferenceHandler(Thread.currentThread())) {
+                if (pressure || isReferenceHandler(Thread.currentThread()) || isCleanerThread(Thread.currentThread())) {
                     p.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
                 }
             }
