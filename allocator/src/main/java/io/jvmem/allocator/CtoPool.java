@@ -305,6 +305,7 @@ public final class CtoPool extends PoolBase {
             for (ThreadCache tc : heap.cachesSnapshot()) {
                 heap.flushAll(tc);
             }
+            AtRest.record(heap); // slab counts and root, for the next open's cross-check
             heap.layout.seal(heap.pool); // metadata and header checksums; the state word stays OPEN
             if (!file.flush(0, file.size)) {
                 throw new PoolException("pool " + path() + " not closed cleanly: " + MemoryPool.lastError());
