@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
  * the page allocator) and grows in place into the free pages right after it; only when that is impossible does it
  * move, and a move that fails leaves the block as it was.
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LargeReallocTest {
     private static final long MIB = 1L << 20;
     @TempDir
@@ -53,6 +51,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void theLargestBlockOfAMinimalPoolShrinksInPlace() {
         try (VolatilePool pool = TestPools.create(VolatilePool.MIN_POOL)) {
             long largest = pool.stats().largestFree();
@@ -75,6 +74,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void aBlockGrowsInPlaceIntoTheFreePagesAfterIt() {
         try (VolatilePool pool = TestPools.create(VolatilePool.MIN_POOL)) {
             long a = pool.malloc(6 * MIB);
@@ -95,6 +95,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void aPageRunClassBlockGrowsAndShrinksInPlaceAcrossClasses() {
         try (VolatilePool pool = TestPools.create(32 * MIB)) {
             long a = pool.malloc(20_000);
@@ -119,6 +120,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void growthBlockedByANeighbourMovesTheBlock() {
         try (VolatilePool pool = TestPools.create(32 * MIB)) {
             long a = pool.malloc(6 * MIB);
@@ -136,6 +138,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void growthThatFitsNeitherInPlaceNorElsewhereLeavesTheBlockUntouched() {
         try (VolatilePool pool = TestPools.create(VolatilePool.MIN_POOL)) {
             long a = pool.malloc(6 * MIB);
@@ -155,6 +158,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void inPlaceResizesMoveTheBytesBetweenTagsExactly() {
         AllocationTag from = AllocationTag.define("realloc.from");
         AllocationTag to = AllocationTag.define("realloc.to");
@@ -180,6 +184,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void smallAndLargeBlocksStillMoveBetweenSlabsAndPageRuns() {
         try (VolatilePool pool = TestPools.create(32 * MIB)) {
             long a = pool.malloc(100);
@@ -198,6 +203,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void aPageRunTakenFromTheThreadCacheGrowsInPlace() {
         try (VolatilePool pool = TestPools.create(32 * MIB)) {
             long a = pool.malloc(64 * 1024);
@@ -214,6 +220,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void aCachedNeighbourIsNotGrownInto() {
         try (VolatilePool pool = TestPools.create(32 * MIB)) {
             long a = pool.malloc(64 * 1024);
@@ -233,6 +240,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void junkFillMarksTheGrownPartAndTheReturnedTail() {
         try (VolatilePool pool = TestPools.create(32 * MIB, PoolOptions.DEFAULT.withJunkFill(true))) {
             long a = pool.malloc(6 * MIB);
@@ -248,6 +256,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void redzonedBlocksResizeInPlaceWithTheirRedzonesKept() {
         try (VolatilePool pool = TestPools.create(32 * MIB, PoolOptions.DEFAULT.withRedzones(true))) {
             long a = pool.malloc(6 * MIB);
@@ -268,6 +277,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void reallocOfARedzonedBlockWithAnOverflowReportsItAndChangesNothing() {
         try (VolatilePool pool = TestPools.create(32 * MIB, PoolOptions.DEFAULT.withRedzones(true))) {
             long a = pool.malloc(6 * MIB);
@@ -282,6 +292,7 @@ class LargeReallocTest {
     }
 
     @Test
+    @Timeout(60)
     void inPlaceResizesSurviveACloseAndReopen() {
         Path file = dir.resolve("pool");
         long aOff;
