@@ -210,12 +210,16 @@ final class Checker {
             return;
         }
         long start = p << SizeClasses.LG_PAGE;
-        long size = SizeClasses.size(cls);
-        noLiveBits(live, start, start + ((long) npages << SizeClasses.LG_PAGE), (int) size, problems, "slab at page " + p);
+        noLiveBits(live, start, start + ((long) npages << SizeClasses.LG_PAGE), (int) SizeClasses.size(cls), problems,
+                "slab at page " + p);
         if (counts) {
-            int marked = 0;
-            for (int i = 0; i < SizeClasses.slabRegions(cls); i++) {
-                marked += live.isSet(start + i * size) ? 1 : 0;
+            // a slab spans whole 64-bit words of the live map (1 KiB of heap each, slabs are whole pages), and bits
+            // off region starts were reported above: count the words' bits
+            long marked = 0;
+            long words = ((long) npages << SizeClasses.LG_PAGE) >>> (SizeClasses.LG_QUANTUM + 6);
+            long first = start >>> (SizeClasses.LG_QUANTUM + 6);
+            for (long w = 0; w < words; w++) {
+                marked += Long.bitCount(live.word(first + w));
             }
             long recorded = PageMap.restCount(e);
             if (recorded != marked) {
