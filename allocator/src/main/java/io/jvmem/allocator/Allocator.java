@@ -27,8 +27,8 @@ final class Allocator {
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final int RZ_MAGIC = 0xa5a5a5a5;
     private static final int RZ_FREED = 0x5a5a5a5a;
-    private static final byte JUNK_ALLOC = (byte) 0xa5;
-    private static final byte JUNK_FREE = (byte) 0x5a;
+    static final byte JUNK_ALLOC = (byte) 0xa5;
+    static final byte JUNK_FREE = (byte) 0x5a;
     private static final int HUGE_SLOT = SizeClasses.NCLASSES;
 
     final String name;
@@ -76,6 +76,7 @@ final class Allocator {
         }
     }
     private final Maintenance maintenance;
+    private final Reallocator reallocator = new Reallocator(this);
     /** Per-pool random secret for the free key written into cached blocks. */
     private final long freeSecret = java.util.concurrent.ThreadLocalRandom.current().nextLong() | 1; // not a security boundary: only makes a stale word unlikely to look like a key
 
@@ -219,7 +220,7 @@ final class Allocator {
         }
     }
 
-    private long malloc(ThreadCache tc, long size, int tag) {
+    long malloc(ThreadCache tc, long size, int tag) {
         if (size < 0 || debug) {
             return allocate(tc, size, 1, tag, false);
         }
@@ -282,7 +283,7 @@ final class Allocator {
     }
 
     /** General allocation: any size, alignment, zeroing, and the debugging aids. */
-    private long allocate(ThreadCache tc, long size, long align, int tag, boolean zero) {
+    long allocate(ThreadCache tc, long size, long align, int tag, boolean zero) {
         if (size < 0) {
             return fail("negative size " + size);
         }
@@ -352,27 +353,7 @@ final class Allocator {
     long realloc(long address, long size, int tag) {
         ThreadCache tc = enter();
         try {
-            if (address == 0) {
-                return malloc(tc, size, tag);
-            }
-            if (size == 0) {
-                free(tc, address);
-                return 0;
-            }
-            if (size < 0) {
-                return fail("negative size " + size);
-            }
-            long old = usableSizeOf(address);
-            if (!debug && size <= old && SizeClasses.usable(size) == old) {
-                return address;
-            }
-            long fresh = allocate(tc, size, 1, tag, false);
-            if (fresh == 0) {
-                return 0;
-            }
-            MemorySegment.copy(ALL, address, ALL, fresh, Math.min(old, size));
-            free(tc, address);
-            return fresh;
+            return reallocator.realloc(tc, address, size, tag);
         } finally {
             exit(tc);
         }
@@ -403,7 +384,7 @@ final class Allocator {
     }
 
     /** Block address behind a redzoned user address, read from the 16-byte header before it. */
-    private long redzonedBlock(long address, String op) {
+    long redzonedBlock(long address, String op) {
         blockOffset(address - RZ, op);
         int lead = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 16);
         int magic = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 12);
@@ -425,7 +406,7 @@ final class Allocator {
     }
 
     /** In the user's hands: handed out by its slab or the page allocator, and not resting in a thread cache. */
-    private boolean isHandedOut(long off) {
+    boolean isHandedOut(long off) {
         return live.isSet(off) && ALL.get(ValueLayout.JAVA_LONG, heapAddr + off) != (freeSecret ^ (heapAddr + off));
     }
 
@@ -439,7 +420,7 @@ final class Allocator {
     }
 
     /** Usable bytes of the block at heap offset off (which must be live or cached). */
-    private long blockUsable(long off) {
+    long blockUsable(long off) {
         long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
         int cls = PageMap.cls(e);
         if (PageMap.kind(e) == PageMap.SLAB || cls != PageMap.HUGE_CLASS) {
@@ -515,7 +496,7 @@ final class Allocator {
         return tag;
     }
 
-    private void free(ThreadCache tc, long address) {
+    void free(ThreadCache tc, long address) {
         if (address == 0) {
             return;
         }
@@ -584,7 +565,7 @@ final class Allocator {
         }
     }
 
-    private static String checkRedzones(long block, long user, long requested, long usable) {
+    static String checkRedzones(long block, long user, long requested, long usable) {
         for (long a = block; a < user - 16; a++) {
             if (ALL.get(ValueLayout.JAVA_BYTE, a) != JUNK_ALLOC) {
                 return "leading redzone of the block at 0x" + Long.toHexString(user) + " overwritten";
@@ -599,7 +580,7 @@ final class Allocator {
     }
 
     /** Heap offset of a would-be block address, or an InvalidFreeException saying why it cannot be one. */
-    private long blockOffset(long address, String op) {
+    long blockOffset(long address, String op) {
         long off = address - heapAddr;
         if (off < 0 || off >= heapBytes) {
             throw invalid(address, op, address - base >= 0 && address - base < poolSize
@@ -611,7 +592,7 @@ final class Allocator {
         return off;
     }
 
-    private InvalidFreeException invalid(long address, String op, String why) {
+    InvalidFreeException invalid(long address, String op, String why) {
         return new InvalidFreeException(op + "(0x" + Long.toHexString(address) + ") in pool " + name + ": " + why, address);
     }
 
@@ -664,7 +645,7 @@ final class Allocator {
      * Per-thread counters of one block handed out ({@code sign} 1) or taken back (-1). Kept small so that it inlines
      * into the fast paths; the shared cache of unowned threads, huge blocks, tags and publication are out of line.
      */
-    private void count(ThreadCache tc, int cls, long usable, int tag, int sign) {
+    void count(ThreadCache tc, int cls, long usable, int tag, int sign) {
         if (tc.owner == null || cls < 0) {
             countRare(tc, cls, usable, tag, sign);
             return;

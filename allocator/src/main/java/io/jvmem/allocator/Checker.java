@@ -16,7 +16,11 @@ import java.util.Set;
  *   <li>every slab page names its slab, distance and class; the slab exists at that page; each region is either
  *       available in its slab or marked handed out (and then cached exactly when it carries the free key); no bit
  *       lies off a region start;</li>
- *   <li>the free page count and slab registry agree with the walk.</li>
+ *   <li>the free page count and slab registry agree with the walk;</li>
+ *   <li>the root is 0 or the start of a block in the program's hands (not free, not in a thread cache, not inside
+ *       another block, not in the metadata or past the heap);</li>
+ *   <li>offline, in a pool closed cleanly: every slab's regions in use recorded at close (see {@link PageMap}) match
+ *       its live bits, so a live bit lost or added on media is caught before the block is handed out twice.</li>
  * </ul>
  * Thread caches are read without stopping their threads, so the answer is exact only while no thread allocates.
  */
@@ -68,7 +72,7 @@ final class Checker {
     static List<String> checkRaw(java.lang.foreign.MemorySegment pool, PoolLayout layout) {
         List<String> problems = new ArrayList<>();
         try {
-            walk(null, new PageMap(pool, layout), new LiveMap(pool, layout), problems);
+            walk(null, pool, layout, new PageMap(pool, layout), new LiveMap(pool, layout), problems);
         } catch (RuntimeException e) {
             problems.add("check stopped at damaged metadata: " + e);
         }
@@ -81,11 +85,17 @@ final class Checker {
         } catch (PoolException e) {
             problems.add("header: " + e.getMessage());
         }
-        walk(h, h.pageMap, h.live, problems);
+        walk(h, h.pool, h.layout, h.pageMap, h.live, problems);
     }
 
     /** The walk over runs; {@code h} null means raw mode (no caches, no slab registry, no free index). */
-    private static void walk(Allocator h, PageMap map, LiveMap live, List<String> problems) {
+    private static void walk(Allocator h, java.lang.foreign.MemorySegment pool, PoolLayout layout, PageMap map,
+                             LiveMap live, List<String> problems) {
+        boolean counts = h == null && PoolLayout.recordsSlabCounts(pool);
+        long rootPoolOffset = PoolLayout.root(pool);
+        long root = rootPoolOffset == 0 ? -1 : rootPoolOffset - layout.heapOffset; // heap offset
+        String rootProblem = rootOutsideHeap(rootPoolOffset, layout);
+        boolean rootSeen = rootProblem != null || root < 0;
         Set<Long> cached = new HashSet<>();
         if (h != null) {
             for (ThreadCache tc : h.cachesSnapshot()) {
@@ -111,6 +121,10 @@ final class Checker {
                 return;
             }
             int kind = PageMap.kind(e);
+            if (!rootSeen && root >> SizeClasses.LG_PAGE < p + n) {
+                rootSeen = true;
+                rootProblem = rootInRun(h, live, root, p, n, e);
+            }
             if (kind == PageMap.FREE) {
                 checkTail(map, p, n, PageMap.FREE, problems);
                 if (h != null && !h.pages.isIndexed(p, n)) {
@@ -141,7 +155,7 @@ final class Checker {
             } else if (kind == PageMap.SLAB) {
                 slabsSeen++;
                 if (h == null) {
-                    checkRawSlab(map, live, p, e, problems);
+                    checkRawSlab(map, live, p, e, counts, problems);
                 } else {
                     checkSlab(h, p, e, cached, problems);
                 }
@@ -151,6 +165,9 @@ final class Checker {
                 return;
             }
             p += n;
+        }
+        if (rootProblem != null) {
+            problems.add("root offset " + rootPoolOffset + " " + rootProblem);
         }
         if (h == null) {
             return;
@@ -186,7 +203,7 @@ final class Checker {
         }
     }
 
-    private static void checkRawSlab(PageMap map, LiveMap live, long p, long e, List<String> problems) {
+    private static void checkRawSlab(PageMap map, LiveMap live, long p, long e, boolean counts, List<String> problems) {
         int cls = PageMap.cls(e);
         int npages = SizeClasses.slabPages(cls);
         if (!slabPagesAgree(map, p, e, npages, problems)) {
@@ -195,6 +212,70 @@ final class Checker {
         long start = p << SizeClasses.LG_PAGE;
         noLiveBits(live, start, start + ((long) npages << SizeClasses.LG_PAGE), (int) SizeClasses.size(cls), problems,
                 "slab at page " + p);
+        if (counts) {
+            // a slab spans whole 64-bit words of the live map (1 KiB of heap each, slabs are whole pages), and bits
+            // off region starts were reported above: count the words' bits
+            long marked = 0;
+            long words = ((long) npages << SizeClasses.LG_PAGE) >>> (SizeClasses.LG_QUANTUM + 6);
+            long first = start >>> (SizeClasses.LG_QUANTUM + 6);
+            for (long w = 0; w < words; w++) {
+                marked += Long.bitCount(live.word(first + w));
+            }
+            long recorded = PageMap.restCount(e);
+            if (recorded != marked) {
+                problems.add("slab at page " + p + " (class " + cls + ", " + SizeClasses.slabRegions(cls) + " regions) had "
+                        + recorded + " regions in use at close, but " + marked + " are marked handed out");
+            }
+        }
+    }
+
+    /** Why a root at pool offset {@code off} cannot name a block, judged from the layout alone; null if it may. */
+    private static String rootOutsideHeap(long off, PoolLayout layout) {
+        if (off == 0) {
+            return null;
+        }
+        if (off < 0 || off >= layout.poolSize) {
+            return "lies outside the pool";
+        }
+        if (off < layout.heapOffset) {
+            return "lies in the pool's metadata, not in a block";
+        }
+        if (off >= layout.heapOffset + layout.heapBytes()) {
+            return "lies past the end of the heap";
+        }
+        if (((off - layout.heapOffset) & (SizeClasses.QUANTUM - 1)) != 0) {
+            return "is not the start of a block (unaligned)";
+        }
+        return null;
+    }
+
+    /** Why a root at heap offset {@code root}, inside the run of {@code n} pages at page p, names no live block. */
+    private static String rootInRun(Allocator h, LiveMap live, long root, long p, long n, long e) {
+        long start = p << SizeClasses.LG_PAGE;
+        switch (PageMap.kind(e)) {
+            case PageMap.FREE:
+                return "points into a free page run (page " + p + ", " + n + " pages)";
+            case PageMap.LARGE:
+                if (root != start) {
+                    return "points into the middle of the large block at page " + p;
+                }
+                break;
+            case PageMap.SLAB:
+                long size = SizeClasses.size(PageMap.cls(e));
+                if ((root - start) % size != 0 || (root - start) / size >= SizeClasses.slabRegions(PageMap.cls(e))) {
+                    return "points into the middle of a region of the slab at page " + p;
+                }
+                break;
+            default:
+                return "points into a page of unknown kind";
+        }
+        if (!live.isSet(root)) {
+            return "names a block that is not handed out (free)";
+        }
+        if (h != null && h.hasFreeKey(root)) {
+            return "names a freed block (resting in a thread cache)";
+        }
+        return null;
     }
 
     /** Every page of the slab headed at p names the head's slab id, its distance and the class. */

@@ -269,7 +269,11 @@ public final class CtoPool extends PoolBase {
         return heap.base + off;
     }
 
-    /** Sets the root (pmemcto_set_root_pointer): a live block of this pool, or 0. Stored as an offset. */
+    /**
+     * Sets the root (pmemcto_set_root_pointer): a live block of this pool, or 0. Stored as an offset. A root whose
+     * block is freed (or moved by realloc) before the pool is closed is cleared by {@link #close()}, so the next open
+     * sees 0 rather than memory it may hand out again; a pool whose stored root names no live block is refused.
+     */
     public void setRoot(long address) {
         heap.checkOpen();
         if (address != 0 && !heap.isLiveBlock(address)) {
@@ -305,6 +309,7 @@ public final class CtoPool extends PoolBase {
             for (ThreadCache tc : heap.cachesSnapshot()) {
                 heap.flushAll(tc);
             }
+            AtRest.record(heap); // slab counts and root, for the next open's cross-check
             heap.layout.seal(heap.pool); // metadata and header checksums; the state word stays OPEN
             if (!file.flush(0, file.size)) {
                 throw new PoolException("pool " + path() + " not closed cleanly: " + MemoryPool.lastError());

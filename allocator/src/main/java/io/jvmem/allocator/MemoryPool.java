@@ -22,7 +22,10 @@ public interface MemoryPool extends AutoCloseable {
 
     /**
      * Resizes a block, keeping its contents up to the smaller size. Address 0 allocates; size 0 frees and returns 0.
-     * On failure returns 0 and leaves the original block untouched.
+     * On failure returns 0 and leaves the original block untouched. A block of a page run (more than 14 KiB) that stays
+     * above 14 KiB keeps its address when it shrinks, and when it grows while the pages after it are free; the new
+     * bytes are not zeroed. Throws {@link InvalidFreeException} for anything that is not a live block, and (with
+     * redzones) {@link HeapCorruptionException}, the block unchanged, when its guard bytes were overwritten.
      */
     long realloc(long address, long size);
 

@@ -179,6 +179,48 @@ final class PageAllocator {
         }
     }
 
+    /**
+     * Extends the large run of {@code oldPages} at {@code start} to {@code newPages} with the free pages right after
+     * it (jemalloc's large expand): they are reserved and committed as for {@link #alloc}, and the run's head and tail
+     * rewritten with {@code cls} and {@code tag}. Returns false, having changed nothing, when the next run is not free
+     * or too short, or the file system has no room.
+     */
+    synchronized boolean grow(long start, long oldPages, long newPages, int cls, int tag) {
+        long next = start + oldPages;
+        long need = newPages - oldPages;
+        if (next >= map.pages) {
+            return false;
+        }
+        long head = map.get(next);
+        if (PageMap.kind(head) != PageMap.FREE || !PageMap.isHead(head) || PageMap.pages(head) < need) {
+            return false;
+        }
+        long len = PageMap.pages(head);
+        long flags = head & (PageMap.ZERO | PageMap.DECOMMITTED);
+        int epoch = PageMap.tag(head);
+        if (!backing.reserveUpTo(heapOffset + (start + newPages) * SizeClasses.PAGE)) {
+            return false;
+        }
+        if ((flags & PageMap.DECOMMITTED) != 0 && !backing.commit(heapOffset + next * SizeClasses.PAGE, need * SizeClasses.PAGE)) {
+            return false;
+        }
+        unindex(next, len, head);
+        if (len > need) {
+            insert(next + need, len - need, flags, epoch);
+        }
+        writeLarge(start, newPages, cls, tag);
+        return true;
+    }
+
+    /**
+     * Cuts the large run of {@code oldPages} at {@code start} down to {@code newPages} (jemalloc's large shrink): the
+     * run keeps its start with {@code cls} and {@code tag}, its tail pages go back to the free set.
+     */
+    synchronized void shrink(long start, long oldPages, long newPages, int cls, int tag) {
+        writeLarge(start, newPages, cls, tag); // first: free() looks at the page before the tail to coalesce
+        free(start + newPages, oldPages - newPages);
+    }
+
     /** Returns a run to the free set, coalescing with free neighbours. The run becomes dirty. */
     synchronized void free(long start, long pages) {
         long flags = 0;

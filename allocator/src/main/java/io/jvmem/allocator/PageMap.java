@@ -19,6 +19,10 @@ import java.lang.foreign.ValueLayout;
  *  large head/tail:    pages = run length, class = size class or 255 (huge), tag = allocation tag
  *  slab page:          slab id, distance = pages from the slab head, class = small size class
  * </pre>
+ * Slab ids are an index into the open allocator's slab table and mean nothing after a close. So at a clean close
+ * (format 2.1 on) every page of a slab carries in that field instead the number of its regions in use: a second
+ * record, beside the live bits, of what the slab holds, which the open-time check compares with them (see
+ * {@link #restCount}). Reopening registers the slab and writes its new id over the count.
  */
 final class PageMap {
     static final int FREE = 0;
@@ -61,6 +65,16 @@ final class PageMap {
 
     static long slab(int slabId, int cls, int distance) {
         return SLAB | (distance == 0 ? HEAD : 0) | ((long) cls << 8) | ((long) distance << 16) | ((long) slabId << 32);
+    }
+
+    /** A slab page of a cleanly closed pool: the slab's regions in use where an open pool keeps the slab id. */
+    static long slabAtRest(int inUse, int cls, int distance) {
+        return slab(inUse, cls, distance);
+    }
+
+    /** Regions in use recorded in a slab page at a clean close (format 2.1 on); the slab id while the pool is open. */
+    static long restCount(long e) {
+        return e >>> 32;
     }
 
     static int kind(long e) {

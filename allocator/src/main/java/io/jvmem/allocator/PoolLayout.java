@@ -25,7 +25,7 @@ import java.util.zip.CRC32C;
  *    24  u64  pool size in bytes
  *    32  u64  page map offset       40  u64  live map offset
  *    48  u64  heap offset           56  u64  heap pages
- *    64  u64  root offset (0 = none)
+ *    64  u64  root offset (0 = none, else a live block: checked at open)
  *    72  u32  layout name length    76  ...  layout name, UTF-8, at most 1024 bytes
  *  4072  u64  CRC32C of the page map and live map, written at a clean close (close-to-open pools)
  *  4080  u64  CRC32C of bytes [0, 4080): everything above, not the state word
@@ -45,7 +45,8 @@ import java.util.zip.CRC32C;
 final class PoolLayout {
     static final long MAGIC = 0x004c504d454d564aL; // "JVMEMPL\0" read little endian
     static final int MAJOR = 2;
-    static final int MINOR = 0;
+    /** 1: slab pages of a cleanly closed pool record their regions in use (see {@link PageMap}); 0 pools still open. */
+    static final int MINOR = 1;
     static final int KIND_VOLATILE = 1;
     static final int KIND_CTO = 2;
     static final long STATE_CLOSED = 0x434C4F534544L; // "CLOSED"
@@ -207,6 +208,15 @@ final class PoolLayout {
         return new String(b, StandardCharsets.UTF_8);
     }
 
+    static int minor(MemorySegment pool) {
+        return pool.get(INT, OFF_MINOR);
+    }
+
+    /** Whether a pool closed cleanly records each slab's regions in use in its page map (format 2.1 on). */
+    static boolean recordsSlabCounts(MemorySegment pool) {
+        return state(pool) == STATE_CLOSED && minor(pool) >= 1;
+    }
+
     static int kind(MemorySegment pool) {
         return pool.get(INT, OFF_KIND);
     }
@@ -251,6 +261,7 @@ final class PoolLayout {
      * pool, then commits with {@link #setState} CLOSED and flushes the header.
      */
     void seal(MemorySegment pool) {
+        pool.set(INT, OFF_MINOR, MINOR); // a 2.0 pool closed by this version now records its slab counts
         pool.set(LONG, OFF_META_CRC, metadataChecksum(pool));
         writeChecksum(pool);
     }

@@ -33,7 +33,7 @@ class RebuildTest {
             for (int slab = 0; slab < 3; slab++) {
                 long start = slab == 2 ? 5 : 2L * slab;
                 for (int i = 0; i < 2; i++) {
-                    map.set(start + i, PageMap.slab(slab, cls, i));
+                    map.set(start + i, PageMap.slabAtRest(slab == 2 ? 1 : 0, cls, i)); // regions in use
                 }
             }
             map.set(4, PageMap.free(1, PageMap.HEAD | PageMap.TAIL, 0));
