@@ -77,6 +77,7 @@ class StressTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
     void concurrentMixedOperationsKeepEveryBlockIntact() throws Exception {
         AllocationTag tag = AllocationTag.define("stress");
         try (VolatilePool pool = TestPools.create(512L << 20)) {
@@ -146,7 +147,7 @@ class StressTest {
                             }
                             ops.incrementAndGet();
                         }
-                        done.await();
+                        done.await(2, java.util.concurrent.TimeUnit.MINUTES);
                         Block in;
                         while ((in = inbox.poll()) != null) {
                             check(in, in.size, damage);
@@ -161,6 +162,7 @@ class StressTest {
                         }
                     } catch (Throwable e) {
                         damage.add(self + ": " + e);
+                        done.reset(); // a worker that fails before the barrier must not leave the others waiting there
                     }
                 }));
             }
