@@ -69,8 +69,9 @@ final class CallSiteRewriter {
                 owners.add(r.owner());
             }
         }
-        NAMES = names.stream().map(s -> s.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
-        OWNERS = owners.stream().map(s -> s.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+        // plain loops, no streams: this runs when the first class loads, and lambdas cost start-up
+        NAMES = ascii(names);
+        OWNERS = ascii(owners);
         OWNER_OF_ROW_NAME_PAIR = new int[Intercepts.rows().size() * 2];
         int i = 0;
         for (Row r : Intercepts.rows()) {
@@ -104,6 +105,14 @@ final class CallSiteRewriter {
             }
         }
         return false;
+    }
+
+    private static byte[][] ascii(List<String> strings) {
+        byte[][] out = new byte[strings.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = strings.get(i).getBytes(StandardCharsets.US_ASCII);
+        }
+        return out;
     }
 
     private static long match(byte[][] candidates, byte[] bytes, int from, int length) {
