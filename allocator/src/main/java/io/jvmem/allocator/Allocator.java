@@ -768,7 +768,7 @@ final class Allocator {
                 fail(PoolErrorReason.NO_SPACE, "out of memory in pool " + name + ": request of " + req + " bytes: " + Errors.last());
             } else if (off < 0) {
                 long free = pages.freePages() << SizeClasses.LG_PAGE;
-                fail(PoolErrorReason.OUT_OF_MEMORY, "out of memory in pool " + name + ": request of " + req + " bytes; " + free
+                fail(req > heapBytes ? PoolErrorReason.TOO_LARGE : PoolErrorReason.OUT_OF_MEMORY, "out of memory in pool " + name + ": request of " + req + " bytes; " + free
                         + " bytes free in pages (largest run " + (pages.largestFreeRun() << SizeClasses.LG_PAGE)
                         + ") of " + heapBytes);
             }

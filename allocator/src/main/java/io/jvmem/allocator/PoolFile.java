@@ -61,11 +61,16 @@ final class PoolFile implements MappedFile {
 
     /** A fresh unlinked temporary file of {@code size} bytes in {@code dir}, reserved with fallocate and mapped. */
     static PoolFile createTemp(Path dir, long size) {
-        return createTemp(dir, size, Native::fallocate);
+        return createTemp(dir, size, PoolFile::fallocate);
     }
 
+    /** fallocate(2) as a reservation step: 0, or the errno it failed with (tests simulate a full file system). */
     interface Reserver {
         int fallocate(int fd, int mode, long offset, long length);
+    }
+
+    static int fallocate(int fd, int mode, long offset, long length) {
+        return Native.fallocate(fd, mode, offset, length) == 0 ? 0 : Native.lastErrno();
     }
 
     /** As {@link #createTemp(Path, long)} with the reservation call replaced (tests simulate a full file system). */
@@ -114,8 +119,8 @@ final class PoolFile implements MappedFile {
     private static void reserve(int fd, long size, String where, Reserver reserver) {
         for (long off = 0; off < size; off += RESERVE_CHUNK) {
             long len = Math.min(RESERVE_CHUNK, size - off);
-            if (reserver.fallocate(fd, 0, off, len) != 0) {
-                int errno = Native.lastErrno();
+            int errno = reserver.fallocate(fd, 0, off, len);
+            if (errno != 0) {
                 throw new PoolException(reasonOf(errno), "cannot reserve " + size + " bytes for a pool in " + where + ": "
                         + Native.strerror(errno) + " (after " + off + " bytes)");
             }
@@ -235,7 +240,7 @@ final class PoolFile implements MappedFile {
         }
         try {
             lock(fd, p, Native.LOCK_EX);
-            reserve(fd, size, p, Native::fallocate);
+            reserve(fd, size, p, PoolFile::fallocate);
             return map(fd, size, "pool file " + p, true);
         } catch (RuntimeException e) {
             Native.unlink(p);
@@ -296,7 +301,7 @@ final class PoolFile implements MappedFile {
                     throw shortFile(p, zeros);
                 }
                 requireSpace(o.fd(), reserveShort - size, p);
-                reserve(o.fd(), reserveShort, p, Native::fallocate);
+                reserve(o.fd(), reserveShort, p, PoolFile::fallocate);
                 size = reserveShort;
             } else {
                 long magic = readLong(o.fd(), PoolLayout.OFF_MAGIC, p);
@@ -437,7 +442,7 @@ final class PoolFile implements MappedFile {
      */
     synchronized PoolFile reserveAgain(long newSize) {
         requireSpace(fd, newSize - size, description);
-        reserve(fd, newSize, description, Native::fallocate);
+        reserve(fd, newSize, description, PoolFile::fallocate);
         PoolFile f = map(fd, newSize, description, punchable);
         f.mode = mode;
         Native.munmap(address, size);
