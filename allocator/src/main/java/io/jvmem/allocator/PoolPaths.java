@@ -5,8 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
-import java.util.Set;
 
 /**
  * Checks on the path to a pool before anything there is opened: the directories on the way (as ssh's StrictModes
@@ -27,36 +25,52 @@ final class PoolPaths {
 
     /**
      * Refuses ({@link PoolErrorReason#UNSAFE_PERMISSIONS}) when {@code dir} or any directory above it, up to /, is
-     * writable by everyone and has no sticky bit. Both the path as given and the real one (symbolic links resolved)
-     * are walked: a link's own directory and its target's directories both matter. Directories that do not exist are
-     * skipped (opening the pool then says what is missing).
+     * writable by everyone and has no sticky bit. The path as given is walked, and when it passes a symbolic link the
+     * real one too: a link's own directory and its target's directories both matter. Directories that do not exist
+     * are skipped (opening the pool then says what is missing).
      */
     static void checkDirectories(Path dir, Path pool) {
-        Set<Path> seen = new LinkedHashSet<>();
+        boolean linked = false;
         for (Path p = dir.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
-            seen.add(p);
+            Integer mode = mode(p, pool, LinkOption.NOFOLLOW_LINKS);
+            if (mode != null && (mode & S_IFMT) == S_IFLNK) {
+                linked = true; // its own directory is checked as the walk goes up; its target's below
+            } else if (mode != null) {
+                refuseOpenDirectory(p, mode, pool);
+            }
         }
+        if (!linked) {
+            return; // the common case: no symbolic link on the way, the real path is the one just walked
+        }
+        Path real;
         try {
-            for (Path p = dir.toRealPath(); p != null; p = p.getParent()) {
-                seen.add(p);
-            }
+            real = dir.toRealPath();
         } catch (IOException e) {
-            // missing: the lexical walk covered what exists
+            return; // missing: opening the pool says so
         }
-        for (Path p : seen) {
-            int mode;
-            try {
-                mode = (Integer) Files.getAttribute(p, "unix:mode");
-            } catch (NoSuchFileException e) {
-                continue;
-            } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-                throw new PoolException(PoolErrorReason.IO, "cannot inspect " + p + " on the way to pool " + pool + ": " + e);
+        for (Path p = real; p != null; p = p.getParent()) {
+            Integer mode = mode(p, pool);
+            if (mode != null) {
+                refuseOpenDirectory(p, mode, pool);
             }
-            if ((mode & S_IFMT) == S_IFDIR && (mode & 0002) != 0 && (mode & S_ISVTX) == 0) {
-                throw new PoolException(PoolErrorReason.UNSAFE_PERMISSIONS, "refusing pool " + pool + ": directory " + p
-                        + " is writable by everyone and has no sticky bit (mode " + Integer.toOctalString(mode & 07777)
-                        + "); anyone could replace what it holds");
-            }
+        }
+    }
+
+    private static Integer mode(Path p, Path pool, LinkOption... options) {
+        try {
+            return (Integer) Files.getAttribute(p, "unix:mode", options);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            throw new PoolException(PoolErrorReason.IO, "cannot inspect " + p + " on the way to pool " + pool + ": " + e);
+        }
+    }
+
+    private static void refuseOpenDirectory(Path p, int mode, Path pool) {
+        if ((mode & S_IFMT) == S_IFDIR && (mode & 0002) != 0 && (mode & S_ISVTX) == 0) {
+            throw new PoolException(PoolErrorReason.UNSAFE_PERMISSIONS, "refusing pool " + pool + ": directory " + p
+                    + " is writable by everyone and has no sticky bit (mode " + Integer.toOctalString(mode & 07777)
+                    + "); anyone could replace what it holds");
         }
     }
 

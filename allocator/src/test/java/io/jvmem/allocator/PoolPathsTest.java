@@ -125,6 +125,10 @@ class PoolPathsTest {
         Path link = Files.createSymbolicLink(open.resolve("link"), safe); // anyone could point it elsewhere
         assertReason(PoolErrorReason.UNSAFE_PERMISSIONS, () -> CtoPool.create(link.resolve("pool"), LAYOUT, 16L << 20));
         assertReason(PoolErrorReason.UNSAFE_PERMISSIONS, () -> VolatilePool.create("v", link, 16L << 20));
+        Path target = Files.createDirectory(open.resolve("target"));
+        Path safeLink = Files.createSymbolicLink(safe.resolve("to-open"), target); // a safe link into an open directory
+        assertReason(PoolErrorReason.UNSAFE_PERMISSIONS, () -> CtoPool.create(safeLink.resolve("pool"), LAYOUT, 16L << 20));
+        assertReason(PoolErrorReason.UNSAFE_PERMISSIONS, () -> VolatilePool.create("v", safeLink, 16L << 20));
     }
 
     @Test
