@@ -353,12 +353,13 @@ final class PoolFile implements MappedFile {
         }
     }
 
-    /** As {@link #requireSpace(String, long, String)} for the file system of an open file. */
+    /** As {@link #requireSpace(String, long, String)} for the file system of an open file that needs {@code bytes} more. */
     private static void requireSpace(int fd, long bytes, String p) {
         long free = Native.freeBytes(null, fd);
         if (bytes > 0 && free >= 0 && free < bytes) {
             throw new PoolException(PoolErrorReason.NO_SPACE, "cannot open pool " + p + ": " + bytes + " of its bytes have "
-                    + "no storage yet (a sparse copy?) and the file system has " + free + " bytes free; the file is unchanged");
+                    + "no storage yet (a sparse copy, or a create cut short) and the file system has " + free
+                    + " bytes free; the file is unchanged");
         }
     }
 
