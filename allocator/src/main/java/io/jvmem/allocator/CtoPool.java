@@ -22,9 +22,9 @@ import java.util.List;
  * group or others and paths through a directory anyone may write without the sticky bit; gives a sparse file's holes
  * their pages before mapping it (or refuses it when the file system has no room for them); validates the header
  * (magic, version, layout name, size, checksum) and every allocator structure, then marks the pool open on media
- * before the allocator rebuilds itself or hands out memory. Closing stops new operations, waits for those in flight, returns every thread's
- * cached blocks, writes the metadata and header checksums, flushes the whole file (msync), and only then marks the pool
- * consistent and flushes the header. Marking is one aligned 8-byte store to the header's state word (see
+ * before the allocator rebuilds itself or hands out memory. Closing stops new operations, waits for those in flight,
+ * returns every thread's cached blocks, writes the metadata and header checksums, flushes the whole file (msync), and
+ * only then marks the pool consistent and flushes the header. Marking is one aligned 8-byte store to the header's state word (see
  * {@link PoolLayout}), so a process killed at any instant leaves a pool that either was closed cleanly or is refused as
  * not closed cleanly; a file whose creation was killed has no magic yet, and {@link #openOrCreate} with
  * {@code discardIfDirty} creates it afresh.
@@ -167,7 +167,8 @@ public final class CtoPool extends PoolBase {
                 return format(file, path, layout, geometry != null ? geometry : PoolLayout.compute(file.size), options);
             }
             if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
-                throw new PoolException(PoolErrorReason.CORRUPT, "pool " + path + " is corrupted: allocator metadata checksum mismatch");
+                throw new PoolException(PoolErrorReason.CORRUPT, "pool " + path
+                        + " is corrupted: allocator metadata checksum mismatch");
             }
             List<String> problems = Checker.checkRaw(seg, geometry);
             if (!problems.isEmpty()) {
@@ -339,19 +340,21 @@ public final class CtoPool extends PoolBase {
         heap.shutdown();
         try {
             if (!quiet) {
-                throw new PoolException(PoolErrorReason.BUSY, "pool " + path() + " not closed cleanly: an operation stayed in flight for "
-                        + QUIESCE_MILLIS + " ms");
+                throw new PoolException(PoolErrorReason.BUSY, "pool " + path()
+                        + " not closed cleanly: an operation stayed in flight for " + QUIESCE_MILLIS + " ms");
             }
             for (ThreadCache tc : heap.cachesSnapshot()) {
                 heap.flushAll(tc);
             }
             heap.layout.seal(heap.pool); // metadata and header checksums; the state word stays OPEN
             if (!file.flush(0, file.size)) {
-                throw new PoolException(PoolErrorReason.IO, "pool " + path() + " not closed cleanly: " + MemoryPool.lastError());
+                throw new PoolException(PoolErrorReason.IO, "pool " + path() + " not closed cleanly: "
+                        + MemoryPool.lastError());
             }
             PoolLayout.setState(heap.pool, PoolLayout.STATE_CLOSED); // the commit point: one aligned store
             if (!file.flush(0, PoolLayout.HEADER_BYTES)) {
-                throw new PoolException(PoolErrorReason.IO, "pool " + path() + " not closed cleanly: " + MemoryPool.lastError());
+                throw new PoolException(PoolErrorReason.IO, "pool " + path() + " not closed cleanly: "
+                        + MemoryPool.lastError());
             }
         } finally {
             // stray reads through old addresses see zeros until this object is collected, never a crash

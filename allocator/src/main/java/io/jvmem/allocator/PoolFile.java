@@ -200,7 +200,8 @@ final class PoolFile implements MappedFile {
             }
             return Long.parseLong(Files.readString(sys).trim());
         } catch (IOException | NumberFormatException e) {
-            throw new PoolException(PoolErrorReason.IO, "cannot determine the size of device " + device + ": " + e.getMessage());
+            throw new PoolException(PoolErrorReason.IO, "cannot determine the size of device " + device + ": "
+                    + e.getMessage());
         }
     }
 
@@ -367,7 +368,8 @@ final class PoolFile implements MappedFile {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment b = arena.allocate(8, 8);
             if (Native.pread(fd, b.address(), 8, offset) != 8) {
-                throw new PoolException(PoolErrorReason.IO, "cannot read pool " + p + ": " + Native.strerror(Native.lastErrno()));
+                throw new PoolException(PoolErrorReason.IO, "cannot read pool " + p + ": "
+                        + Native.strerror(Native.lastErrno()));
             }
             return b.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
         }
@@ -501,7 +503,8 @@ final class PoolFile implements MappedFile {
                 int errno = Native.lastErrno();
                 // a free range: give back what the chunks before this one took (the kernel undoes a failed chunk)
                 Native.fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, poolOffset, off + len);
-                Errors.set(reasonOf(errno), "cannot reserve " + length + " bytes again in the pool file: " + Native.strerror(errno));
+                Errors.set(reasonOf(errno), "cannot reserve " + length + " bytes again in the pool file: "
+                        + Native.strerror(errno));
                 return false;
             }
         }

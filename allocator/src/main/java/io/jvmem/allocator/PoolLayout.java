@@ -164,7 +164,8 @@ final class PoolLayout {
         }
         long magic = pool.get(LONG, OFF_MAGIC);
         if (magic == 0) {
-            throw new PoolException(PoolErrorReason.UNFORMATTED, "not a jvmem pool (no magic: never formatted, or its creation was interrupted)");
+            throw new PoolException(PoolErrorReason.UNFORMATTED,
+                    "not a jvmem pool (no magic: never formatted, or its creation was interrupted)");
         }
         if (magic != MAGIC) {
             throw new PoolException(PoolErrorReason.NOT_A_POOL, "not a jvmem pool: bad magic");
@@ -178,7 +179,8 @@ final class PoolLayout {
         }
         long size = pool.get(LONG, OFF_SIZE);
         if (size != actualSize) {
-            throw new PoolException(PoolErrorReason.SIZE_MISMATCH, "pool size in header (" + size + ") does not match the file (" + actualSize + ")");
+            throw new PoolException(PoolErrorReason.SIZE_MISMATCH, "pool size in header (" + size
+                    + ") does not match the file (" + actualSize + ")");
         }
         PoolLayout expected = compute(size);
         if (pool.get(LONG, OFF_PAGE_MAP) != expected.pageMapOffset || pool.get(LONG, OFF_LIVE_MAP) != expected.liveMapOffset

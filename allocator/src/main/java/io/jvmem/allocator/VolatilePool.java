@@ -101,7 +101,8 @@ public final class VolatilePool extends PoolBase {
      */
     public static VolatilePool createInRegion(String name, MemorySegment region, PoolOptions options) {
         if (region.address() % SizeClasses.PAGE != 0) {
-            throw new PoolException(PoolErrorReason.BAD_ARGUMENT, "region address 0x" + Long.toHexString(region.address()) + " is not page aligned");
+            throw new PoolException(PoolErrorReason.BAD_ARGUMENT, "region address 0x" + Long.toHexString(region.address())
+                    + " is not page aligned");
         }
         if (region.isReadOnly()) {
             throw new PoolException(PoolErrorReason.BAD_ARGUMENT, "region is read-only");

@@ -152,7 +152,8 @@ class PoolFileTest {
     void aReservationThatFailsMidwayFailsCleanly() {
         // Simulated ENOSPC on the second 64 MiB chunk, for machines where a small tmpfs cannot be mounted.
         int[] calls = {0};
-        PoolFile.Reserver failing = (fd, mode, off, len) -> ++calls[0] >= 2 ? Native.ENOSPC : PoolFile.fallocate(fd, mode, off, len);
+        PoolFile.Reserver failing = (fd, mode, off, len) -> ++calls[0] >= 2 ? Native.ENOSPC
+                : PoolFile.fallocate(fd, mode, off, len);
         PoolException e = assertThrows(PoolException.class, () -> PoolFile.createTemp(dir, 256L << 20, failing));
         assertEquals(PoolErrorReason.NO_SPACE, e.reason(), e.getMessage());
         assertEquals(2, calls[0], "the reservation stopped at the chunk that failed");

@@ -77,7 +77,8 @@ class PoolPathsTest {
     void openAndOpenOrCreateOfAFifoAreRefusedAtOnce() throws Exception {
         Path f = mkfifo();
         assertReason(PoolErrorReason.NOT_REGULAR_FILE, () -> CtoPool.open(f, LAYOUT));
-        assertReason(PoolErrorReason.NOT_REGULAR_FILE, () -> CtoPool.openOrCreate(f, LAYOUT, 16L << 20, true, PoolOptions.DEFAULT));
+        assertReason(PoolErrorReason.NOT_REGULAR_FILE,
+                () -> CtoPool.openOrCreate(f, LAYOUT, 16L << 20, true, PoolOptions.DEFAULT));
         assertTrue(Files.exists(f), "the FIFO is left as it was");
     }
 
