@@ -3,12 +3,13 @@ package io.jvmem.allocator;
 /**
  * Why a pool operation failed, as a value to switch on instead of message text. Carried by every
  * {@link PoolException} ({@link PoolException#reason()}), by {@link MemoryPool#lastErrorReason()} for allocations
- * that returned 0, and by {@link PoolCheck#reason()} for a check that could not run.
+ * that returned 0, and by {@link PoolCheck#reason()} for a check that could not run. A path is not safe when a
+ * directory on it (up to /) is writable by everyone without the sticky bit: anyone could swap what it holds.
  */
 public enum PoolErrorReason {
     /** No failure: the calling thread's last pool operation has not failed (only from {@code lastErrorReason}). */
     NONE,
-    /** An argument is out of range: a missing or too long layout name, an unaligned or read-only region, a NULL string. */
+    /** A bad argument: a missing or too long layout name, a bad region, a NULL string, a device that is not DAX. */
     BAD_ARGUMENT,
     /** A pool size below the minimum, or a pool too small to be started afresh. */
     TOO_SMALL,
@@ -20,17 +21,11 @@ public enum PoolErrorReason {
     NOT_REGULAR_FILE,
     /** The pool path is a symbolic link (never followed). */
     SYMLINK,
-    /**
-     * The pool file is owned by another user or writable by group or others, a requested mode would let them write
-     * it, or a directory on the path is writable by everyone without the sticky bit.
-     */
+    /** The file is another user's or others may write it (or would, by the mode asked), or the path is not safe. */
     UNSAFE_PERMISSIONS,
     /** The pool file is open in this or another process (its exclusive lock is held). */
     LOCKED,
-    /**
-     * The file system has less free space than the pool needs (at creation, at opening a sparse pool file), or the
-     * pool's file could not get the pages for an allocation.
-     */
+    /** The file system has less room than the pool (create, open of a sparse file) or an allocation's pages need. */
     NO_SPACE,
     /** The file is not a jvmem pool (bad magic, too short, or a pool of another kind). */
     NOT_A_POOL,
@@ -40,7 +35,7 @@ public enum PoolErrorReason {
     VERSION,
     /** The pool's layout name differs from the one asked for. */
     LAYOUT,
-    /** The file's size differs from the size recorded in its header (truncated or extended behind the library's back). */
+    /** The file's size differs from the size in its header (truncated or extended behind the library's back). */
     SIZE_MISMATCH,
     /** A checksum does not match or the allocator's structures are damaged (on media, or found at run time). */
     CORRUPT,
