@@ -209,8 +209,8 @@ final class Native {
 
     /**
      * Bytes the file system at {@code path} (statfs) or of the open file {@code fd} (fstatfs, when path is null) can
-     * still give an unprivileged user (f_bavail × f_bsize); {@link Long#MAX_VALUE} when it sets no limit (hugetlbfs
-     * without a size), -1 when the call fails.
+     * still give an unprivileged user (f_bavail × f_bsize); {@link Long#MAX_VALUE} when it sets no limit (f_blocks 0:
+     * a tmpfs mounted with size=0, hugetlbfs without a size), -1 when the call fails.
      */
     static long freeBytes(String path, int fd) {
         try (Arena arena = Arena.ofConfined()) {
@@ -223,8 +223,9 @@ final class Native {
                 return -1;
             }
             long bsize = buf.get(ValueLayout.JAVA_LONG, 8);
+            long blocks = buf.get(ValueLayout.JAVA_LONG, 16);
             long bavail = buf.get(ValueLayout.JAVA_LONG, 32);
-            if (bavail < 0 || bsize <= 0 || bavail > Long.MAX_VALUE / bsize) {
+            if (blocks == 0 || bavail < 0 || bsize <= 0 || bavail > Long.MAX_VALUE / bsize) {
                 return Long.MAX_VALUE;
             }
             return bavail * bsize;

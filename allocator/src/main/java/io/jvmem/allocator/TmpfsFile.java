@@ -170,9 +170,11 @@ final class TmpfsFile implements MappedFile {
         }
     }
 
+    /** Free bytes of the file system; {@link Long#MAX_VALUE} for a tmpfs mounted without a limit (size=0). */
     private static long usableSpace(Path dir) {
         try {
-            return Files.getFileStore(dir).getUsableSpace();
+            java.nio.file.FileStore store = Files.getFileStore(dir);
+            return store.getTotalSpace() == 0 ? Long.MAX_VALUE : store.getUsableSpace();
         } catch (IOException e) {
             throw new PoolException(PoolErrorReason.IO, "cannot create pool in " + dir + ": " + reason(e));
         }

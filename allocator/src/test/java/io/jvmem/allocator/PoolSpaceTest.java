@@ -85,6 +85,16 @@ class PoolSpaceTest {
 
     @Test
     @Timeout(60)
+    void aFileSystemWithoutALimitIsNotMistakenForAFullOne() throws Exception {
+        try (SmallTmpfs fs = SmallTmpfs.mount(0)) { // size=0: no limit; statfs reports 0 blocks and 0 free
+            VolatilePool.create("small", fs.dir, 32L << 20).delete(); // the JDK file API path
+            VolatilePool.create("big", fs.dir, 260L << 20).delete(); // the fallocate path
+            CtoPool.create(fs.dir.resolve("p.pool"), "p", 16L << 20).close();
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void aFailedBackgroundReservationStepGivesBackWhatItTook() throws Exception {
         try (SmallTmpfs fs = SmallTmpfs.mount(64L << 20)) {
             TmpfsFile.backgroundPaused = true;
