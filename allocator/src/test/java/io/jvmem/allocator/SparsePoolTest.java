@@ -28,9 +28,10 @@ class SparsePoolTest {
     private record Run(int exit, List<String> lines) {
     }
 
-    private static Run child(Path pool) throws Exception {
+    private Run child(Path pool) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto",
+                "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"), // a crash report, if any, goes with the test's files
                 "-cp", System.getProperty("java.class.path"), SparsePoolChild.class.getName(), pool.toString(), LAYOUT)
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
