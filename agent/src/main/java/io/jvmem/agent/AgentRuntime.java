@@ -6,6 +6,7 @@ import io.jvmem.agent.AgentConfig.PoolSpec;
 import io.jvmem.agent.AgentConfig.RouteSpec;
 import io.jvmem.allocator.CtoPool;
 import io.jvmem.allocator.MemoryPool;
+import io.jvmem.allocator.PoolErrorReason;
 import io.jvmem.allocator.PoolException;
 import io.jvmem.allocator.PoolOptions;
 import io.jvmem.allocator.VolatilePool;
@@ -71,7 +72,7 @@ final class AgentRuntime {
         AgentLog log = new AgentLog(config.log());
         BridgeInstaller.Defined bridge = BridgeInstaller.define(inst);
         long t1 = System.nanoTime();
-        Map<String, MemoryPool> pools = openPools(config);
+        Map<String, MemoryPool> pools = openPools(config, log);
         long t2 = System.nanoTime();
         try {
             MemoryPool[] poolArray = pools.values().toArray(new MemoryPool[0]);
@@ -134,7 +135,7 @@ final class AgentRuntime {
         return Path.of(s);
     }
 
-    private static Map<String, MemoryPool> openPools(AgentConfig config) {
+    private static Map<String, MemoryPool> openPools(AgentConfig config, AgentLog log) {
         Map<String, MemoryPool> pools = new LinkedHashMap<>();
         for (PoolSpec spec : config.pools()) {
             try {
@@ -142,6 +143,10 @@ final class AgentRuntime {
                 if (spec.kind() == Kind.CTO) {
                     p = CtoPool.openOrCreate(spec.path(), spec.layout(), spec.size(), spec.onDirty() == OnDirty.RECREATE,
                             PoolOptions.DEFAULT);
+                    if (p.size() != spec.size()) { // an existing pool keeps the size it was made with
+                        log.warn(config.source() + ": pool." + spec.name() + ".size: the pool file is " + bytes(p.size())
+                                + ", the config asks " + bytes(spec.size()) + "; the file's size is used");
+                    }
                 } else {
                     p = VolatilePool.create(spec.name(), spec.path(), spec.size(), VOLATILE_OPTIONS); // checks directory or device itself
                 }
@@ -151,11 +156,23 @@ final class AgentRuntime {
                     p.close();
                 }
                 throw new ConfigException(config.source() + ": pool." + spec.name() + ": " + e.getMessage()
-                        + (spec.kind() == Kind.CTO && e.getMessage().contains("not closed cleanly")
+                        + (e.reason() == PoolErrorReason.NOT_CLOSED_CLEANLY
                         ? " (set pool." + spec.name() + ".on-dirty=recreate to start it afresh)" : ""));
             }
         }
         return pools;
+    }
+
+    /** A size as a config file would give it: "1 GiB", "32 MiB", "12345 bytes". */
+    private static String bytes(long n) {
+        String[] units = {"TiB", "GiB", "MiB", "KiB"};
+        for (int i = 0; i < units.length; i++) {
+            long unit = 1L << (10 * (4 - i));
+            if (n >= unit && n % unit == 0) {
+                return n / unit + " " + units[i];
+            }
+        }
+        return n + " bytes";
     }
 
     /** Classes loaded before the transformer: rewrite those that need it (retransformation adds no members). */

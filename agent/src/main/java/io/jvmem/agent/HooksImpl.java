@@ -4,6 +4,7 @@ import io.jvmem.agent.bridge.Hooks;
 import io.jvmem.allocator.AllocationTag;
 import io.jvmem.allocator.MemoryPool;
 import io.jvmem.allocator.PoolClosedException;
+import io.jvmem.allocator.PoolErrorReason;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.invoke.MethodHandle;
@@ -268,8 +269,7 @@ final class HooksImpl extends Hooks {
 
     /** The reason, when the pool could not grow into its file (the file system filled up after the pool was made). */
     private static String fileSystemFull() {
-        String why = MemoryPool.lastError();
-        return why.contains("cannot reserve") ? "; " + why : "";
+        return MemoryPool.lastErrorReason() == PoolErrorReason.NO_SPACE ? "; " + MemoryPool.lastError() : "";
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The agent jar in fresh JVMs: one-line refusals of bad configs, a silent normal run, late attach. */
@@ -109,6 +110,23 @@ class AgentProcessIT {
                 "pool.kv.on-dirty=recreate");
         Result ok = runWith(recreate);
         assertEquals(0, ok.exit(), ok.toString());
+    }
+
+    @Test
+    @Timeout(120)
+    void ctoPoolOfAnotherSizeThanConfiguredOpensWithItsOwnSizeAndOneLine() throws Exception {
+        Path pool = dir.resolve("kv.pool");
+        Path small = config("pool.kv.kind=cto", "pool.kv.path=" + pool, "pool.kv.size=32m", "pool.kv.layout=kv");
+        Result made = runWith(small);
+        assertEquals(0, made.exit(), made.toString());
+        assertEquals(List.of(), made.err(), "the size asked for: nothing to say");
+        Path big = config("pool.kv.kind=cto", "pool.kv.path=" + pool, "pool.kv.size=1g", "pool.kv.layout=kv");
+        Result r = runWith(big);
+        assertEquals(0, r.exit(), "the pool's data is kept: the JVM starts: " + r);
+        assertEquals(List.of("jvmem: " + big + ": pool.kv.size: the pool file is 32 MiB, the config asks 1 GiB; "
+                + "the file's size is used"), r.err());
+        assertEquals("hello 64\n", r.out());
+        assertEquals(32L << 20, Files.size(pool));
     }
 
     @Test

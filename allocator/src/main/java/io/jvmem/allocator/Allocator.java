@@ -123,7 +123,7 @@ final class Allocator {
             }
             pages.format(heapZero);
         } else if (!rebuild()) {
-            throw new PoolException("pool metadata is inconsistent (page map does not describe the heap)");
+            throw new PoolException(PoolErrorReason.CORRUPT, "pool metadata is inconsistent (page map does not describe the heap)");
         }
         this.maintenance = new Maintenance(this, options.decayMillis());
     }
@@ -247,13 +247,13 @@ final class Allocator {
 
     private long calloc(ThreadCache tc, long count, long size, int tag) {
         if (count < 0 || size < 0) {
-            return fail("calloc: negative count or size");
+            return fail(PoolErrorReason.NEGATIVE_SIZE, "calloc: negative count or size");
         }
         long total;
         try {
             total = Math.multiplyExact(count, size);
         } catch (ArithmeticException e) {
-            return fail("calloc: " + count + " × " + size + " overflows");
+            return fail(PoolErrorReason.OVERFLOW, "calloc: " + count + " × " + size + " overflows");
         }
         if (!debug) { // fast path: a cached block, zeroed over the requested bytes only
             int cls = SizeClasses.index(total);
@@ -274,7 +274,7 @@ final class Allocator {
         ThreadCache tc = enter();
         try {
             if (alignment <= 0 || Long.bitCount(alignment) != 1) {
-                return fail("alignment " + alignment + " is not a power of two");
+                return fail(PoolErrorReason.BAD_ALIGNMENT, "alignment " + alignment + " is not a power of two");
             }
             return allocate(tc, size, alignment, tag, false);
         } finally {
@@ -285,13 +285,13 @@ final class Allocator {
     /** General allocation: any size, alignment, zeroing, and the debugging aids. */
     long allocate(ThreadCache tc, long size, long align, int tag, boolean zero) {
         if (size < 0) {
-            return fail("negative size " + size);
+            return fail(PoolErrorReason.NEGATIVE_SIZE, "negative size " + size);
         }
         boolean rz = options.redzones();
         long lead = rz ? Math.max(RZ, align) : 0;
         long req = rz ? size + lead + RZ : size;
         if (req < 0 || req > heapBytes) {
-            return fail("request of " + size + " bytes exceeds the pool's heap of " + heapBytes + " bytes");
+            return fail(PoolErrorReason.TOO_LARGE, "request of " + size + " bytes exceeds the pool's heap of " + heapBytes + " bytes");
         }
         long blockAlign = rz ? Math.max(align, SizeClasses.QUANTUM) : align;
         int cls = classFor(req, blockAlign);
@@ -742,14 +742,14 @@ final class Allocator {
     private long take(ThreadCache tc, int cls, long req, long runAlign) {
         long off = takeOnce(tc, cls, req, runAlign);
         if (off < 0) {
-            Errors.set(null); // a reservation that fails below says so
+            Errors.clear(); // a reservation that fails below says so
             recover(tc);
             off = takeOnce(tc, cls, req, runAlign);
-            if (off < 0 && Errors.last().startsWith("cannot reserve")) {
-                fail("out of memory in pool " + name + ": request of " + req + " bytes: " + Errors.last());
+            if (off < 0 && Errors.lastReason() == PoolErrorReason.NO_SPACE) {
+                fail(PoolErrorReason.NO_SPACE, "out of memory in pool " + name + ": request of " + req + " bytes: " + Errors.last());
             } else if (off < 0) {
                 long free = pages.freePages() << SizeClasses.LG_PAGE;
-                fail("out of memory in pool " + name + ": request of " + req + " bytes; " + free
+                fail(req > heapBytes ? PoolErrorReason.TOO_LARGE : PoolErrorReason.OUT_OF_MEMORY, "out of memory in pool " + name + ": request of " + req + " bytes; " + free
                         + " bytes free in pages (largest run " + (pages.largestFreeRun() << SizeClasses.LG_PAGE)
                         + ") of " + heapBytes);
             }
@@ -1065,8 +1065,8 @@ final class Allocator {
         }
     }
 
-    static long fail(String message) {
-        Errors.set(message);
+    static long fail(PoolErrorReason reason, String message) {
+        Errors.set(reason, message);
         return 0;
     }
 

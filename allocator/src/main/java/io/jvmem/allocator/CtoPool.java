@@ -1,8 +1,12 @@
 package io.jvmem.allocator;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,11 +18,13 @@ import java.util.List;
  * is mapped; the one user-level reference is the {@linkplain #root() root}, also stored as an offset.
  *
  * <p>Opening takes an exclusive {@code flock} (a second open, from this process or another, fails), refuses symbolic
- * links, files owned by another user and files writable by group or others, validates the header (magic, version,
- * layout name, size, checksum) and every allocator structure, then marks the pool open on media before the allocator
- * rebuilds itself or hands out memory. Closing stops new operations, waits for those in flight, returns every thread's
- * cached blocks, writes the metadata and header checksums, flushes the whole file (msync), and only then marks the pool
- * consistent and flushes the header. Marking is one aligned 8-byte store to the header's state word (see
+ * links, anything but a regular file (never opened in blocking mode), files owned by another user, files writable by
+ * group or others and paths through a directory anyone may write without the sticky bit; gives a sparse file's holes
+ * their pages before mapping it (or refuses it when the file system has no room for them); validates the header
+ * (magic, version, layout name, size, checksum) and every allocator structure, then marks the pool open on media
+ * before the allocator rebuilds itself or hands out memory. Closing stops new operations, waits for those in flight,
+ * returns every thread's cached blocks, writes the metadata and header checksums, flushes the whole file (msync), and
+ * only then marks the pool consistent and flushes the header. Marking is one aligned 8-byte store to the header's state word (see
  * {@link PoolLayout}), so a process killed at any instant leaves a pool that either was closed cleanly or is refused as
  * not closed cleanly; a file whose creation was killed has no magic yet, and {@link #openOrCreate} with
  * {@code discardIfDirty} creates it afresh.
@@ -57,17 +63,22 @@ public final class CtoPool extends PoolBase {
     }
 
     /**
-     * Creates a new pool file (never an existing one, never through a symlink). {@code mode} must not let group or
-     * others write. The pool is returned open.
+     * Creates a new pool file of {@code size} bytes (never an existing one, never through a symlink). {@code mode} must
+     * not let group or others write. The pool is returned open. Throws {@link PoolException} with reason
+     * {@link PoolErrorReason#TOO_SMALL}, {@link PoolErrorReason#BAD_ARGUMENT} (layout name),
+     * {@link PoolErrorReason#UNSAFE_PERMISSIONS} (the mode, or a directory on the path anyone may write without the
+     * sticky bit), {@link PoolErrorReason#EXISTS}, {@link PoolErrorReason#NO_SPACE} (the file system has less free
+     * space than {@code size}: refused before the file is made), {@link PoolErrorReason#IO}; on failure no file is
+     * left behind.
      */
     public static CtoPool create(Path path, String layout, long size, int mode, PoolOptions options) {
         checkLayout(layout);
-        if (size < MIN_POOL) {
-            throw new PoolException("pool size " + size + " is below the minimum of " + MIN_POOL + " bytes (16 MiB)");
-        }
+        checkSize(size);
         if ((mode & 0022) != 0 || (mode & ~0777) != 0) {
-            throw new PoolException("pool mode " + Integer.toOctalString(mode) + " is refused: group or others could write it");
+            throw new PoolException(PoolErrorReason.UNSAFE_PERMISSIONS, "pool mode " + Integer.toOctalString(mode)
+                    + " is refused: group or others could write it");
         }
+        PoolPaths.checkDirectories(PoolPaths.parentOf(path), path);
         PoolFile file = PoolFile.createNamed(path, size, mode);
         try {
             MemorySegment seg = file.segment();
@@ -89,7 +100,13 @@ public final class CtoPool extends PoolBase {
 
     /**
      * Opens a pool that was closed cleanly. A pool left open by a crash is refused, or, with {@code discardIfDirty},
-     * formatted afresh in place (its contents are lost; the file keeps its size and mode).
+     * formatted afresh in place (its contents are lost; the file keeps its size and mode). Throws
+     * {@link PoolException} with reason {@link PoolErrorReason#NOT_CLOSED_CLEANLY}, {@link PoolErrorReason#LOCKED},
+     * {@link PoolErrorReason#NOT_FOUND}, {@link PoolErrorReason#SYMLINK}, {@link PoolErrorReason#NOT_REGULAR_FILE},
+     * {@link PoolErrorReason#UNSAFE_PERMISSIONS}, {@link PoolErrorReason#NO_SPACE} (a sparse file whose holes do not
+     * fit: the file is left unchanged), {@link PoolErrorReason#NOT_A_POOL}, {@link PoolErrorReason#UNFORMATTED},
+     * {@link PoolErrorReason#VERSION}, {@link PoolErrorReason#LAYOUT}, {@link PoolErrorReason#SIZE_MISMATCH},
+     * {@link PoolErrorReason#CORRUPT}, {@link PoolErrorReason#IO}.
      */
     public static CtoPool open(Path path, String layout, boolean discardIfDirty, PoolOptions options) {
         return open(path, layout, discardIfDirty, options, 0);
@@ -101,7 +118,8 @@ public final class CtoPool extends PoolBase {
      */
     private static CtoPool open(Path path, String layout, boolean discardIfDirty, PoolOptions options, long createSize) {
         checkLayout(layout);
-        PoolFile file = PoolFile.openNamed(path, false, discardIfDirty ? createSize : 0);
+        PoolPaths.checkDirectories(PoolPaths.parentOf(path), path);
+        PoolFile file = PoolFile.openNamed(path, discardIfDirty ? createSize : 0);
         try {
             MemorySegment seg = file.segment();
             if (createSize > 0 && discardIfDirty && interruptedCreate(seg, file)) {
@@ -119,38 +137,42 @@ public final class CtoPool extends PoolBase {
             if (closedCleanly || PoolLayout.headerIntact(seg)) {
                 geometry = PoolLayout.read(seg, file.size);
                 if (PoolLayout.kind(seg) != PoolLayout.KIND_CTO) {
-                    throw new PoolException("pool " + path + " is not a close-to-open pool");
+                    throw new PoolException(PoolErrorReason.NOT_A_POOL, "pool " + path + " is not a close-to-open pool");
                 }
                 String found = PoolLayout.layoutName(seg);
                 if (!found.equals(layout)) {
-                    throw new PoolException("pool " + path + " has layout \"" + found + "\", not \"" + layout + "\"");
+                    throw new PoolException(PoolErrorReason.LAYOUT, "pool " + path + " has layout \"" + found + "\", not \""
+                            + layout + "\"");
                 }
             } else {
                 // not closed and the header checksum torn: killed while formatting (the magic is set, so the
                 // version fields are valid); nothing else in the header can be trusted
                 String version = PoolLayout.versionProblem(seg);
                 if (version != null) {
-                    throw new PoolException(version);
+                    throw new PoolException(PoolErrorReason.VERSION, version);
                 }
                 geometry = null;
             }
             if (!closedCleanly) {
                 if (!discardIfDirty) {
-                    throw new PoolException("pool " + path + " was not closed cleanly (the program using it crashed or was killed); "
+                    throw new PoolException(PoolErrorReason.NOT_CLOSED_CLEANLY, "pool " + path
+                            + " was not closed cleanly (the program using it crashed or was killed); "
                             + "open it with discardIfDirty to start it afresh");
                 }
                 if (file.size < MIN_POOL) {
-                    throw new PoolException("pool " + path + " was not closed cleanly and is too small (" + file.size
+                    throw new PoolException(PoolErrorReason.TOO_SMALL, "pool " + path
+                            + " was not closed cleanly and is too small (" + file.size
                             + " bytes) to start afresh");
                 }
                 return format(file, path, layout, geometry != null ? geometry : PoolLayout.compute(file.size), options);
             }
             if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
-                throw new PoolException("pool " + path + " is corrupted: allocator metadata checksum mismatch");
+                throw new PoolException(PoolErrorReason.CORRUPT, "pool " + path
+                        + " is corrupted: allocator metadata checksum mismatch");
             }
             List<String> problems = Checker.checkRaw(seg, geometry);
             if (!problems.isEmpty()) {
-                throw new PoolException("pool " + path + " is corrupted: " + problems.get(0)
+                throw new PoolException(PoolErrorReason.CORRUPT, "pool " + path + " is corrupted: " + problems.get(0)
                         + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problems)" : ""));
             }
             // on media before the allocator rebuilds: that rewrites slab entries and may free surplus empty slabs
@@ -190,13 +212,16 @@ public final class CtoPool extends PoolBase {
     }
 
     /**
-     * Opens the pool if the file exists, else creates it. With {@code discardIfDirty}, a pool left open by a crash is
-     * started afresh, and so is a file of ours (mode 0600) whose creation was killed before it became a pool.
+     * Opens the pool if the file exists, else creates it with {@code size} bytes. With {@code discardIfDirty}, a pool
+     * left open by a crash is started afresh, and so is a file of ours (mode 0600) whose creation was killed before it
+     * became a pool. A pool's size is fixed when it is made: an existing pool opens with its own size whatever
+     * {@code size} says (its contents are what it is for, and they cannot be kept at another size); compare
+     * {@link #size()} with the size asked for to tell the user. Throws as {@link #open} and {@link #create}.
      */
     public static CtoPool openOrCreate(Path path, String layout, long size, boolean discardIfDirty, PoolOptions options) {
-        if (java.nio.file.Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            if (discardIfDirty && size < MIN_POOL) {
-                throw new PoolException("pool size " + size + " is below the minimum of " + MIN_POOL + " bytes (16 MiB)");
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            if (discardIfDirty) {
+                checkSize(size);
             }
             return open(path, layout, discardIfDirty, options, size);
         }
@@ -205,24 +230,29 @@ public final class CtoPool extends PoolBase {
 
     /**
      * pmemcto_check: a read-only check of a pool file that is not open: CONSISTENT if it was closed cleanly and every
-     * structure validates, INCONSISTENT with the reasons, NOT_CHECKED if it cannot be read (or is open elsewhere).
+     * structure validates, INCONSISTENT with the reasons, NOT_CHECKED with {@link PoolCheck#reason()} if it cannot be
+     * read (a FIFO, device or other non-regular file is refused without being opened; a file open elsewhere is
+     * refused). The file is read with plain file I/O, never mapped: the header and the allocator metadata (about 1% of
+     * the pool) are read into memory, and a sparse file on a full file system checks like any other.
      */
     public static PoolCheck check(Path path, String layout) {
-        PoolFile file;
+        PoolFile.Reader file;
         try {
-            file = PoolFile.openNamed(path, true);
+            PoolPaths.checkDirectories(PoolPaths.parentOf(path), path);
+            file = PoolFile.openForCheck(path);
         } catch (PoolException e) {
-            return new PoolCheck(PoolCheck.Status.NOT_CHECKED, List.of(e.getMessage()));
+            return new PoolCheck(PoolCheck.Status.NOT_CHECKED, List.of(e.getMessage()), e.reason());
         }
-        try {
-            MemorySegment seg = file.segment();
+        try (file; Arena arena = Arena.ofConfined()) {
+            MemorySegment header = file.read(arena, 0, PoolLayout.HEADER_BYTES);
             PoolLayout geometry;
             try {
-                geometry = PoolLayout.read(seg, file.size);
+                geometry = PoolLayout.read(header, file.size);
             } catch (PoolException e) {
                 return new PoolCheck(PoolCheck.Status.INCONSISTENT, List.of(e.getMessage()));
             }
-            List<String> problems = new java.util.ArrayList<>();
+            MemorySegment seg = file.read(arena, 0, geometry.heapOffset); // header and metadata: all the check reads
+            List<String> problems = new ArrayList<>();
             if (PoolLayout.kind(seg) != PoolLayout.KIND_CTO) {
                 problems.add("not a close-to-open pool");
             }
@@ -237,14 +267,25 @@ public final class CtoPool extends PoolBase {
             problems.addAll(Checker.checkRaw(seg, geometry));
             return new PoolCheck(problems.isEmpty() ? PoolCheck.Status.CONSISTENT : PoolCheck.Status.INCONSISTENT,
                     List.copyOf(problems));
-        } finally {
-            file.unmap().run();
+        } catch (PoolException e) {
+            return new PoolCheck(PoolCheck.Status.NOT_CHECKED, List.of(e.getMessage()), e.reason());
+        } catch (OutOfMemoryError e) {
+            return new PoolCheck(PoolCheck.Status.NOT_CHECKED, List.of("cannot check pool " + path
+                    + ": no memory for its metadata (" + e.getMessage() + ")"), PoolErrorReason.IO);
         }
     }
 
     private static void checkLayout(String layout) {
         if (layout == null || layout.getBytes(StandardCharsets.UTF_8).length > PoolLayout.MAX_LAYOUT_NAME) {
-            throw new PoolException("layout name must be given and at most " + PoolLayout.MAX_LAYOUT_NAME + " bytes long");
+            throw new PoolException(PoolErrorReason.BAD_ARGUMENT, "layout name must be given and at most "
+                    + PoolLayout.MAX_LAYOUT_NAME + " bytes long");
+        }
+    }
+
+    private static void checkSize(long size) {
+        if (size < MIN_POOL) {
+            throw new PoolException(PoolErrorReason.TOO_SMALL, "pool size " + size + " is below the minimum of " + MIN_POOL
+                    + " bytes (16 MiB)");
         }
     }
 
@@ -252,7 +293,7 @@ public final class CtoPool extends PoolBase {
     private static void markOpen(MemorySegment seg, PoolFile file) {
         PoolLayout.setState(seg, PoolLayout.STATE_OPEN);
         if (!file.flush(0, PoolLayout.HEADER_BYTES)) {
-            throw new PoolException("cannot mark the pool open: " + MemoryPool.lastError());
+            throw new PoolException(PoolErrorReason.IO, "cannot mark the pool open: " + MemoryPool.lastError());
         }
     }
 
@@ -303,8 +344,8 @@ public final class CtoPool extends PoolBase {
         heap.shutdown();
         try {
             if (!quiet) {
-                throw new PoolException("pool " + path() + " not closed cleanly: an operation stayed in flight for "
-                        + QUIESCE_MILLIS + " ms");
+                throw new PoolException(PoolErrorReason.BUSY, "pool " + path()
+                        + " not closed cleanly: an operation stayed in flight for " + QUIESCE_MILLIS + " ms");
             }
             for (ThreadCache tc : heap.cachesSnapshot()) {
                 heap.flushAll(tc);
@@ -312,11 +353,13 @@ public final class CtoPool extends PoolBase {
             AtRest.record(heap); // slab counts and root, for the next open's cross-check
             heap.layout.seal(heap.pool); // metadata and header checksums; the state word stays OPEN
             if (!file.flush(0, file.size)) {
-                throw new PoolException("pool " + path() + " not closed cleanly: " + MemoryPool.lastError());
+                throw new PoolException(PoolErrorReason.IO, "pool " + path() + " not closed cleanly: "
+                        + MemoryPool.lastError());
             }
             PoolLayout.setState(heap.pool, PoolLayout.STATE_CLOSED); // the commit point: one aligned store
             if (!file.flush(0, PoolLayout.HEADER_BYTES)) {
-                throw new PoolException("pool " + path() + " not closed cleanly: " + MemoryPool.lastError());
+                throw new PoolException(PoolErrorReason.IO, "pool " + path() + " not closed cleanly: "
+                        + MemoryPool.lastError());
             }
         } finally {
             // stray reads through old addresses see zeros until this object is collected, never a crash

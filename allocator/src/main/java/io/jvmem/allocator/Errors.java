@@ -1,18 +1,32 @@
 package io.jvmem.allocator;
 
-/** The per-thread last error message, as pmemcto_errormsg / vmem_errormsg. Written only on failure paths. */
+/**
+ * The per-thread last error, as pmemcto_errormsg / vmem_errormsg, with its reason. Written only on failure paths.
+ */
 final class Errors {
-    private static final ThreadLocal<String> LAST = new ThreadLocal<>();
+    private record Last(PoolErrorReason reason, String message) {
+    }
+
+    private static final ThreadLocal<Last> LAST = new ThreadLocal<>();
 
     private Errors() {
     }
 
-    static void set(String message) {
-        LAST.set(message);
+    static void set(PoolErrorReason reason, String message) {
+        LAST.set(new Last(reason, message));
+    }
+
+    static void clear() {
+        LAST.remove();
     }
 
     static String last() {
-        String s = LAST.get();
-        return s == null ? "" : s;
+        Last l = LAST.get();
+        return l == null ? "" : l.message();
+    }
+
+    static PoolErrorReason lastReason() {
+        Last l = LAST.get();
+        return l == null ? PoolErrorReason.NONE : l.reason();
     }
 }

@@ -1,11 +1,12 @@
 package io.jvmem.allocator;
 
 /**
- * The allocator found its own structures, or a block's redzone, overwritten. The operation that found it did not
- * touch the damaged structure further; {@link MemoryPool#check()} tells the full extent.
+ * The allocator found its own structures, or a block's redzone, overwritten; reason {@link PoolErrorReason#CORRUPT}.
+ * The operation that found it did not touch the damaged structure further; {@link MemoryPool#check()} tells the full
+ * extent.
  */
 public final class HeapCorruptionException extends PoolException {
     public HeapCorruptionException(String message) {
-        super(message);
+        super(PoolErrorReason.CORRUPT, message);
     }
 }

@@ -42,7 +42,8 @@ final class Maintenance implements Runnable {
                 }
             } catch (RuntimeException e) {
                 // A damaged pool is reported by the operations that use it; maintenance must not die noisily.
-                Errors.set("maintenance: " + e.getMessage());
+                Errors.set(e instanceof PoolException pe ? pe.reason() : PoolErrorReason.CORRUPT,
+                        "maintenance: " + e.getMessage());
             }
             a = null;
         }

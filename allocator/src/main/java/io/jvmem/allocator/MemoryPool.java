@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
 /**
  * A pool of memory carved up by a malloc-family allocator. Addresses are plain native addresses: any code that reads
  * native memory can use them. Failure to allocate is a result (0), never an exception, so hot paths can fall back;
- * {@link #lastError()} tells why. Misuse (double free, foreign pointer, use after delete) is an exception and leaves
- * the pool intact.
+ * {@link #lastError()} and {@link #lastErrorReason()} tell why. Misuse (double free, foreign pointer, use after
+ * delete) is an exception and leaves the pool intact.
  */
 public interface MemoryPool extends AutoCloseable {
     /** Uninitialised block of at least {@code size} bytes (0 gives a unique minimal block), or 0 if out of memory. */
@@ -82,5 +82,15 @@ public interface MemoryPool extends AutoCloseable {
     /** Why the calling thread's last failed pool operation failed (pmemcto_errormsg), or "". */
     static String lastError() {
         return Errors.last();
+    }
+
+    /**
+     * The reason of the calling thread's last failed pool operation ({@link #lastError()} as a value): for example
+     * {@link PoolErrorReason#OUT_OF_MEMORY}, {@link PoolErrorReason#NO_SPACE} when the pool's file could not get the
+     * pages, {@link PoolErrorReason#OVERFLOW}, {@link PoolErrorReason#NEGATIVE_SIZE},
+     * {@link PoolErrorReason#BAD_ALIGNMENT}; {@link PoolErrorReason#NONE} if none failed on this thread.
+     */
+    static PoolErrorReason lastErrorReason() {
+        return Errors.lastReason();
     }
 }

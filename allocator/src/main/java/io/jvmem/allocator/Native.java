@@ -14,16 +14,21 @@ import java.lang.invoke.MethodHandle;
  * mmap/munmap/madvise and close. Each wrapper returns the raw result; a negative result means failure and
  * {@link #lastErrno()} holds errno, captured right after the call (Java code in between may clobber the real one).
  *
- * <p>Linux on x86_64 and aarch64 share every flag constant used here; system call numbers differ and are chosen by
- * {@code os.arch}. Other architectures are refused rather than guessed.
+ * <p>Linux on x86_64 and aarch64 share most flag constants used here; O_NOFOLLOW and O_DIRECTORY and the system call
+ * numbers differ and are chosen by {@code os.arch}. Other architectures are refused rather than guessed.
  */
 final class Native {
+    /** Read before the constants below: aarch64 numbers some open flags and every system call differently. */
+    private static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
+
     static final int O_RDWR = 02;
     static final int O_CREAT = 0100;
     static final int O_EXCL = 0200;
-    static final int O_NOFOLLOW = 0400000;
+    static final int O_NOCTTY = 0400;
+    static final int O_NONBLOCK = 04000;
+    static final int O_NOFOLLOW = AARCH64 ? 0100000 : 0400000;
     static final int O_CLOEXEC = 02000000;
-    static final int O_TMPFILE = 020000000 | 0200000; // __O_TMPFILE | O_DIRECTORY
+    static final int O_TMPFILE = 020000000 | (AARCH64 ? 040000 : 0200000); // __O_TMPFILE | O_DIRECTORY
 
     static final int PROT_NONE = 0;
     static final int PROT_READ_WRITE = 0x1 | 0x2;
@@ -53,6 +58,9 @@ final class Native {
     static final int EISDIR = 21;
     static final int ENOMEM = 12;
     static final int EINTR = 4;
+    static final int ENXIO = 6;
+    static final int EDQUOT = 122;
+    static final int SEEK_HOLE = 4;
 
     static final long MAP_FAILED = -1L;
 
@@ -83,7 +91,6 @@ final class Native {
     }
 
     /** System call numbers: x86_64 and aarch64 differ. */
-    private static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
     private static final long SYS_OPENAT = AARCH64 ? 56 : 257;
     private static final long SYS_CLOSE = AARCH64 ? 57 : 3;
     private static final long SYS_UNLINKAT = AARCH64 ? 35 : 263;
@@ -94,6 +101,13 @@ final class Native {
     private static final long SYS_MADVISE = AARCH64 ? 233 : 28;
     private static final long SYS_MSYNC = AARCH64 ? 227 : 26;
     private static final long SYS_FLOCK = AARCH64 ? 32 : 73;
+    private static final long SYS_STATFS = AARCH64 ? 43 : 137;
+    private static final long SYS_FSTATFS = AARCH64 ? 44 : 138;
+    private static final long SYS_STATX = AARCH64 ? 291 : 332;
+    private static final long SYS_PREAD64 = AARCH64 ? 67 : 17;
+    private static final long SYS_LSEEK = AARCH64 ? 62 : 8;
+    private static final long AT_EMPTY_PATH = 0x1000;
+    private static final long STATX_BLOCKS = 0x400;
     private static final long AT_FDCWD = -100;
 
     private static long syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) {
@@ -191,6 +205,58 @@ final class Native {
 
     static int msync(long addr, long length, int flags) {
         return (int) syscall(SYS_MSYNC, addr, length, flags, 0, 0, 0);
+    }
+
+    /**
+     * Bytes the file system at {@code path} (statfs) or of the open file {@code fd} (fstatfs, when path is null) can
+     * still give an unprivileged user (f_bavail × f_bsize); {@link Long#MAX_VALUE} when it sets no limit (f_blocks 0:
+     * a tmpfs mounted with size=0, hugetlbfs without a size), -1 when the call fails.
+     */
+    static long freeBytes(String path, int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            // struct statfs on 64-bit Linux (x86_64 and the generic one aarch64 uses): f_type, f_bsize, f_blocks,
+            // f_bfree, f_bavail, ... each 8 bytes; 120 bytes in all
+            MemorySegment buf = arena.allocate(128, 8);
+            long r = path != null ? syscall(SYS_STATFS, arena.allocateFrom(path).address(), buf.address(), 0, 0, 0, 0)
+                    : syscall(SYS_FSTATFS, fd, buf.address(), 0, 0, 0, 0);
+            if (r != 0) {
+                return -1;
+            }
+            long bsize = buf.get(ValueLayout.JAVA_LONG, 8);
+            long blocks = buf.get(ValueLayout.JAVA_LONG, 16);
+            long bavail = buf.get(ValueLayout.JAVA_LONG, 32);
+            if (blocks == 0 || bavail < 0 || bsize <= 0 || bavail > Long.MAX_VALUE / bsize) {
+                return Long.MAX_VALUE;
+            }
+            return bavail * bsize;
+        }
+    }
+
+    /** Bytes of storage the open file holds (statx stx_blocks × 512), or -1 if unknown. */
+    static long allocatedBytes(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256, 8); // struct statx: the same on every architecture
+            MemorySegment empty = arena.allocateFrom("");
+            if (syscall(SYS_STATX, fd, empty.address(), AT_EMPTY_PATH, STATX_BLOCKS, buf.address(), 0) != 0
+                    || (buf.get(ValueLayout.JAVA_INT, 0) & STATX_BLOCKS) == 0) {
+                return -1;
+            }
+            return buf.get(ValueLayout.JAVA_LONG, 48) * 512; // stx_blocks
+        }
+    }
+
+    /** lseek(fd, offset, SEEK_HOLE): the first hole at or after offset (the file's size if none), or negative. */
+    static long firstHole(int fd, long offset) {
+        return syscall(SYS_LSEEK, fd, offset, SEEK_HOLE, 0, 0, 0);
+    }
+
+    /** pread into native memory; bytes read (0 at end of file), or negative. */
+    static long pread(int fd, long address, long length, long offset) {
+        long r;
+        do {
+            r = syscall(SYS_PREAD64, fd, address, length, offset, 0, 0);
+        } while (r < 0 && lastErrno() == EINTR);
+        return r;
     }
 
     private static RuntimeException rethrow(Throwable t) {

@@ -80,7 +80,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     public long strdup(long cString) {
         heap.checkOpen();
         if (cString == 0) {
-            return Allocator.fail("strdup of a NULL string");
+            return Allocator.fail(PoolErrorReason.BAD_ARGUMENT, "strdup of a NULL string");
         }
         return heap.strdup(MemorySegment.ofAddress(cString).reinterpret(Long.MAX_VALUE).getString(0)
                 .getBytes(StandardCharsets.UTF_8));

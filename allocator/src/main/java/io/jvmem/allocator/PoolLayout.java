@@ -161,34 +161,36 @@ final class PoolLayout {
      */
     static PoolLayout read(MemorySegment pool, long actualSize) {
         if (actualSize < HEADER_BYTES) {
-            throw new PoolException("not a jvmem pool: file shorter than its header");
+            throw new PoolException(PoolErrorReason.NOT_A_POOL, "not a jvmem pool: file shorter than its header");
         }
         long magic = pool.get(LONG, OFF_MAGIC);
         if (magic == 0) {
-            throw new PoolException("not a jvmem pool (no magic: never formatted, or its creation was interrupted)");
+            throw new PoolException(PoolErrorReason.UNFORMATTED,
+                    "not a jvmem pool (no magic: never formatted, or its creation was interrupted)");
         }
         if (magic != MAGIC) {
-            throw new PoolException("not a jvmem pool: bad magic");
+            throw new PoolException(PoolErrorReason.NOT_A_POOL, "not a jvmem pool: bad magic");
         }
         if (pool.get(LONG, OFF_CHECKSUM) != checksum(pool)) {
-            throw new PoolException("pool header checksum mismatch (corrupted header)");
+            throw new PoolException(PoolErrorReason.CORRUPT, "pool header checksum mismatch (corrupted header)");
         }
         String version = versionProblem(pool.get(INT, OFF_MAJOR), pool.get(INT, OFF_MINOR));
         if (version != null) {
-            throw new PoolException(version);
+            throw new PoolException(PoolErrorReason.VERSION, version);
         }
         long size = pool.get(LONG, OFF_SIZE);
         if (size != actualSize) {
-            throw new PoolException("pool size in header (" + size + ") does not match the file (" + actualSize + ")");
+            throw new PoolException(PoolErrorReason.SIZE_MISMATCH, "pool size in header (" + size
+                    + ") does not match the file (" + actualSize + ")");
         }
         PoolLayout expected = compute(size);
         if (pool.get(LONG, OFF_PAGE_MAP) != expected.pageMapOffset || pool.get(LONG, OFF_LIVE_MAP) != expected.liveMapOffset
                 || pool.get(LONG, OFF_HEAP) != expected.heapOffset || pool.get(LONG, OFF_HEAP_PAGES) != expected.heapPages) {
-            throw new PoolException("pool header describes an impossible layout");
+            throw new PoolException(PoolErrorReason.CORRUPT, "pool header describes an impossible layout");
         }
         int len = pool.get(INT, OFF_LAYOUT_LEN);
         if (len < 0 || len > MAX_LAYOUT_NAME) {
-            throw new PoolException("pool header has an invalid layout name length " + len);
+            throw new PoolException(PoolErrorReason.CORRUPT, "pool header has an invalid layout name length " + len);
         }
         return expected;
     }

@@ -40,7 +40,7 @@ final class Reallocator {
             return 0;
         }
         if (size < 0) {
-            return Allocator.fail("negative size " + size);
+            return Allocator.fail(PoolErrorReason.NEGATIVE_SIZE, "negative size " + size);
         }
         boolean rz = h.options.redzones();
         long block = rz ? h.redzonedBlock(address, "realloc") : address;

@@ -31,6 +31,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * reserves the rest a step at a time; the page allocator calls {@link #reserveUpTo} before it hands out a run, so a
  * page is always reserved before anyone touches it (never SIGBUS), and a file system that filled up meanwhile gives a
  * clean out-of-memory. Pages beyond the watermark have never been handed out, so writing zeros there loses nothing.
+ *
+ * <p><b>Never the whole file system for nothing.</b> A pool larger than the file system's free space is refused before
+ * any page is taken, and a reservation step that fails gives back the pages it took before failing, so a failure
+ * leaves the file system as it found it (ENOSPC from writing zeros is the only way tmpfs says no; every failed
+ * reservation is {@link PoolErrorReason#NO_SPACE}).
  */
 final class TmpfsFile implements MappedFile {
     /**
@@ -88,17 +93,15 @@ final class TmpfsFile implements MappedFile {
 
     /**
      * A new unlinked file of {@code size} bytes in the tmpfs directory {@code dir}, mapped; reserved whole, or with
-     * {@code background} not yet (only the file system's free space checked). {@code failAfter}: tests simulate a
-     * full file system once that many bytes are reserved.
+     * {@code background} not yet. Refused ({@link PoolErrorReason#NO_SPACE}) before anything is made when the file
+     * system has less free space than {@code size}. {@code failAfter}: tests simulate a full file system once that
+     * many bytes are reserved.
      */
     static TmpfsFile create(Path dir, long size, boolean background, long failAfter) {
         String d = dir.toAbsolutePath().toString();
-        if (background) {
-            long free = usableSpace(dir);
-            if (free < size) {
-                throw new PoolException("cannot reserve " + size + " bytes for a pool in " + d
-                        + ": No space left on device (" + free + " bytes free)");
-            }
+        long free = usableSpace(dir);
+        if (free < size) {
+            throw PoolFile.noSpace(size, d, free);
         }
         FileChannel ch = createUnlinked(dir, d);
         Arena arena = null;
@@ -106,7 +109,8 @@ final class TmpfsFile implements MappedFile {
             if (!background) {
                 String failure = writeZeros(ch, 0, size, failAfter);
                 if (failure != null) {
-                    throw new PoolException("cannot reserve " + size + " bytes for a pool in " + d + ": " + failure);
+                    throw new PoolException(PoolErrorReason.NO_SPACE, "cannot reserve " + size + " bytes for a pool in "
+                            + d + ": " + failure);
                 }
             } // else mapping extends the file, sparse, to its size; pages are reserved as the pool grows into them
             arena = Arena.ofShared();
@@ -118,7 +122,8 @@ final class TmpfsFile implements MappedFile {
             }
             closeQuietly(ch);
             throw e instanceof PoolException pe ? pe
-                    : new PoolException("cannot map " + size + " bytes of a temporary file in " + d + ": " + reason(e));
+                    : new PoolException(PoolErrorReason.IO, "cannot map " + size + " bytes of a temporary file in " + d + ": "
+                    + reason(e));
         }
     }
 
@@ -133,17 +138,18 @@ final class TmpfsFile implements MappedFile {
             } catch (FileAlreadyExistsException e) {
                 continue;
             } catch (IOException e) {
-                throw new PoolException("cannot create pool file in " + d + ": " + reason(e));
+                throw new PoolException(e instanceof java.nio.file.NoSuchFileException ? PoolErrorReason.NOT_FOUND
+                        : PoolErrorReason.IO, "cannot create pool file in " + d + ": " + reason(e));
             }
             try {
                 Files.delete(name);
             } catch (IOException e) {
                 closeQuietly(ch);
-                throw new PoolException("cannot unlink the pool file " + name + ": " + reason(e));
+                throw new PoolException(PoolErrorReason.IO, "cannot unlink the pool file " + name + ": " + reason(e));
             }
             return ch;
         }
-        throw new PoolException("cannot create pool file in " + d + ": no unused name found");
+        throw new PoolException(PoolErrorReason.IO, "cannot create pool file in " + d + ": no unused name found");
     }
 
     /** Writes zeros over [offset, offset + length): tmpfs allocates the pages. Null, or why it stopped (ENOSPC). */
@@ -164,11 +170,13 @@ final class TmpfsFile implements MappedFile {
         }
     }
 
+    /** Free bytes of the file system; {@link Long#MAX_VALUE} for a tmpfs mounted without a limit (size=0). */
     private static long usableSpace(Path dir) {
         try {
-            return Files.getFileStore(dir).getUsableSpace();
+            java.nio.file.FileStore store = Files.getFileStore(dir);
+            return store.getTotalSpace() == 0 ? Long.MAX_VALUE : store.getUsableSpace();
         } catch (IOException e) {
-            throw new PoolException("cannot create pool in " + dir + ": " + reason(e));
+            throw new PoolException(PoolErrorReason.IO, "cannot create pool in " + dir + ": " + reason(e));
         }
     }
 
@@ -213,13 +221,15 @@ final class TmpfsFile implements MappedFile {
         }
     }
 
-    /** Reserves [reservedEnd, to); the caller holds reserveLock. */
+    /** Reserves [reservedEnd, to); the caller holds reserveLock. A step that fails gives back what it took. */
     private boolean reserveStep(long to) {
         long from = reservedEnd;
         String failure = writeZeros(channel, from, to - from, failAfter);
         if (failure != null) {
             reserveFailure = failure;
-            Errors.set("cannot reserve pages " + from + ".." + to + " of the pool file (" + description + "): " + failure);
+            Native.madvise(address + from, to - from, Native.MADV_REMOVE); // never handed out: nothing to keep
+            Errors.set(PoolErrorReason.NO_SPACE, "cannot reserve pages " + from + ".." + to + " of the pool file ("
+                    + description + "): " + failure);
             return false;
         }
         reserveFailure = null;
@@ -255,6 +265,13 @@ final class TmpfsFile implements MappedFile {
         return reservedEnd;
     }
 
+    /** Why the last reservation step failed, or null (tests). */
+    String reserveFailure() {
+        synchronized (reserveLock) {
+            return reserveFailure;
+        }
+    }
+
     // ---------------------------------------------------------------- Backing
 
     @Override
@@ -266,7 +283,8 @@ final class TmpfsFile implements MappedFile {
     public boolean commit(long poolOffset, long length) {
         String failure = writeZeros(channel, poolOffset, length, Long.MAX_VALUE); // a free range: zeros are its contents
         if (failure != null) {
-            Errors.set("cannot reserve " + length + " bytes again in the pool file: " + failure);
+            Native.madvise(address + poolOffset, length, Native.MADV_REMOVE); // give back what the failed write took
+            Errors.set(PoolErrorReason.NO_SPACE, "cannot reserve " + length + " bytes again in the pool file: " + failure);
             return false;
         }
         return true;

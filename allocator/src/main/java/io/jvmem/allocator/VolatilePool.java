@@ -28,7 +28,6 @@ public final class VolatilePool extends PoolBase {
         this.file = file;
     }
 
-    /** Creates a pool in a new unlinked temporary file in {@code dir}, or on the whole device DAX {@code dir} names. */
     /**
      * Prepares the native bindings that creating a pool needs. Optional: creation does it itself; a program that
      * cares about start-up latency can call this early on another thread (the agent does).
@@ -50,11 +49,21 @@ public final class VolatilePool extends PoolBase {
         return create(name, dir, size, PoolOptions.DEFAULT);
     }
 
+    /**
+     * Creates a pool of {@code size} bytes in a new unlinked temporary file in {@code dir}, or on the whole device DAX
+     * {@code dir} names. Safe to call from any thread. Throws {@link PoolException} with reason
+     * {@link PoolErrorReason#TOO_SMALL} (below {@link #MIN_POOL}), {@link PoolErrorReason#NOT_FOUND} (no such
+     * directory), {@link PoolErrorReason#UNSAFE_PERMISSIONS} ({@code dir} or a directory above it is writable by
+     * everyone without the sticky bit), {@link PoolErrorReason#NO_SPACE} (the file system has less free space than
+     * {@code size}: refused before anything is taken), {@link PoolErrorReason#IO} (another system call failed).
+     */
     public static VolatilePool create(String name, Path dir, long size, PoolOptions options) {
         if (PoolFile.isCharDevice(dir)) {
+            PoolPaths.checkDirectories(PoolPaths.parentOf(dir), dir);
             return onFile(name, PoolFile.openDevice(dir), dir.toString(), options);
         }
         checkSize(size);
+        PoolPaths.checkDirectories(dir, dir);
         if (!createNeedsLinker(dir, size, options)) {
             return onFile(name, TmpfsFile.create(dir, size, options.reserveInBackground()), dir.toString(), options);
         }
@@ -71,7 +80,7 @@ public final class VolatilePool extends PoolBase {
             MemorySegment seg = file.segment();
             PoolLayout layout = PoolLayout.compute(file.size());
             if (!file.reserveUpTo(Math.min(file.size(), layout.heapOffset + FIRST_RESERVE))) {
-                throw new PoolException(MemoryPool.lastError());
+                throw new PoolException(PoolErrorReason.NO_SPACE, MemoryPool.lastError());
             }
             layout.format(seg, PoolLayout.KIND_VOLATILE, "");
             boolean zero = file.canPunch(); // a fresh file reads as zero; a device may hold anything
@@ -92,10 +101,11 @@ public final class VolatilePool extends PoolBase {
      */
     public static VolatilePool createInRegion(String name, MemorySegment region, PoolOptions options) {
         if (region.address() % SizeClasses.PAGE != 0) {
-            throw new PoolException("region address 0x" + Long.toHexString(region.address()) + " is not page aligned");
+            throw new PoolException(PoolErrorReason.BAD_ARGUMENT, "region address 0x" + Long.toHexString(region.address())
+                    + " is not page aligned");
         }
         if (region.isReadOnly()) {
-            throw new PoolException("region is read-only");
+            throw new PoolException(PoolErrorReason.BAD_ARGUMENT, "region is read-only");
         }
         checkSize(region.byteSize());
         MemorySegment seg = MemorySegment.ofAddress(region.address()).reinterpret(region.byteSize());
@@ -111,7 +121,8 @@ public final class VolatilePool extends PoolBase {
 
     private static void checkSize(long size) {
         if (size < MIN_POOL) {
-            throw new PoolException("pool size " + size + " is below the minimum of " + MIN_POOL + " bytes (14 MiB)");
+            throw new PoolException(PoolErrorReason.TOO_SMALL, "pool size " + size + " is below the minimum of " + MIN_POOL
+                    + " bytes (14 MiB)");
         }
     }
 

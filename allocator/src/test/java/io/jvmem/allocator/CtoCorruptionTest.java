@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A damaged pool file is refused or reported, never a JVM crash. */
@@ -101,21 +102,29 @@ class CtoCorruptionTest {
     }
 
     @Test
+    @Timeout(60)
     void aTruncatedFileIsRefused() throws Exception {
         Path file = populatedPool();
         try (var fc = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
             fc.truncate(8L << 20);
         }
         PoolException e = org.junit.jupiter.api.Assertions.assertThrows(PoolException.class, () -> CtoPool.open(file, LAYOUT));
-        assertTrue(e.getMessage().contains("size"), e.getMessage());
+        assertEquals(PoolErrorReason.SIZE_MISMATCH, e.reason(), e.getMessage());
     }
 
     @Test
+    @Timeout(60)
     void aForeignFileIsRefused() throws Exception {
         Path file = dir.resolve("foreign");
-        java.nio.file.Files.write(file, new byte[1 << 20]);
+        byte[] bytes = new byte[1 << 20];
+        new Random(1).nextBytes(bytes);
+        java.nio.file.Files.write(file, bytes);
         java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         PoolException e = org.junit.jupiter.api.Assertions.assertThrows(PoolException.class, () -> CtoPool.open(file, LAYOUT));
-        assertTrue(e.getMessage().contains("not a jvmem pool"), e.getMessage());
+        assertEquals(PoolErrorReason.NOT_A_POOL, e.reason(), e.getMessage());
+        java.nio.file.Files.write(file, new byte[1 << 20]); // zeros: nothing tells it from a pool never formatted
+        e = org.junit.jupiter.api.Assertions.assertThrows(PoolException.class, () -> CtoPool.open(file, LAYOUT));
+        assertEquals(PoolErrorReason.UNFORMATTED, e.reason(), e.getMessage());
+        assertEquals(1 << 20, java.nio.file.Files.size(file), "a file that is not a pool is left as it was");
     }
 }

@@ -13,6 +13,7 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Crash tests in forked JVMs: a child opens a pool, writes, and is killed with SIGKILL at random points, some during
@@ -52,6 +53,7 @@ class CtoCrashTest {
     }
 
     @Test
+    @Timeout(600)
     void killedChildrenLeaveRefusingPoolsAndCleanClosesKeepEveryByte() throws Exception {
         Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "jvmem-crash");
         Path pool = dir.resolve("pool");
@@ -110,8 +112,8 @@ class CtoCrashTest {
                 expected = found;
             } catch (PoolException e) {
                 // the only states a kill may leave: open (not closed cleanly), or a file whose creation was cut short
-                boolean dirty = e.getMessage().contains("not closed cleanly");
-                boolean unborn = e.getMessage().contains("not a jvmem pool (no magic") && !existed && !child.said("OPENED");
+                boolean dirty = e.reason() == PoolErrorReason.NOT_CLOSED_CLEANLY;
+                boolean unborn = e.reason() == PoolErrorReason.UNFORMATTED && !existed && !child.said("OPENED");
                 if (!dirty && !unborn) {
                     fail("round " + round + ": unexpected refusal: " + e.getMessage());
                 }

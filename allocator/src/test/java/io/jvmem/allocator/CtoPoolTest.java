@@ -10,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Close-to-open pools (libpmemcto): contents survive a clean close; a pool left open refuses to open. */
@@ -59,12 +60,13 @@ class CtoPoolTest {
     }
 
     @Test
+    @Timeout(60)
     void aPoolLeftOpenIsRefused() throws Exception {
         Path file = dir.resolve("pool");
         CtoPool.create(file, LAYOUT, 16L << 20).close();
         CtoFiles.markDirty(file);
         PoolException e = assertThrows(PoolException.class, () -> CtoPool.open(file, LAYOUT));
-        assertTrue(e.getMessage().contains("not closed cleanly"), e.getMessage());
+        assertEquals(PoolErrorReason.NOT_CLOSED_CLEANLY, e.reason(), e.getMessage());
         assertEquals(PoolCheck.Status.INCONSISTENT, CtoPool.check(file, LAYOUT).status());
     }
 
@@ -84,6 +86,21 @@ class CtoPoolTest {
     }
 
     @Test
+    @Timeout(60)
+    void anExistingPoolOpensWithItsOwnSizeWhateverOpenOrCreateAsks() {
+        Path file = dir.resolve("pool");
+        try (CtoPool pool = CtoPool.create(file, LAYOUT, 32L << 20)) {
+            pool.setRoot(pool.strdup("kept"));
+        }
+        for (boolean discardIfDirty : new boolean[] {false, true}) {
+            try (CtoPool pool = CtoPool.openOrCreate(file, LAYOUT, 1L << 30, discardIfDirty, PoolOptions.DEFAULT)) {
+                assertEquals(32L << 20, pool.size(), "the size is fixed when the pool is made; size() tells the caller");
+                assertEquals("kept", pool.segment(pool.root()).getString(0));
+            }
+        }
+    }
+
+    @Test
     void anOpenPoolIsMarkedOpenOnMedia() throws Exception {
         Path file = dir.resolve("pool");
         try (CtoPool pool = CtoPool.create(file, LAYOUT, 16L << 20)) {
@@ -93,25 +110,29 @@ class CtoPoolTest {
     }
 
     @Test
+    @Timeout(60)
     void theLayoutNameMustMatch() {
         Path file = dir.resolve("pool");
         CtoPool.create(file, LAYOUT, 16L << 20).close();
         PoolException e = assertThrows(PoolException.class, () -> CtoPool.open(file, "other"));
-        assertTrue(e.getMessage().contains("layout"), e.getMessage());
+        assertEquals(PoolErrorReason.LAYOUT, e.reason(), e.getMessage());
     }
 
     @Test
+    @Timeout(60)
     void layoutNamesLongerThan1024BytesAreRefused() {
         String ok = "x".repeat(1024);
         CtoPool.create(dir.resolve("ok"), ok, 16L << 20).close();
         CtoPool.open(dir.resolve("ok"), ok).close();
-        assertThrows(PoolException.class, () -> CtoPool.create(dir.resolve("long"), ok + "x", 16L << 20));
+        assertEquals(PoolErrorReason.BAD_ARGUMENT,
+                assertThrows(PoolException.class, () -> CtoPool.create(dir.resolve("long"), ok + "x", 16L << 20)).reason());
     }
 
     @Test
+    @Timeout(60)
     void poolsBelowSixteenMiBAreRefused() {
         PoolException e = assertThrows(PoolException.class, () -> CtoPool.create(dir.resolve("p"), LAYOUT, (16L << 20) - 1));
-        assertTrue(e.getMessage().contains("minimum"), e.getMessage());
+        assertEquals(PoolErrorReason.TOO_SMALL, e.reason(), e.getMessage());
         assertTrue(Files.notExists(dir.resolve("p")));
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Junk fill and redzones are options of the same code path, off by default. */
 class DebugFillTest {
@@ -33,6 +34,7 @@ class DebugFillTest {
     }
 
     @Test
+    @Timeout(60)
     void anOverflowIntoTheTrailingRedzoneIsReportedOnFree() {
         try (VolatilePool pool = TestPools.create(16L << 20, PoolOptions.DEFAULT.withRedzones(true))) {
             long a = pool.malloc(100);
@@ -40,7 +42,8 @@ class DebugFillTest {
             TestPools.fill(a, 100, (byte) 1);
             TestPools.ALL.set(ValueLayout.JAVA_BYTE, a + 100, (byte) 0);
             HeapCorruptionException e = assertThrows(HeapCorruptionException.class, () -> pool.free(a));
-            assertTrue(e.getMessage().contains("trailing redzone"), e.getMessage());
+            assertEquals(PoolErrorReason.CORRUPT, e.reason());
+            assertTrue(e.getMessage().contains("trailing redzone"), e.getMessage()); // where: the message tells
             assertTrue(pool.check().consistent(), "the block was still freed");
         }
     }

@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Misuse is detected, reported with a typed exception, and leaves the pool intact. */
 class SafetyTest {
@@ -28,22 +29,26 @@ class SafetyTest {
     }
 
     @Test
+    @Timeout(60)
     void doubleFreeOfASmallBlockIsDetected() {
         long a = pool.malloc(64);
         pool.free(a);
         InvalidFreeException e = assertThrows(InvalidFreeException.class, () -> pool.free(a));
-        assertTrue(e.getMessage().contains("double free"), e.getMessage());
+        assertEquals(PoolErrorReason.INVALID_FREE, e.reason());
+        assertTrue(e.getMessage().contains("double free"), e.getMessage()); // which mistake it was: the message tells
         assertEquals(a, e.address());
         assertIntact();
     }
 
     @Test
+    @Timeout(60)
     void doubleFreeOfABlockAlreadyBackInItsSlabIsDetected() {
         long a = pool.malloc(64);
         pool.free(a);
         pool.flushThreadCache();
         InvalidFreeException e = assertThrows(InvalidFreeException.class, () -> pool.free(a));
-        assertTrue(e.getMessage().contains("double free"), e.getMessage());
+        assertEquals(PoolErrorReason.INVALID_FREE, e.reason());
+        assertTrue(e.getMessage().contains("double free"), e.getMessage()); // which mistake it was: the message tells
         assertIntact();
     }
 
@@ -105,10 +110,12 @@ class SafetyTest {
     }
 
     @Test
+    @Timeout(60)
     void freeOfAnAddressOutsideThePoolIsDetected() {
         try (Arena arena = Arena.ofConfined()) {
             long foreign = arena.allocate(64).address();
             InvalidFreeException e = assertThrows(InvalidFreeException.class, () -> pool.free(foreign));
+            assertEquals(PoolErrorReason.INVALID_FREE, e.reason());
             assertTrue(e.getMessage().contains("outside the pool"), e.getMessage());
         }
         assertFalseContains();
@@ -120,11 +127,13 @@ class SafetyTest {
     }
 
     @Test
+    @Timeout(60)
     void freeOfAPoolMetadataAddressIsDetected() {
         long a = pool.malloc(16);
         long header = a - pool.allocator().layout.heapOffset - (a - pool.allocator().heapAddr);
         assertTrue(pool.contains(header));
         InvalidFreeException e = assertThrows(InvalidFreeException.class, () -> pool.free(header + 64));
+        assertEquals(PoolErrorReason.INVALID_FREE, e.reason());
         assertTrue(e.getMessage().contains("metadata"), e.getMessage());
         pool.free(a);
         assertIntact();
