@@ -358,8 +358,8 @@ final class CallSiteRewriter {
             }
 
             private void reportIfRoutable(Handle h, String way) {
-                if (route == null) {
-                    return;
+                if (route == null || method.equals("$deserializeLambda$")) {
+                    return; // javac's $deserializeLambda$ re-creates serializable lambdas: reported where they are made
                 }
                 Row row = h == null ? null : Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
                 if (h == null || (row != null && routes(row.call()) && row.action() != Action.POOL_AWARE)) {
@@ -381,7 +381,8 @@ final class CallSiteRewriter {
                     if (captured != 1) {
                         sites.unrouted(className, "unbound method reference " + impl.getOwner().replace('/', '.') + "::"
                                 + impl.getName() + " at " + siteName(), route);
-                        return false;
+                        super.visitInvokeDynamicInsn(name, descriptor, bsm, args); // unchanged, and reported once
+                        return true;
                     }
                     pushSite(row.call().configName); // the captured receiver passes the bridge once, when captured
                     bridge(BRIDGE, row.bridge(), "(L" + row.owner() + ";I)L" + row.owner() + ";");
