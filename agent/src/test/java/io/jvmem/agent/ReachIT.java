@@ -277,4 +277,26 @@ class ReachIT {
         assertTrue(cause instanceof InvalidFreeException, t.toString());
         assertEquals(PoolCheck.Status.CONSISTENT, pool().check().status());
     }
+
+    /** sample.reach.EveryShape, whose rewritten bytecode CallSiteRewriterTest checks, runs under the agent both ways. */
+    @Test
+    @Timeout(30)
+    void theClassWithEveryReachShapeRunsRewrittenSelectedAndNot() throws Throwable {
+        long before = pool().stats().allocated();
+        Map<String, Long> selected = sample.reach.EveryShape.run();
+        @SuppressWarnings("unchecked")
+        Map<String, Long> unselected = (Map<String, Long>) Class.forName("sample.reachtwin.EveryShape", true, TWIN)
+                .getMethod("run").invoke(null);
+        assertEquals(selected.keySet(), unselected.keySet());
+        List<String> noMemory = List.of("Lookup.findSpecial", "Lookup.unreflectSpecial", "Linker.downcallHandle(FunctionDescriptor)");
+        for (String shape : selected.keySet()) {
+            if (noMemory.contains(shape)) {
+                continue;
+            }
+            boolean routable = !shape.equals("Arena::allocate"); // unbound: reported, not routed
+            assertEquals(routable, pool().contains(selected.get(shape)), "selected: " + shape);
+            assertFalse(inAnyPool(unselected.get(shape)), "unselected: " + shape);
+        }
+        assertEquals(before, pool().stats().allocated(), "everything went back");
+    }
 }
