@@ -315,7 +315,7 @@ final class CallSiteRewriter {
                         reload(args, from);
                         super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
                         reload(java.util.Arrays.copyOf(args, args.length - 1), from);
-                        pushSite(Call.DOWNCALL.configName);
+                        pushSite("handle"); // a downcall site is derived once the handle is known to be libc's allocator
                         String d = args.length == 3 ? "Ljava/lang/foreign/MemorySegment;" : "";
                         bridge(Intercepts.REFLECT, "downcall", "(Ljava/lang/invoke/MethodHandle;" + d
                                 + "Ljava/lang/foreign/FunctionDescriptor;I)Ljava/lang/invoke/MethodHandle;");
