@@ -49,6 +49,21 @@ public final class ArenaWays {
         // Lookup.bind(arena, ...) cannot work for any program: it looks the method up in the JDK's internal arena class
         ways.put("Arena: findVirtual + bindTo", Way.ofSegments((arena, n) -> (MemorySegment) fv.bindTo(arena).invokeExact(n)));
 
+        // a varargs method: the routed handle must still collect trailing arguments
+        MethodHandle from = lookup.findVirtual(Arena.class, "allocateFrom",
+                methodType(MemorySegment.class, ValueLayout.OfInt.class, int[].class));
+        ways.put("Arena: findVirtual of varargs allocateFrom + invokeWithArguments", Way.ofSegments((arena, n) -> {
+            Object[] args = new Object[2 + Math.toIntExact(n / 4)];
+            args[0] = arena;
+            args[1] = ValueLayout.JAVA_INT;
+            java.util.Arrays.fill(args, 2, args.length, 7);
+            MemorySegment s = (MemorySegment) from.invokeWithArguments(args);
+            if (!from.isVarargsCollector() || s.get(ValueLayout.JAVA_INT, n - 4) != 7) {
+                throw new AssertionError("not collected: " + from);
+            }
+            return s;
+        }));
+
         Method allocate = Arena.class.getMethod("allocate", long.class);
         MethodHandle ur = lookup.unreflect(allocate);
         ways.put("Arena: unreflect", Way.ofSegments((arena, n) -> (MemorySegment) ur.invokeExact((SegmentAllocator) arena, n)));

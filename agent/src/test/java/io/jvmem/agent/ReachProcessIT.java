@@ -1,6 +1,7 @@
 package io.jvmem.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -99,6 +100,39 @@ class ReachProcessIT {
             assertEquals(0, r.exit(), r.toString());
             assertEquals(List.of(), r.err(), main);
             assertTrue(r.report().contains("\"unrouted\": []"), r.report());
+        }
+    }
+
+    /** The report's row for {@code site}, or null. */
+    private static String siteRow(String report, String site) {
+        return report.lines().filter(l -> l.contains("{\"site\": \"" + site + "\"")).findFirst().orElse(null);
+    }
+
+    private static int printedLine(Result r, String what) {
+        return r.out().lines().filter(l -> l.startsWith(what + " ")).mapToInt(l -> Integer.parseInt(l.substring(what.length() + 1)))
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    @Timeout(60)
+    void allocationsThroughALookedUpHandleAreReportedAtTheLookupsLineWithTheMembersCall() throws Exception {
+        Result r = run("sample.sites", "sample.sites.ReportedSites");
+        assertEquals(0, r.exit(), r.toString());
+        String row = siteRow(r.report(), "sample.sites.ReportedSites.main(ReportedSites.java:" + printedLine(r, "lookup") + ")");
+        assertTrue(row != null && row.contains("\"call\": \"allocateMemory\", \"allocations\": 2, \"bytes\": "), r.report());
+        assertFalse(r.report().contains("\"call\": \"handle\""), "the lookup itself is no allocation site: " + r.report());
+    }
+
+    @Test
+    @Timeout(60)
+    void onlyDowncallHandlesToLibcsAllocatorAreReportedAsDowncallSites() throws Exception {
+        Result r = run("sample.sites", "sample.sites.ReportedSites");
+        assertEquals(0, r.exit(), r.toString());
+        String malloc = siteRow(r.report(), "sample.sites.ReportedSites.main(ReportedSites.java:" + printedLine(r, "malloc") + ")");
+        assertTrue(malloc != null && malloc.contains("\"call\": \"downcall\", \"allocations\": 1, "), r.report());
+        for (String other : List.of("free", "strlen")) {
+            String row = siteRow(r.report(), "sample.sites.ReportedSites.main(ReportedSites.java:" + printedLine(r, other) + ")");
+            assertEquals(null, row, other + " allocates nothing, yet is listed as a site: " + row);
         }
     }
 }
