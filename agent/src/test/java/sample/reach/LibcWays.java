@@ -41,7 +41,7 @@ public final class LibcWays {
         ways.put("libc: malloc and free", Way.of(n -> ((MemorySegment) malloc.invokeExact(n)).address(), freeIt));
         ways.put("libc: calloc", Way.of(n -> ((MemorySegment) calloc.invokeExact(1L, n)).address(), freeIt));
         ways.put("libc: realloc from NULL", Way.of(n -> ((MemorySegment) realloc.invokeExact(MemorySegment.NULL, n)).address(), freeIt));
-        ways.put("libc: aligned_alloc", Way.of(n -> ((MemorySegment) alignedAlloc.invokeExact(4096L, n)).address(), freeIt));
+        ways.put("libc: aligned_alloc", Way.of(n -> aligned(((MemorySegment) alignedAlloc.invokeExact(4096L, n)).address(), 4096), freeIt));
         ways.put("libc: posix_memalign", Way.of(n -> {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment p = a.allocate(ADDRESS);
@@ -49,7 +49,7 @@ public final class LibcWays {
                 if (r != 0) {
                     throw new OutOfMemoryError("posix_memalign: " + r);
                 }
-                return p.get(JAVA_LONG, 0);
+                return aligned(p.get(JAVA_LONG, 0), 256);
             }
         }, freeIt));
 
@@ -65,6 +65,13 @@ public final class LibcWays {
         ways.put("libc: free through an address-first handle", Way.of(n -> ((MemorySegment) malloc.invokeExact(n)).address(),
                 a -> { freeAt.invokeExact(freeAddress, MemorySegment.ofAddress(a)); }));
         return ways;
+    }
+
+    private static long aligned(long address, long alignment) {
+        if (address % alignment != 0) {
+            throw new AssertionError(Long.toHexString(address) + " is not aligned to " + alignment);
+        }
+        return address;
     }
 
     /** realloc(3) through a handle made here. */

@@ -315,4 +315,23 @@ class ReachIT {
         f.free(U, b.address());
         assertEquals(before, pool().stats().allocated());
     }
+
+    @Test
+    @Timeout(30)
+    void libcCallocFromASelectedClassGivesZeroedPoolMemoryEvenWhereThePoolWasDirty() throws Throwable {
+        MemoryPool p = pool();
+        long dirty = p.malloc(SIZE);
+        p.segment(dirty).fill((byte) 0xa5);
+        p.free(dirty);
+        Way.Block b = SELECTED.get("libc: calloc").allocate(SIZE);
+        try {
+            assertEquals(dirty, b.address(), "the dirtied block was not reused: the test proves nothing");
+            MemorySegment s = MemorySegment.ofAddress(b.address()).reinterpret(SIZE);
+            for (long i = 0; i < SIZE; i++) {
+                assertEquals(0, s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i), "byte " + i);
+            }
+        } finally {
+            b.release();
+        }
+    }
 }

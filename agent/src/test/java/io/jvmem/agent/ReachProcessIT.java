@@ -31,11 +31,17 @@ class ReachProcessIT {
 
     /** Runs {@code main} under the agent with pool p and route r including {@code include}, at log=warn. */
     private Result run(String include, String main, String... args) throws IOException, InterruptedException {
+        return runWith(List.of("route.r.include=" + include), main, args);
+    }
+
+    /** Runs {@code main} under the agent with pool p, route r as {@code route} says, at log=warn. */
+    private Result runWith(List<String> route, String main, String... args) throws IOException, InterruptedException {
         assertTrue(Files.isRegularFile(JAR), "build the agent jar first: " + JAR);
         Path report = dir.resolve("report.json");
         Path config = dir.resolve("jvmem.properties");
-        Files.write(config, List.of("pool.p.size=16m", "route.r.include=" + include, "route.r.pool=p", "report=" + report,
-                "log=warn"));
+        List<String> lines = new ArrayList<>(List.of("pool.p.size=16m", "route.r.pool=p", "report=" + report, "log=warn"));
+        lines.addAll(route);
+        Files.write(config, lines);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-javaagent:" + JAR + "=" + config,
                 "-cp", System.getProperty("java.class.path"), main));
@@ -134,5 +140,23 @@ class ReachProcessIT {
             String row = siteRow(r.report(), "sample.sites.ReportedSites.main(ReportedSites.java:" + printedLine(r, other) + ")");
             assertEquals(null, row, other + " allocates nothing, yet is listed as a site: " + row);
         }
+    }
+
+    @Test
+    @Timeout(60)
+    void aRoutesCallsChooseWhichKindsOfAllocationItTakes() throws Exception {
+        String[][] cases = {
+            {"allocateDirect,allocateMemory,arena,downcall", "allocateDirect=true allocateMemory=true arena=true downcall=true"},
+            {"arena", "allocateDirect=false allocateMemory=false arena=true downcall=false"},
+            {"downcall,allocateDirect", "allocateDirect=true allocateMemory=false arena=false downcall=true"},
+        };
+        for (String[] c : cases) {
+            Result r = runWith(List.of("route.r.include=sample.calls", "route.r.calls=" + c[0]), "sample.calls.EveryCall");
+            assertEquals(0, r.exit(), r.toString());
+            assertEquals(c[1] + "\n", r.out(), "calls=" + c[0]);
+            assertEquals(List.of(), r.err(), "calls=" + c[0]);
+        }
+        Result all = run("sample.calls", "sample.calls.EveryCall");
+        assertEquals(cases[0][1] + "\n", all.out(), "all four by default");
     }
 }
