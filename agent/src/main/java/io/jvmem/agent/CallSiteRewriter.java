@@ -324,7 +324,7 @@ final class CallSiteRewriter {
                         reload(args, from);
                         super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
                         reload(java.util.Arrays.copyOf(args, args.length - 1), from);
-                        pushSite(Call.DOWNCALL.configName);
+                        pushSite("handle"); // a downcall site is derived once the handle is known to be libc's allocator
                         String d = args.length == 3 ? "Ljava/lang/foreign/MemorySegment;" : "";
                         bridge(Intercepts.REFLECT, "downcall", "(Ljava/lang/invoke/MethodHandle;" + d
                                 + "Ljava/lang/foreign/FunctionDescriptor;I)Ljava/lang/invoke/MethodHandle;");
@@ -367,8 +367,8 @@ final class CallSiteRewriter {
             }
 
             private void reportIfRoutable(Handle h, String way) {
-                if (route == null) {
-                    return;
+                if (route == null || method.equals("$deserializeLambda$")) {
+                    return; // javac's $deserializeLambda$ re-creates serializable lambdas: reported where they are made
                 }
                 Row row = h == null ? null : Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
                 if (h == null || (row != null && routes(row.call()) && row.action() != Action.POOL_AWARE)) {
@@ -390,7 +390,8 @@ final class CallSiteRewriter {
                     if (captured != 1) {
                         sites.unrouted(className, "unbound method reference " + impl.getOwner().replace('/', '.') + "::"
                                 + impl.getName() + " at " + siteName(), route);
-                        return false;
+                        super.visitInvokeDynamicInsn(name, descriptor, bsm, args); // unchanged, and reported once
+                        return true;
                     }
                     pushSite(row.call().configName); // the captured receiver passes the bridge once, when captured
                     bridge(BRIDGE, row.bridge(), "(L" + row.owner() + ";I)L" + row.owner() + ";");

@@ -69,7 +69,6 @@ final class DowncallRoutes {
         if (function == 0) {
             return unbound(mh, args, ret, reportUnrouted, site);
         }
-        int s = handles.derive(site, Call.DOWNCALL);
         String core;
         MethodType coreType;
         if (function == free && shape(args, ret, null, true)) {
@@ -78,8 +77,6 @@ final class DowncallRoutes {
         } else if (function == realloc && shape(args, ret, true, true, false)) {
             core = "realloc";
             coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class, long.class);
-        } else if (s == 0) {
-            return mh; // allocation functions are routed only from selected classes
         } else if (function == malloc && shape(args, ret, true, false)) {
             core = "malloc";
             coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class);
@@ -94,6 +91,11 @@ final class DowncallRoutes {
             coreType = MethodType.methodType(int.class, MethodHandle.class, int.class, long.class, long.class, long.class);
         } else {
             return mh;
+        }
+        // only now, for a function that allocates, is the handle's call site an allocation site
+        int s = handles.derive(site, Call.DOWNCALL);
+        if (s == 0 && !core.equals("realloc")) {
+            return mh; // allocation functions are routed only from selected classes; realloc is pool-aware everywhere
         }
         MethodHandle c = PUBLIC.findStatic(downcalls, core, coreType);
         return back(MethodHandles.insertArguments(c, 0, toLong(mh), s), args, ret, mh);
@@ -112,7 +114,7 @@ final class DowncallRoutes {
                     MethodType.methodType(long.class, MethodHandle.class, long.class, long.class, long.class, long.class));
             return back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), args, ret, mh);
         }
-        if (handles.derive(site, Call.DOWNCALL) != 0 && shape(args, ret, true, false)) {
+        if (handles.takes(site, Call.DOWNCALL) && shape(args, ret, true, false)) {
             reportUnrouted.run();
         }
         return mh;

@@ -39,11 +39,17 @@ final class HandleRoutes {
 
     /** The site recording a {@code call} reached through the lookup or invoke at {@code site}, or 0 (not routed). */
     int derive(int site, Call call) {
-        Site s = sites.get(site);
-        if (s == null || !s.route.calls.contains(call)) {
+        if (!takes(site, call)) {
             return 0;
         }
+        Site s = sites.get(site);
         return s.call.equals(call.configName) ? site : sites.register(s.name, call.configName, s.route);
+    }
+
+    /** Whether the route of {@code site} takes {@code call} (registers nothing). */
+    boolean takes(int site, Call call) {
+        Site s = sites.get(site);
+        return s != null && s.route.calls.contains(call);
     }
 
     MethodHandle routeHandle(MethodHandle mh, Class<?> refc, String name, boolean special, int site) {

@@ -1,6 +1,7 @@
 package io.jvmem.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,7 @@ import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.Handle;
@@ -173,5 +175,183 @@ class CallSiteRewriterTest {
         AgentTransformer t = new AgentTransformer(new RouteTable(List.of(route("allocateDirect"))), new Sites(), new AgentLog(AgentConfig.LogLevel.QUIET));
         assertNull(t.transform(null, getClass().getClassLoader(), "sample/rewrite/Broken", null, null, new byte[] {(byte) 0xca, (byte) 0xfe, 1, 2}));
         assertEquals(1, t.failed.sum());
+    }
+
+    // The reach: arenas, run-time handles, Method.invoke, downcalls, hidden classes, handle constants
+
+    private static final String EVERY_SHAPE = "sample/reach/EveryShape";
+    private static final String ALL_CALLS = "allocateDirect,allocateMemory,arena,downcall";
+    private static final String LOOKUP = "java/lang/invoke/MethodHandles$Lookup.";
+    private static final List<String> LOOKUPS = List.of("findStatic", "findVirtual", "findSpecial", "bind", "unreflect",
+            "unreflectSpecial", "defineHiddenClass", "defineHiddenClassWithClassData");
+
+    /** Invocations, invokedynamic sites and handle constants, in order, as "owner.name desc" / "indy name desc" / "ldc ...". */
+    private static List<String> instructions(byte[] bytes) {
+        List<String> out = new ArrayList<>();
+        new ClassReader(bytes).accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
+                return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitMethodInsn(int opcode, String owner, String n, String d, boolean itf) {
+                        out.add(owner + "." + n + " " + d);
+                    }
+
+                    @Override
+                    public void visitInvokeDynamicInsn(String n, String d, Handle bsm, Object... args) {
+                        out.add("indy " + n + " " + d);
+                    }
+
+                    @Override
+                    public void visitLdcInsn(Object value) {
+                        if (value instanceof Handle h) {
+                            out.add("ldc " + h.getOwner() + "." + h.getName() + " " + h.getDesc());
+                        }
+                    }
+                };
+            }
+        }, 0);
+        return out;
+    }
+
+    /** A registrar that records the unroutable shapes it is told of. */
+    private record Recorder(Sites sites, List<String> unrouted) implements CallSiteRewriter.SiteRegistrar {
+        Recorder() {
+            this(new Sites(), new ArrayList<>());
+        }
+
+        @Override
+        public int register(String siteName, String call, Route route) {
+            return sites.register(siteName, call, route);
+        }
+
+        @Override
+        public void unrouted(String className, String way, Route route) {
+            unrouted.add(className + ": " + way);
+        }
+    }
+
+    private static boolean isArenaAllocation(String insn) {
+        return insn.startsWith("java/lang/foreign/Arena.allocate") || insn.startsWith("java/lang/foreign/SegmentAllocator.allocate");
+    }
+
+    /** Rewritten in every class: lookups, Method.invoke and downcallHandle pass the bridge; the originals stay where caller-sensitive. */
+    private static void assertReflectiveShapesPassTheBridge(List<String> code) {
+        for (String name : LOOKUPS) {
+            assertTrue(code.stream().noneMatch(c -> c.startsWith(LOOKUP + name + " ")), name + " left: " + code);
+            assertTrue(code.stream().anyMatch(c -> c.startsWith("java/nio/JvmemReflect." + name + " (Ljava/lang/invoke/MethodHandles$Lookup;")
+                    && c.contains("I)")), name + " not redirected: " + code);
+        }
+        int invoke = code.indexOf("java/lang/reflect/Method.invoke (Ljava/lang/Object;[Ljava/lang/Object;)Ljava/lang/Object;");
+        assertTrue(invoke >= 2, code.toString());
+        assertTrue(code.get(invoke - 2).startsWith("java/nio/JvmemReflect.invokeTarget "), code.get(invoke - 2));
+        assertTrue(code.get(invoke - 1).startsWith("java/nio/JvmemReflect.invokeReceiver "), code.get(invoke - 1));
+        List<String> forms = new ArrayList<>();
+        for (int i = 0; i < code.size(); i++) {
+            if (code.get(i).startsWith("java/lang/foreign/Linker.downcallHandle ")) {
+                forms.add(code.get(i));
+                assertTrue(code.get(i + 1).startsWith("java/nio/JvmemReflect.downcall (Ljava/lang/invoke/MethodHandle;"), code.get(i + 1));
+            }
+        }
+        assertEquals(2, forms.size(), "both forms of downcallHandle: " + forms);
+    }
+
+    @Test
+    @Timeout(30)
+    void everyReachShapeInASelectedClassPassesTheBridgeAndVerifies() throws Exception {
+        Recorder r = new Recorder();
+        byte[] out = CallSiteRewriter.rewrite(bytes(EVERY_SHAPE), route(ALL_CALLS), r);
+        assertNotNull(out);
+        assertVerifies(out);
+        List<String> code = instructions(out);
+        int arenaCalls = 0;
+        for (int i = 0; i < code.size(); i++) {
+            if (isArenaAllocation(code.get(i))) {
+                arenaCalls++;
+                String owner = code.get(i).substring(0, code.get(i).indexOf('.'));
+                String filter = owner.endsWith("Arena") ? "routeArena (Ljava/lang/foreign/Arena;I)Ljava/lang/foreign/Arena;"
+                        : "routeAllocator (Ljava/lang/foreign/SegmentAllocator;I)Ljava/lang/foreign/SegmentAllocator;";
+                assertEquals("java/nio/JvmemBridge." + filter, code.get(i - 1), "receiver of " + code.get(i));
+            }
+        }
+        assertEquals(8, arenaCalls, "allocate x4, allocateFrom x3 (one varargs), SegmentAllocator.allocate: " + code);
+        int bound = code.indexOf("indy apply (Ljava/lang/foreign/Arena;)Ljava/util/function/LongFunction;");
+        assertTrue(code.get(bound - 1).startsWith("java/nio/JvmemBridge.routeAllocator "), "arena::allocate's receiver: " + code.get(bound - 1));
+        assertReflectiveShapesPassTheBridge(code);
+        assertEquals(1, r.unrouted().size(), r.unrouted().toString());
+        assertTrue(r.unrouted().get(0).startsWith("sample.reach.EveryShape: unbound method reference "
+                + "java.lang.foreign.SegmentAllocator::allocate at sample.reach.EveryShape.run(EveryShape.java:"), r.unrouted().get(0));
+    }
+
+    @Test
+    @Timeout(30)
+    void aSelectedClassRegistersItsArenaCallsAsSitesAndItsLookupsAndDowncallHandlesAsIndirectOnes() throws Exception {
+        Recorder r = new Recorder();
+        CallSiteRewriter.rewrite(bytes(EVERY_SHAPE), route(ALL_CALLS), r);
+        java.util.Map<String, Long> calls = r.sites().all().stream()
+                .collect(java.util.stream.Collectors.groupingBy(site -> site.call, java.util.stream.Collectors.counting()));
+        assertEquals(9L, calls.get("arena"), "8 calls and arena::allocate: " + calls);
+        // what a handle reaches is known when it is made: its allocation site is derived then (HandleRoutes.derive)
+        assertEquals(LOOKUPS.size() + 2L + 2L, calls.get("handle"), "every lookup, two findStatic more, two downcallHandle: " + calls);
+        assertEquals(1L, calls.get("reflect"), "Method.invoke, one site for its method and receiver: " + calls);
+        assertEquals(3, calls.size(), calls.toString());
+        assertTrue(r.sites().all().stream().filter(site -> !site.call.equals("arena")).allMatch(Site::indirect),
+                "lookups, downcallHandle and Method.invoke are not allocation sites themselves");
+    }
+
+    @Test
+    @Timeout(30)
+    void everyReachShapeInAnUnselectedClassKeepsItsAllocationsAndVerifies() throws Exception {
+        Recorder r = new Recorder();
+        byte[] original = bytes(EVERY_SHAPE);
+        byte[] out = CallSiteRewriter.rewrite(original, null, r);
+        assertNotNull(out, "lookups, Method.invoke and downcall handles are made pool-aware in every class");
+        assertVerifies(out);
+        List<String> code = instructions(out);
+        assertTrue(code.stream().noneMatch(c -> c.contains("routeArena") || c.contains("routeAllocator")), code.toString());
+        assertEquals(instructions(original).stream().filter(CallSiteRewriterTest::isArenaAllocation).toList(),
+                code.stream().filter(CallSiteRewriterTest::isArenaAllocation).toList());
+        assertReflectiveShapesPassTheBridge(code);
+        assertEquals(List.of(), r.unrouted(), "nothing is reported outside routes");
+        assertEquals(List.of(), r.sites().all(), "no sites outside routes");
+    }
+
+    @Test
+    @Timeout(30)
+    void anUnselectedClassWhoseOnlyOffHeapCallsAreAllocationsStaysByteIdentical() throws Exception {
+        assertNull(CallSiteRewriter.rewrite(bytes("sample/reach/SegmentCalls"), null, new Recorder()), "arena calls");
+        assertNull(CallSiteRewriter.rewrite(bytes("sample/reach/UserArena"), null, new Recorder()), "an arena of its own");
+        assertNotNull(CallSiteRewriter.rewrite(bytes("sample/reach/SegmentCalls"), route(ALL_CALLS), new Recorder()), "selected");
+    }
+
+    @Test
+    @Timeout(30)
+    void aClassWhoseOnlyMatchesAreUnrelatedMethodsOfTheSameNamesStaysByteIdentical() throws Exception {
+        byte[] b = bytes("sample/rewrite/NearMisses");
+        // the cheap scan lets it through (an intercepted owner and name are both there), so the full rewrite runs
+        assertTrue(CallSiteRewriter.mentionsTargets(new ClassReader(b), b));
+        assertNull(CallSiteRewriter.rewrite(b, route(ALL_CALLS), new Recorder()), "selected");
+        assertNull(CallSiteRewriter.rewrite(b, null, new Recorder()), "not selected");
+    }
+
+    @Test
+    @Timeout(30)
+    void handleConstantsAreRoutedInASelectedClassAndFreesArePoolAwareInEveryClass() throws Exception {
+        byte[] original = ReachWays.constantsClass("sample/rewrite/");
+        byte[] routed = CallSiteRewriter.rewrite(original, route(ALL_CALLS), new Recorder());
+        byte[] unrouted = CallSiteRewriter.rewrite(original, null, new Recorder());
+        assertVerifies(routed);
+        assertVerifies(unrouted);
+        String poolAwareFree = "ldc java/nio/JvmemBridge.freeMemory (Lsun/misc/Unsafe;J)V";
+        String constant = "java/nio/JvmemReflect.constant (Ljava/lang/invoke/MethodHandle;II)Ljava/lang/invoke/MethodHandle;";
+        List<String> r = instructions(routed);
+        List<String> u = instructions(unrouted);
+        assertTrue(r.contains(poolAwareFree) && u.contains(poolAwareFree), r + " / " + u);
+        assertFalse(r.contains("ldc sun/misc/Unsafe.freeMemory (J)V") || u.contains("ldc sun/misc/Unsafe.freeMemory (J)V"));
+        for (String ldc : List.of("ldc java/nio/ByteBuffer.allocateDirect (I)Ljava/nio/ByteBuffer;",
+                "ldc sun/misc/Unsafe.allocateMemory (J)J", "ldc java/lang/foreign/Arena.allocate (J)Ljava/lang/foreign/MemorySegment;")) {
+            assertEquals(constant, r.get(r.indexOf(ldc) + 1), "routed where selected: " + ldc);
+            assertFalse(u.get(u.indexOf(ldc) + 1).equals(constant), "left alone where not: " + ldc);
+        }
     }
 }
