@@ -43,7 +43,14 @@ final class HandleRoutes {
             return 0;
         }
         Site s = sites.get(site);
-        return s.call.equals(call.configName) ? site : sites.register(s.name, call.configName, s.route);
+        if (s.call.equals(call.configName)) {
+            return site;
+        }
+        int d = s.derived[call.ordinal()];
+        if (d == 0) { // registered once per kind: a reflective call then takes no lock (a racing first call registers the same id)
+            s.derived[call.ordinal()] = d = sites.register(s.name, call.configName, s.route);
+        }
+        return d;
     }
 
     /** Whether the route of {@code site} takes {@code call} (registers nothing). */

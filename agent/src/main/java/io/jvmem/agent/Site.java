@@ -17,6 +17,8 @@ final class Site {
     final AllocationTag tag;
     final long minSize;
     final java.util.Set<Long> transients;
+    /** For a lookup or Method.invoke site: the id of the site recording each kind of call reached through it, 0 if none yet. */
+    final int[] derived = new int[AgentConfig.Call.values().length];
 
     /** A {@code Lookup} call or {@code Method.invoke}: it allocates nothing itself; what it reaches gets its own site. */
     boolean indirect() {
