@@ -32,16 +32,18 @@ final class AgentRuntime {
     private final Sites sites;
     private final BridgeInstaller.HooksAccess hooks;
     private final AgentTransformer transformer;
+    private final AgentLog log;
     private final long startNanos = System.nanoTime();
 
     private AgentRuntime(AgentConfig config, Map<String, MemoryPool> pools, List<Route> routes, Sites sites,
-                         BridgeInstaller.HooksAccess hooks, AgentTransformer transformer) {
+                         BridgeInstaller.HooksAccess hooks, AgentTransformer transformer, AgentLog log) {
         this.config = config;
         this.pools = pools;
         this.routes = routes;
         this.sites = sites;
         this.hooks = hooks;
         this.transformer = transformer;
+        this.log = log;
     }
 
     static AgentRuntime current() {
@@ -89,7 +91,7 @@ final class AgentRuntime {
             BridgeInstaller.HooksAccess hooks = BridgeInstaller.connect(bridge, sites, poolArray, transients, log);
             long t3 = System.nanoTime();
             AgentTransformer transformer = new AgentTransformer(new RouteTable(routes), sites, log);
-            AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer);
+            AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer, log);
             current = rt;
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvmem-exit").unstarted(rt::exit));
             inst.addTransformer(transformer, true);
@@ -176,6 +178,12 @@ final class AgentRuntime {
     }
 
     private void exit() {
+        for (Route r : routes) {
+            String summary = r.fallbackSummary();
+            if (summary != null) {
+                log.warn(summary); // the first fallback was logged when it happened; this says how much followed
+            }
+        }
         if (config.report() != null) {
             try {
                 Report.write(this, config.report());

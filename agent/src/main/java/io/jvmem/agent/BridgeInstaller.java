@@ -23,12 +23,17 @@ final class BridgeInstaller {
     static final String HOOKS = "java/nio/JvmemHooks";
     static final String BRIDGE = CallSiteRewriter.BRIDGE;
     private static final String SOURCE = "io/jvmem/agent/bridge/";
+    /** The JDK's wait for reference processing, defined in java.nio next to the bridge (see {@link ReferenceProcessing}). */
+    private static final String REFWAIT = "io/jvmem/agent/refwait/";
     static final Map<String, String> NAMES = new java.util.LinkedHashMap<>(Map.of(
             SOURCE + "Hooks", HOOKS,
             SOURCE + "Bridge", BRIDGE,
             SOURCE + "Release", "java/nio/JvmemRelease",
             SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer",
-            SOURCE + "InternalUnsafeStub", "jdk/internal/misc/Unsafe"));
+            SOURCE + "InternalUnsafeStub", "jdk/internal/misc/Unsafe",
+            REFWAIT + "WaitForReferenceProcessing", "java/nio/JvmemReferenceProcessing",
+            REFWAIT + "SharedSecretsStub", "jdk/internal/access/SharedSecrets",
+            REFWAIT + "JavaLangRefAccessStub", "jdk/internal/access/JavaLangRefAccess"));
 
     private BridgeInstaller() {
     }
@@ -44,7 +49,7 @@ final class BridgeInstaller {
     }
 
     /** The bridge and hooks classes, defined but not yet connected. */
-    record Defined(Class<?> bridge, Class<?> impl) {
+    record Defined(Class<?> bridge, Class<?> impl, ReferenceProcessing references) {
     }
 
     /** Defines the bridge in java.base and the hooks class next to the agent (before the pools exist). */
@@ -54,15 +59,19 @@ final class BridgeInstaller {
         nio.apply(remapped(SOURCE + "Release"));
         Class<?> bridge = nio.apply(remapped(SOURCE + "Bridge"));
         Class<?> impl = MethodHandles.lookup().defineClass(remapped("io/jvmem/agent/HooksImpl"));
-        return new Defined(bridge, impl);
+        return new Defined(bridge, impl, ReferenceProcessing.define(nio, remapped(REFWAIT + "WaitForReferenceProcessing")));
     }
 
     /** Creates the hooks over the pools and hands them to the bridge; returns the hooks. */
     static HooksAccess connect(Defined d, Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log)
             throws Exception {
         Class<?> bridge = d.bridge();
-        Object hooks = d.impl().getDeclaredConstructor(Sites.class, MemoryPool[].class, java.util.Set[].class, AgentLog.class)
-                .newInstance(sites, pools, transients, log);
+        Object hooks = d.impl().getDeclaredConstructor(Sites.class, MemoryPool[].class, java.util.Set[].class, AgentLog.class,
+                        ReferenceProcessing.class)
+                .newInstance(sites, pools, transients, log, d.references());
+        if (!d.references().available()) {
+            log.info("the JDK's wait for reference processing is not reachable: a full pool waits with sleeps only");
+        }
         boolean viaConstructor = hasMappedBufferConstructor();
         if (!viaConstructor) {
             log.warn("java.nio.DirectByteBuffer has no mapped-buffer constructor in this JDK: pool buffers are FFM views "

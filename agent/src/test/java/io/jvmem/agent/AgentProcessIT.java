@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The agent jar in fresh JVMs: one-line refusals of bad configs, a silent normal run, late attach. */
@@ -121,6 +122,33 @@ class AgentProcessIT {
         assertEquals("hello 64\n", r.out());
         String json = Files.readString(report);
         assertTrue(json.contains("\"site\": \"sample.late.Alloc.allocate(Alloc.java:7)\", \"route\": \"r\", \"call\": \"allocateDirect\", \"allocations\": 1"), json);
+    }
+
+    @Test
+    @Timeout(60)
+    void aFallbackIsLoggedOnceAtWarnAndCountedPerReasonAtExitAndInTheReport() throws Exception {
+        Path report = dir.resolve("report.json");
+        Path c = config("pool.main.size=14m", "route.r.include=sample.reclaim", "route.r.pool=main", "report=" + report);
+        Result r = java(List.of("-javaagent:" + JAR + "=" + c, "-cp", System.getProperty("java.class.path"),
+                "sample.reclaim.DropLoop", "keep", "400", "65536"));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("allocations=400 oom=0\n", r.out());
+        assertEquals(2, r.err().size(), "one line at the first fallback, one at exit: " + r.err());
+        assertEquals("jvmem: route r fell back to the JDK (DRAM) for the first time: pool main was full after waiting for "
+                + "reference processing and a collection (65536 bytes at sample.reclaim.DropLoop.main(DropLoop.java:45)); "
+                + "the exit summary counts the rest", r.err().get(0));
+        String json = Files.readString(report);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"fallbacks\": (\\d+), \"fallbackBytes\": (\\d+)")
+                .matcher(json);
+        assertTrue(m.find(), json);
+        long n = Long.parseLong(m.group(1));
+        assertTrue(n > 150 && n < 400, "the pool holds some 200 of the 400 live 64 KiB buffers: " + json);
+        assertEquals(n * 65536, Long.parseLong(m.group(2)), json);
+        assertTrue(r.err().get(1).startsWith("jvmem: route r: " + n + " requests ("), r.err().get(1));
+        assertTrue(r.err().get(1).contains(" fell back to the JDK (DRAM): "), r.err().get(1));
+        assertTrue(r.err().get(1).contains(" when pool main was full of live data (a collection freed nothing, so "
+                + "collections back off)"), r.err().get(1));
+        assertTrue(json.contains("\"backedOff\": {\"requests\": "), json);
     }
 
     @Test
