@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,11 +26,15 @@ class AgentProcessIT {
     }
 
     private static Result java(List<String> args) throws IOException, InterruptedException {
-        assertTrue(Files.isRegularFile(JAR), "build the agent jar first: " + JAR);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(args);
+        return run(cmd);
+    }
+
+    private static Result run(List<String> cmd) throws IOException, InterruptedException {
+        assertTrue(Files.isRegularFile(JAR), "build the agent jar first: " + JAR);
         Process p = new ProcessBuilder(cmd).start();
         byte[] out = p.getInputStream().readAllBytes();
         byte[] err = p.getErrorStream().readAllBytes();
@@ -149,6 +154,51 @@ class AgentProcessIT {
         assertTrue(r.err().get(1).contains(" when pool main was full of live data (a collection freed nothing, so "
                 + "collections back off)"), r.err().get(1));
         assertTrue(json.contains("\"backedOff\": {\"requests\": "), json);
+    }
+
+    /** A JDK older than 22 (the agent's classes need 22; its premain class loads on 8 and later). */
+    private static final Path OLD_JDK = Path.of("/usr/lib/jvm/java-17-openjdk-amd64");
+
+    /** {@code <old JDK>/bin/java}, or the test is skipped with the reason. */
+    private static String oldJava() {
+        Path java = OLD_JDK.resolve("bin/java");
+        Assumptions.assumeTrue(Files.isExecutable(java), "no JDK 17 installed at " + OLD_JDK + " (apt-get install "
+                + "openjdk-17-jdk-headless): the refusal on an old JDK is not checked");
+        return java.toString();
+    }
+
+    /** The line the agent prints on the old JDK: its version from the JDK's release file. */
+    private static String oldJdkLine() throws IOException {
+        String version = null;
+        for (String line : Files.readAllLines(OLD_JDK.resolve("release"))) {
+            if (line.startsWith("JAVA_VERSION=")) {
+                version = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+            }
+        }
+        return "jvmem: jvmem needs JDK 22 or later; this is " + version;
+    }
+
+    @Test
+    @Timeout(60)
+    void onAnOlderJdkTheAgentStopsTheJvmWithOneLineAndExitCode1() throws Exception {
+        String java = oldJava();
+        Path c = config("pool.main.size=64m", "route.r.include=sample.late", "route.r.pool=main");
+        Result r = run(List.of(java, "-javaagent:" + JAR + "=" + c, "-version"));
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals(List.of(oldJdkLine()), r.err(), "exactly one line, no fatal error banner");
+        assertEquals("", r.out());
+    }
+
+    @Test
+    @Timeout(60)
+    void lateAttachOnAnOlderJdkPrintsOneLineAndTheJvmRunsOn() throws Exception {
+        String java = oldJava();
+        Path c = config("pool.main.size=64m", "route.r.include=sample.late", "route.r.pool=main");
+        Path program = Path.of("src/test/resources/old-jdk/AttachSelf.java").toAbsolutePath();
+        Result r = run(List.of(java, "-Djdk.attach.allowAttachSelf=true", program.toString(), JAR.toString(), c.toString()));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("loadAgent returned\nstill running\n", r.out());
+        assertEquals(List.of(oldJdkLine()), r.err());
     }
 
     @Test
