@@ -71,6 +71,9 @@ final class AgentRuntime {
             });
         }
         AgentLog log = new AgentLog(config.log());
+        for (String w : config.warnings()) {
+            log.warn(w);
+        }
         BridgeInstaller.Defined bridge = BridgeInstaller.define(inst);
         long t1 = System.nanoTime();
         Map<String, MemoryPool> pools = openPools(config);
@@ -152,9 +155,15 @@ final class AgentRuntime {
                 for (MemoryPool p : pools.values()) {
                     p.close();
                 }
-                throw new ConfigException(config.source() + ": pool." + spec.name() + ": " + e.getMessage()
-                        + (spec.kind() == Kind.CTO && e.getMessage().contains("not closed cleanly")
-                        ? " (set pool." + spec.name() + ".on-dirty=recreate to start it afresh)" : ""));
+                String m = e.getMessage();
+                String prefix = "pool." + spec.name() + ".";
+                // the line to blame: size for a lack of room, layout for a layout mismatch, else the path
+                String key = m.startsWith("cannot reserve") || m.startsWith("cannot map") || m.contains("pool size")
+                        || m.contains("too small") ? prefix + "size"
+                        : m.contains("layout") && config.lines().containsKey(prefix + "layout") ? prefix + "layout"
+                        : prefix + "path";
+                throw config.error(key, prefix + "size", m + (spec.kind() == Kind.CTO && m.contains("not closed cleanly")
+                        ? " (set " + prefix + "on-dirty=recreate to start it afresh)" : ""));
             }
         }
         return pools;

@@ -93,12 +93,41 @@ class AgentProcessIT {
     }
 
     @Test
-    void poolThatCannotBeCreatedStopsTheJvmWithOneLine() throws Exception {
+    @Timeout(60)
+    void poolThatCannotBeCreatedStopsTheJvmWithOneLineNamingThePathLine() throws Exception {
         Path c = config("pool.main.size=64m", "pool.main.path=" + dir.resolve("no-such-dir"));
         Result r = runWith(c);
         assertEquals(1, r.exit());
         assertEquals(1, r.err().size(), r.err().toString());
-        assertTrue(r.err().get(0).startsWith("jvmem: " + c + ": pool.main: "), r.err().get(0));
+        assertTrue(r.err().get(0).startsWith("jvmem: " + c + ":2: pool.main.path: "), r.err().get(0));
+    }
+
+    @Test
+    @Timeout(60)
+    void poolLargerThanItsFileSystemStopsTheJvmWithOneLineNamingTheSizeLine() throws Exception {
+        Path small = Files.createDirectory(dir.resolve("small"));
+        Process m = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        m.getInputStream().readAllBytes();
+        Assumptions.assumeTrue(m.waitFor(10, TimeUnit.SECONDS) && m.exitValue() == 0,
+                "mounting a tmpfs needs root: the file-system-full line is not checked");
+        try {
+            Path c = config("# a pool three times its file system", "pool.main.path=" + small, "pool.main.size=64m");
+            Result r = runWith(c);
+            assertEquals(1, r.exit());
+            assertEquals(1, r.err().size(), r.err().toString());
+            assertTrue(r.err().get(0).startsWith("jvmem: " + c + ":3: pool.main.size: cannot reserve "), r.err().get(0));
+        } finally {
+            new ProcessBuilder("umount", small.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aReportThatCannotBeWrittenStopsTheJvmAtStart() throws Exception {
+        Path c = config("pool.main.size=64m", "report=" + dir.resolve("missing/report.json"));
+        assertRefused(c, "jvmem: " + c + ":2: report: cannot write the report: directory " + dir.resolve("missing")
+                + " does not exist");
     }
 
     @Test
