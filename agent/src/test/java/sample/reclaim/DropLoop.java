@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Usage: {@code DropLoop threads <threads> <seconds> <bytes>} (each thread loops for that long) or
  * {@code DropLoop loop <count> <bytes>} (one thread, that many buffers) or {@code DropLoop keep <count> <bytes>} (one
- * thread, that many buffers, all kept reachable until the end).
+ * thread, that many buffers, all kept reachable until the end) or {@code DropLoop handoff <bytes> <millis>} (fills the
+ * pool with buffers until an OutOfMemoryError, starts a thread that asks for one more, drops the others after that
+ * many milliseconds without allocating again, and counts the waiting thread's result).
  */
 public final class DropLoop {
     private static final AtomicLong ALLOCATIONS = new AtomicLong();
@@ -37,6 +39,21 @@ public final class DropLoop {
             for (Thread t : ts) {
                 t.join();
             }
+        } else if (args[0].equals("handoff")) {
+            int bytes = Integer.parseInt(args[1]);
+            java.util.List<ByteBuffer> held = new java.util.ArrayList<>();
+            try {
+                while (true) {
+                    held.add(ByteBuffer.allocateDirect(bytes));
+                }
+            } catch (OutOfMemoryError full) {
+                // the pool is full of reachable buffers
+            }
+            Thread waiter = new Thread(() -> once(bytes), "waiter");
+            waiter.start();
+            Thread.sleep(Long.parseLong(args[2]));
+            held.clear(); // garbage now, and this thread allocates no more
+            waiter.join();
         } else if (args[0].equals("keep")) {
             int count = Integer.parseInt(args[1]);
             int bytes = Integer.parseInt(args[2]);

@@ -9,8 +9,11 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@code java.nio.Bits.reserveMemory}): wait for the Reference Handler to run pending cleaners, then one garbage
  * collection, then retries with doubling sleeps. Unlike the JDK, a round in which blocks came back to the pool does
  * not count toward giving up (many threads share one pool; one that loses the race for freed blocks keeps waiting
- * while others make progress), and the collection is shared ({@link SharedCollection}): threads that wait at the same
- * time cause one collection, not one each.
+ * while others make progress); a round in which nothing came back asks for one more collection before it counts
+ * (garbage made after the last collection by threads that then stopped allocating is found by no one else: without
+ * it, 40 threads dropping 1 MiB buffers into a 128 MiB pool ran out of memory in 1 run of 20 as they ended); and every
+ * collection is shared ({@link SharedCollection}): threads that wait at the same time cause one collection, not one
+ * each.
  *
  * <p>Requests of fallback routes never stall like that: they wait for pending cleaners and one shared collection, and
  * go to the JDK if that did not help; when a collection freed nothing (a pool full of live data), the next ones are
@@ -107,18 +110,21 @@ final class Reclaimer {
                     return 0;
                 }
                 long before = released[p].sum();
+                long roundTicket = collections.ticket();
                 try {
-                    active = references.await();
-                    if (!active) {
-                        Thread.sleep(sleep);
+                    if (references.await()) {
+                        continue; // cleaners ran: not a round without progress
+                    }
+                    Thread.sleep(sleep);
+                    if (released[p].sum() == before) {
+                        // Nothing came back: this round counts. Garbage made since the last collection (by threads
+                        // that then stopped allocating, so never asked for one) needs another: shared, as above.
+                        collections.collectAfter(roundTicket);
+                        sleeps++;
+                        sleep <<= 1;
                     }
                 } catch (InterruptedException e) {
                     interrupted = true;
-                    continue;
-                }
-                if (!active && released[p].sum() == before) { // nothing came back this round: it counts
-                    sleeps++;
-                    sleep <<= 1;
                 }
             }
         } finally {

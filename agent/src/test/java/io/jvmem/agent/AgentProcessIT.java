@@ -231,6 +231,17 @@ class AgentProcessIT {
     }
 
     @Test
+    @Timeout(60)
+    void aThreadWaitingInAFullFailPoolGetsTheBuffersAThreadDroppedWithoutAllocatingAgain() throws Exception {
+        Path c = config("pool.main.size=14m", "route.r.include=sample.reclaim", "route.r.pool=main",
+                "route.r.on-exhausted=fail");
+        Result r = java(List.of("-javaagent:" + JAR + "=" + c, "-cp", System.getProperty("java.class.path"),
+                "sample.reclaim.DropLoop", "handoff", "1048576", "200"));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("allocations=1 oom=0\n", r.out(), "the waiting thread got a buffer: " + r.err());
+    }
+
+    @Test
     void lateAttachRetransformsClassesLoadedBefore() throws Exception {
         Path c = config("pool.late.size=64m", "route.r.include=sample.late", "route.r.pool=late");
         Result r = java(List.of("-Djdk.attach.allowAttachSelf=true", "-cp", System.getProperty("java.class.path"),
