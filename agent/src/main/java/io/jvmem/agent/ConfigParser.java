@@ -150,7 +150,7 @@ final class ConfigParser {
 
     /** Appended to every error of a file read as ISO-8859-1. */
     private String note() {
-        return charsetNote == null ? "" : " (" + charsetNote + ")";
+        return charsetNote == null ? "" : " (the file is not valid UTF-8 and was read as ISO-8859-1)";
     }
 
     private ConfigException error(String key, String reason) {

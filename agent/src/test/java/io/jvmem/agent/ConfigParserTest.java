@@ -173,6 +173,14 @@ class ConfigParserTest {
 
     @Test
     @Timeout(10)
+    void anErrorInAFileReadAsIso88591SaysSo() throws IOException {
+        assertEquals("app.properties:2: pool.main.size: \"lots\" is not a size (bytes, with an optional k, m, g or t suffix) "
+                + "(the file is not valid UTF-8 and was read as ISO-8859-1)",
+                fileError("# caf\u00e9\npool.main.size=lots\n".getBytes(StandardCharsets.ISO_8859_1)));
+    }
+
+    @Test
+    @Timeout(10)
     void aUtf8FileSaysNothing() throws IOException {
         AgentConfig c = parseFile(utf8("# caf\u00e9\npool.main.size=64m\npool.main.path=/tmp/caf\u00e9\n"));
         assertEquals(Path.of("/tmp/caf\u00e9"), c.pool("main").path());
