@@ -2,13 +2,17 @@ package io.jvmem.agent;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * The agent's configuration: immutable values parsed by {@link ConfigParser} and handed to the mechanisms (pools,
- * routes, report), which never read files or system properties themselves.
+ * routes, report), which never read files or system properties themselves. {@code lines} gives each key's line in
+ * {@code source}, for errors found after parsing (a pool that cannot be created); {@code warnings} are said once at
+ * start (a file read as ISO-8859-1).
  */
-record AgentConfig(String source, List<PoolSpec> pools, List<RouteSpec> routes, Path report, LogLevel log) {
+record AgentConfig(String source, List<PoolSpec> pools, List<RouteSpec> routes, Path report, LogLevel log,
+                   Map<String, Integer> lines, List<String> warnings) {
 
     enum Kind { VOLATILE, CTO }
 
@@ -46,6 +50,26 @@ record AgentConfig(String source, List<PoolSpec> pools, List<RouteSpec> routes, 
     /** Prefixes are dotted names: a package prefix or a class name. */
     record RouteSpec(String name, List<String> include, List<String> exclude, String pool, Set<Call> calls,
                      long minSize, OnExhausted onExhausted) {
+    }
+
+    /**
+     * A one-line error at {@code key}: {@code file:line: key: reason}; for a key not in the file (a default), the
+     * line of {@code fallbackKey} if given there, else the first line of that key's pool or route.
+     */
+    ConfigException error(String key, String fallbackKey, String reason) {
+        Integer line = lines.get(key);
+        if (line == null && fallbackKey != null) {
+            line = lines.get(fallbackKey);
+        }
+        if (line == null) {
+            String prefix = key.substring(0, key.lastIndexOf('.') + 1);
+            for (Map.Entry<String, Integer> e : lines.entrySet()) {
+                if (e.getKey().startsWith(prefix) && (line == null || e.getValue() < line)) {
+                    line = e.getValue();
+                }
+            }
+        }
+        return new ConfigException(source, line == null ? 0 : line, key, reason);
     }
 
     PoolSpec pool(String name) {

@@ -35,12 +35,6 @@ final class AgentLog {
         }
     }
 
-    void onceInfo(String key, String message) {
-        if (enabled(LogLevel.INFO) && said.add(key)) {
-            info(message);
-        }
-    }
-
     private void say(LogLevel l, String message) {
         if (enabled(l)) {
             System.err.println("jvmem: " + message);

@@ -33,16 +33,18 @@ final class AgentRuntime {
     private final Sites sites;
     private final BridgeInstaller.HooksAccess hooks;
     private final AgentTransformer transformer;
+    private final AgentLog log;
     private final long startNanos = System.nanoTime();
 
     private AgentRuntime(AgentConfig config, Map<String, MemoryPool> pools, List<Route> routes, Sites sites,
-                         BridgeInstaller.HooksAccess hooks, AgentTransformer transformer) {
+                         BridgeInstaller.HooksAccess hooks, AgentTransformer transformer, AgentLog log) {
         this.config = config;
         this.pools = pools;
         this.routes = routes;
         this.sites = sites;
         this.hooks = hooks;
         this.transformer = transformer;
+        this.log = log;
     }
 
     static AgentRuntime current() {
@@ -70,6 +72,9 @@ final class AgentRuntime {
             });
         }
         AgentLog log = new AgentLog(config.log());
+        for (String w : config.warnings()) {
+            log.warn(w);
+        }
         BridgeInstaller.Defined bridge = BridgeInstaller.define(inst);
         long t1 = System.nanoTime();
         Map<String, MemoryPool> pools = openPools(config, log);
@@ -90,7 +95,7 @@ final class AgentRuntime {
             AgentTransformer transformer = new AgentTransformer(new RouteTable(routes), sites, log);
             BridgeInstaller.HooksAccess hooks = BridgeInstaller.connect(bridge, sites, poolArray, transients, log, transformer);
             long t3 = System.nanoTime();
-            AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer);
+            AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer, log);
             current = rt;
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvmem-exit").unstarted(rt::exit));
             inst.addTransformer(transformer, true);
@@ -155,9 +160,15 @@ final class AgentRuntime {
                 for (MemoryPool p : pools.values()) {
                     p.close();
                 }
-                throw new ConfigException(config.source() + ": pool." + spec.name() + ": " + e.getMessage()
-                        + (e.reason() == PoolErrorReason.NOT_CLOSED_CLEANLY
-                        ? " (set pool." + spec.name() + ".on-dirty=recreate to start it afresh)" : ""));
+                String prefix = "pool." + spec.name() + ".";
+                // the line to blame: size for a lack of room, layout for a layout mismatch, else the path
+                String key = switch (e.reason()) {
+                    case NO_SPACE, TOO_SMALL, TOO_LARGE -> prefix + "size";
+                    case LAYOUT -> config.lines().containsKey(prefix + "layout") ? prefix + "layout" : prefix + "path";
+                    default -> prefix + "path";
+                };
+                throw config.error(key, prefix + "size", e.getMessage() + (e.reason() == PoolErrorReason.NOT_CLOSED_CLEANLY
+                        ? " (set " + prefix + "on-dirty=recreate to start it afresh)" : ""));
             }
         }
         return pools;
@@ -193,6 +204,12 @@ final class AgentRuntime {
     }
 
     private void exit() {
+        for (Route r : routes) {
+            String summary = r.fallbackSummary();
+            if (summary != null) {
+                log.warn(summary); // the first fallback was logged when it happened; this says how much followed
+            }
+        }
         if (config.report() != null) {
             try {
                 Report.write(this, config.report());

@@ -23,16 +23,30 @@ final class BridgeInstaller {
     static final String HOOKS = "java/nio/JvmemHooks";
     static final String BRIDGE = CallSiteRewriter.BRIDGE;
     private static final String SOURCE = "io/jvmem/agent/bridge/";
-    static final Map<String, String> NAMES = new java.util.LinkedHashMap<>(Map.of(
-            SOURCE + "Hooks", HOOKS,
-            SOURCE + "Bridge", BRIDGE,
-            SOURCE + "Release", "java/nio/JvmemRelease",
-            SOURCE + "RoutedArena", "java/nio/JvmemArena",
-            SOURCE + "Invocation", "java/nio/JvmemInvocation",
-            SOURCE + "Reflect", Intercepts.REFLECT,
-            SOURCE + "Downcalls", "java/nio/JvmemDowncalls",
-            SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer",
-            SOURCE + "InternalUnsafeStub", "jdk/internal/misc/Unsafe"));
+    /** The JDK's wait for reference processing, defined in java.nio next to the bridge (see {@link ReferenceProcessing}). */
+    private static final String REFWAIT = "io/jvmem/agent/refwait/";
+    /** The agent's classes that are defined in java.base at run time, and the names they get there. */
+    static final Map<String, String> NAMES = new java.util.LinkedHashMap<>();
+
+    static {
+        String[] names = {
+                SOURCE + "Hooks", HOOKS,
+                SOURCE + "Bridge", BRIDGE,
+                SOURCE + "Release", "java/nio/JvmemRelease",
+                SOURCE + "RoutedArena", "java/nio/JvmemArena",
+                SOURCE + "Invocation", "java/nio/JvmemInvocation",
+                SOURCE + "Reflect", Intercepts.REFLECT,
+                SOURCE + "Downcalls", "java/nio/JvmemDowncalls",
+                SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer",
+                SOURCE + "InternalUnsafeStub", "jdk/internal/misc/Unsafe",
+                REFWAIT + "WaitForReferenceProcessing", "java/nio/JvmemReferenceProcessing",
+                REFWAIT + "SharedSecretsStub", "jdk/internal/access/SharedSecrets",
+                REFWAIT + "JavaLangRefAccessStub", "jdk/internal/access/JavaLangRefAccess",
+        };
+        for (int i = 0; i < names.length; i += 2) {
+            NAMES.put(names[i], names[i + 1]);
+        }
+    }
 
     private BridgeInstaller() {
     }
@@ -48,7 +62,7 @@ final class BridgeInstaller {
     }
 
     /** The bridge and hooks classes, defined but not yet connected. */
-    record Defined(Class<?> bridge, Class<?> impl) {
+    record Defined(Class<?> bridge, Class<?> impl, ReferenceProcessing references) {
     }
 
     /** Defines the bridge in java.base and the hooks class next to the agent (before the pools exist). */
@@ -61,7 +75,7 @@ final class BridgeInstaller {
             nio.apply(remapped(SOURCE + c));
         }
         Class<?> impl = MethodHandles.lookup().defineClass(remapped("io/jvmem/agent/HooksImpl"));
-        return new Defined(bridge, impl);
+        return new Defined(bridge, impl, ReferenceProcessing.define(nio, remapped(REFWAIT + "WaitForReferenceProcessing")));
     }
 
     /** Creates the hooks over the pools and hands them to the bridge; returns the hooks. */
@@ -69,7 +83,11 @@ final class BridgeInstaller {
                                AgentTransformer transformer) throws Exception {
         Class<?> bridge = d.bridge();
         Object hooks = d.impl().getDeclaredConstructor(Sites.class, MemoryPool[].class, java.util.Set[].class, AgentLog.class,
-                        AgentTransformer.class).newInstance(sites, pools, transients, log, transformer);
+                        ReferenceProcessing.class, AgentTransformer.class)
+                .newInstance(sites, pools, transients, log, d.references(), transformer);
+        if (!d.references().available()) {
+            log.info("the JDK's wait for reference processing is not reachable: a full pool waits with sleeps only");
+        }
         boolean viaConstructor = hasMappedBufferConstructor();
         if (!viaConstructor) {
             log.warn("java.nio.DirectByteBuffer has no mapped-buffer constructor in this JDK: pool buffers are FFM views "

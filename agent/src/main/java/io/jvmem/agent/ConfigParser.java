@@ -8,6 +8,11 @@ import io.jvmem.agent.AgentConfig.OnExhausted;
 import io.jvmem.agent.AgentConfig.PoolSpec;
 import io.jvmem.agent.AgentConfig.RouteSpec;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +25,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Reads the agent's properties file, keeping each key's line so that every error names file, line and key. Accepts
- * the {@code java.util.Properties} line syntax that matters in practice ({@code key=value}, {@code key: value},
- * {@code #} and {@code !} comments, backslash continuations); a key given twice is an error rather than a silent
- * override.
+ * Reads the agent's properties file, keeping each key's line so that every error names file, line and key. The syntax
+ * is exactly {@code java.util.Properties}' ({@link PropertiesReader}); the file is read as UTF-8, or as ISO-8859-1
+ * (what {@code Properties.load(InputStream)} assumes) when it is not valid UTF-8, which start-up then says in one
+ * warning; a leading byte order mark is dropped. Values are trimmed. On top of the syntax: a key given twice is an
+ * error rather than a silent override, and a value with a blank and then {@code #} is refused, since Properties makes
+ * such an "inline comment" part of the value.
  */
 final class ConfigParser {
     // hand-written checks rather than regular expressions: the parser runs during JVM start-up
@@ -59,82 +66,100 @@ final class ConfigParser {
         return !start;
     }
 
-    private record Entry(String value, int line) {
+    private record Entry(String value, String rawValue, int line) {
     }
 
     private final String file;
+    /** Set when the file was not valid UTF-8 and was read as ISO-8859-1. */
+    private final String charsetNote;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
-    private ConfigParser(String file) {
+    private ConfigParser(String file, String charsetNote) {
         this.file = file;
+        this.charsetNote = charsetNote;
     }
 
     static AgentConfig parse(Path path) {
         String name = path.toString();
-        List<String> lines;
+        byte[] bytes;
         try {
-            lines = Files.readAllLines(path, StandardCharsets.UTF_8);
+            if (Files.isDirectory(path)) {
+                throw new ConfigException(name + ": the config file is a directory");
+            }
+            bytes = Files.readAllBytes(path);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ConfigException(name + ": config file not found");
         } catch (IOException e) {
             throw new ConfigException(name + ": cannot read config file: " + e.getMessage());
         }
-        return parse(name, lines);
+        return parse(name, bytes);
     }
 
+    /** The config in {@code bytes}: UTF-8, or ISO-8859-1 if not valid UTF-8; a leading UTF-8 byte order mark is dropped. */
+    static AgentConfig parse(String file, byte[] bytes) {
+        int from = bytes.length >= 3 && (bytes[0] & 0xff) == 0xef && (bytes[1] & 0xff) == 0xbb && (bytes[2] & 0xff) == 0xbf ? 3 : 0;
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes, from, bytes.length - from);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult r = utf8.decode(in, out, true);
+        if (!r.isError()) {
+            r = utf8.flush(out);
+        }
+        if (!r.isError()) {
+            return parse(file, out.flip().toString(), null);
+        }
+        int line = 1;
+        for (int i = from; i < in.position(); i++) {
+            line += bytes[i] == '\n' || bytes[i] == '\r' && (i + 1 >= bytes.length || bytes[i + 1] != '\n') ? 1 : 0;
+        }
+        String text = new String(bytes, from, bytes.length - from, StandardCharsets.ISO_8859_1);
+        return parse(file, text, file + " is not valid UTF-8 (line " + line + "): read as ISO-8859-1");
+    }
+
+    /** The config in {@code lines} (joined by line breaks): for tests. */
     static AgentConfig parse(String file, List<String> lines) {
-        ConfigParser p = new ConfigParser(file);
-        p.read(lines);
+        return parse(file, String.join("\n", lines), null);
+    }
+
+    private static AgentConfig parse(String file, String text, String charsetNote) {
+        ConfigParser p = new ConfigParser(file, charsetNote);
+        p.read(text.startsWith("\ufeff") ? text.substring(1) : text);
         return p.build();
     }
 
-    private void read(List<String> lines) {
-        for (int i = 0; i < lines.size(); i++) {
-            int lineNo = i + 1;
-            StringBuilder logical = new StringBuilder(lines.get(i).strip());
-            if (logical.isEmpty() || logical.charAt(0) == '#' || logical.charAt(0) == '!') {
-                continue;
+    private void read(String text) {
+        List<PropertiesReader.Entry> read;
+        try {
+            read = PropertiesReader.read(text);
+        } catch (PropertiesReader.MalformedEscapeException e) {
+            throw new ConfigException(file, e.line, e.rawKey, e.getMessage() + note());
+        }
+        for (PropertiesReader.Entry e : read) {
+            String key = e.key();
+            if (key.isEmpty()) {
+                throw new ConfigException(file, e.line(), null, "a line with no key (\"" + e.value() + "\")" + note());
             }
-            while (endsWithContinuation(logical) && i + 1 < lines.size()) {
-                logical.setLength(logical.length() - 1);
-                logical.append(lines.get(++i).strip());
+            Entry first = entries.get(key);
+            if (first != null) {
+                throw new ConfigException(file, e.line(), key, "given twice (first on line " + first.line() + ")" + note());
             }
-            String s = logical.toString();
-            int sep = -1;
-            for (int k = 0; k < s.length(); k++) {
-                char c = s.charAt(k);
-                if (c == '=' || c == ':' || Character.isWhitespace(c)) {
-                    sep = k;
-                    break;
-                }
-            }
-            String key = (sep < 0 ? s : s.substring(0, sep)).strip();
-            String value = "";
-            if (sep >= 0) {
-                String rest = s.substring(sep).stripLeading();
-                if (!rest.isEmpty() && (rest.charAt(0) == '=' || rest.charAt(0) == ':')) {
-                    rest = rest.substring(1);
-                }
-                value = rest.strip();
-            }
-            if (entries.containsKey(key)) {
-                throw new ConfigException(file, lineNo, key, "given twice (first on line " + entries.get(key).line() + ")");
-            }
-            entries.put(key, new Entry(value, lineNo));
+            entries.put(key, new Entry(e.value().strip(), e.rawValue(), e.line()));
         }
     }
 
-    private static boolean endsWithContinuation(CharSequence s) {
-        int n = 0;
-        for (int k = s.length() - 1; k >= 0 && s.charAt(k) == '\\'; k--) {
-            n++;
-        }
-        return (n & 1) == 1;
+    /** Appended to every error of a file read as ISO-8859-1. */
+    private String note() {
+        return charsetNote == null ? "" : " (the file is not valid UTF-8 and was read as ISO-8859-1)";
     }
 
     private ConfigException error(String key, String reason) {
         Entry e = entries.get(key);
-        return new ConfigException(file, e == null ? 0 : e.line(), key, reason);
+        return new ConfigException(file, e == null ? 0 : e.line(), key, reason + note());
+    }
+
+    private ConfigException error(int line, String key, String reason) {
+        return new ConfigException(file, line, key, reason + note());
     }
 
     private AgentConfig build() {
@@ -144,15 +169,11 @@ final class ConfigParser {
         LogLevel log = LogLevel.WARN;
         for (Map.Entry<String, Entry> me : entries.entrySet()) {
             String key = me.getKey();
-            String value = me.getValue().value();
             String[] parts = key.split("\\.", -1);
             if (key.equals("report")) {
-                if (value.isEmpty()) {
-                    throw error(key, "needs a file path");
-                }
-                report = Path.of(value);
+                report = reportPath(key);
             } else if (key.equals("log")) {
-                log = enumValue(key, value, LogLevel.class, "quiet, warn, info, debug");
+                log = enumValue(key, value(key), LogLevel.class, "quiet, warn, info, debug");
             } else if ((parts[0].equals("pool") || parts[0].equals("route")) && parts.length == 3) {
                 if (!isName(parts[1])) {
                     throw error(key, "name \"" + parts[1] + "\" must be letters, digits, '_' or '-'");
@@ -183,7 +204,44 @@ final class ConfigParser {
         if (routeSpecs.isEmpty() && poolSpecs.isEmpty() && entries.isEmpty()) {
             throw new ConfigException(file + ": no pools or routes configured");
         }
-        return new AgentConfig(file, List.copyOf(poolSpecs), List.copyOf(routeSpecs), report, log);
+        Map<String, Integer> lines = new LinkedHashMap<>();
+        for (Map.Entry<String, Entry> e : entries.entrySet()) {
+            lines.put(e.getKey(), e.getValue().line());
+        }
+        return new AgentConfig(file, List.copyOf(poolSpecs), List.copyOf(routeSpecs), report, log,
+                java.util.Collections.unmodifiableMap(lines), charsetNote == null ? List.of() : List.of(charsetNote));
+    }
+
+    /**
+     * The report's path, checked now so that a report that cannot be written stops the JVM at start rather than being
+     * lost at exit: its directory must exist and be writable (the report is written to a temporary file there and
+     * moved into place), and the path must not be a directory.
+     */
+    private Path reportPath(String key) {
+        String v = value(key);
+        if (v.isEmpty()) {
+            throw error(key, "needs a file path");
+        }
+        Path p;
+        try {
+            p = Path.of(v);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw error(key, "\"" + v + "\" is not a path: " + e.getReason());
+        }
+        if (Files.isDirectory(p)) {
+            throw error(key, p + " is a directory (the report is a file)");
+        }
+        Path dir = p.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw error(key, "cannot write the report: directory " + dir + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw error(key, "cannot write the report: directory " + dir + " is not writable");
+        }
+        if (Files.exists(p) && !Files.isRegularFile(p)) {
+            throw error(key, p + " exists and is not a regular file");
+        }
+        return p;
     }
 
     private PoolSpec pool(String name, Map<String, String> keys) {
@@ -204,12 +262,12 @@ final class ConfigParser {
             }
             path = Path.of(v);
         } else if (kind == Kind.CTO) {
-            throw new ConfigException(file, firstLine(keys), prefix + "path", "a cto pool needs the path of its pool file");
+            throw error(firstLine(keys), prefix + "path", "a cto pool needs the path of its pool file");
         } else {
             path = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
         }
         if (!keys.containsKey("size")) {
-            throw new ConfigException(file, firstLine(keys), prefix + "size", "missing (bytes, with k/m/g/t suffixes)");
+            throw error(firstLine(keys), prefix + "size", "missing (bytes, with k/m/g/t suffixes)");
         }
         long size = size(keys.get("size"));
         long min = kind == Kind.CTO ? 16L << 20 : 14L << 20;
@@ -245,7 +303,7 @@ final class ConfigParser {
             }
         }
         if (!keys.containsKey("include")) {
-            throw new ConfigException(file, firstLine(keys), prefix + "include", "missing (package prefixes or class names)");
+            throw error(firstLine(keys), prefix + "include", "missing (package prefixes or class names)");
         }
         List<String> include = names(keys.get("include"));
         if (include.isEmpty()) {
@@ -253,7 +311,7 @@ final class ConfigParser {
         }
         List<String> exclude = keys.containsKey("exclude") ? names(keys.get("exclude")) : List.of();
         if (!keys.containsKey("pool")) {
-            throw new ConfigException(file, firstLine(keys), prefix + "pool", "missing (the name of a pool)");
+            throw error(firstLine(keys), prefix + "pool", "missing (the name of a pool)");
         }
         String pool = value(keys.get("pool"));
         if (!poolNames.contains(pool)) {
@@ -282,8 +340,23 @@ final class ConfigParser {
         return keys.values().stream().mapToInt(k -> entries.get(k).line()).min().orElse(0);
     }
 
+    /**
+     * The value of {@code key}, trimmed. Refuses a blank followed by {@code #} (unescaped): Properties has no inline
+     * comments, so the README's old {@code size = 1g   # comment} would silently make the comment part of the value.
+     */
     private String value(String key) {
-        return entries.get(key).value();
+        Entry e = entries.get(key);
+        String raw = e.rawValue();
+        boolean escaped = false;
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if ((c == ' ' || c == '\t' || c == '\f') && !escaped && i + 1 < raw.length() && raw.charAt(i + 1) == '#') {
+                String what = key.endsWith(".size") || key.endsWith(".min-size") ? "size" : "value";
+                throw error(key, "bad " + what + " '" + e.value() + "': '#' starts a comment only at the beginning of a line");
+            }
+            escaped = c == '\\' && !escaped;
+        }
+        return e.value();
     }
 
     private List<String> names(String key) {

@@ -18,13 +18,13 @@ import java.util.concurrent.atomic.LongAdder;
  * Loaded by {@link BridgeInstaller} with its superclass renamed to {@code java.nio.JvmemHooks}; nothing names this
  * class directly.
  *
- * <p>A full pool while buffers wait to be reclaimed: with {@code on-exhausted=fail}, as the JDK does for direct
- * memory ({@code Bits.reserveMemory}), collect and retry with doubling sleeps, about half a second in all, before
- * throwing. With {@code fallback} the request goes to the JDK at once and a background thread asks for a collection
- * (backing off while collections free nothing), so a full pool never stalls the program.
+ * <p>A full pool while buffers wait to be reclaimed: {@link Reclaimer} waits for their cleaners and a shared
+ * collection as the JDK does for direct memory ({@code Bits.reserveMemory}); with {@code on-exhausted=fail} it then
+ * retries with doubling sleeps before throwing, with {@code fallback} the request goes to the JDK if that did not
+ * help (and at once while collections back off from a pool full of live data). Every fallback is counted per route
+ * and reason, and the first of each route is logged.
  */
 final class HooksImpl extends Hooks {
-    private static final int RECLAIM_ROUNDS = 9;
     private final Sites sites;
     private final MemoryPool[] pools;
     /** Per pool: its transient blocks (see {@link Route#transients}), or null. */
@@ -32,8 +32,7 @@ final class HooksImpl extends Hooks {
     private final AgentLog log;
     /** Cleaner actions that failed (a block already freed, a closed pool). */
     final LongAdder releaseErrors = new LongAdder();
-    /** Set while some thread waits for reclaimed buffers: cleaners then hand blocks back at once. */
-    private volatile boolean pressure;
+    private final Reclaimer reclaimer;
 
     /** Run-time handles and reflective calls, routed like rewritten calls; made on first use (method handles cost start-up). */
     private volatile HandleRoutes handles;
@@ -42,11 +41,13 @@ final class HooksImpl extends Hooks {
     /** Rewrites hidden classes, which class-file transformers never see. */
     private final AgentTransformer transformer;
 
-    HooksImpl(Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log, AgentTransformer transformer) {
+    HooksImpl(Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log,
+              ReferenceProcessing references, AgentTransformer transformer) {
         this.sites = sites;
         this.pools = pools.clone();
         this.transients = transients.clone();
         this.log = log;
+        this.reclaimer = new Reclaimer(this.pools, references, SharedCollection.ofSystemGc());
         this.transformer = transformer;
     }
 
@@ -98,9 +99,9 @@ final class HooksImpl extends Hooks {
         }
         if (a == 0) {
             if (buffer) {
-                a = reclaim(s, (int) size);
+                a = reclaim(s, size);
             } else {
-                exhausted(site, size);
+                exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
             }
         }
         if (a != 0 && s.transients != null) {
@@ -110,72 +111,28 @@ final class HooksImpl extends Hooks {
     }
 
     /** Waits for unreachable buffers to be released, then either serves the request or applies the route's policy. */
-    private long reclaim(Site s, int capacity) {
-        if (!s.route.fail) {
-            collectInBackground(s.pool);
-            exhausted(s.id, capacity); // this request goes to the JDK at once
-            return 0;
-        }
-        pressure = true;
+    private long reclaim(Site s, long capacity) {
+        long a;
+        Route.Fallback why = Route.Fallback.RECLAIM_FAILED;
         try {
-            System.gc();
-            long sleep = 1;
-            for (int round = 0; round < RECLAIM_ROUNDS; round++) {
-                try {
-                    Thread.sleep(sleep);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-                sleep <<= 1;
-                long a = s.pool.calloc(1, capacity, s.tag);
-                if (a != 0) {
-                    return a;
+            if (s.route.fail) {
+                a = reclaimer.untilReleased(s, capacity);
+            } else {
+                long ticket = reclaimer.ticket();
+                a = reclaimer.pending(s, capacity);
+                if (a == 0 && reclaimer.backingOff(s.pool)) {
+                    why = Route.Fallback.BACKED_OFF;
+                } else if (a == 0) {
+                    a = reclaimer.collectAndRetry(s, capacity, ticket);
                 }
             }
         } catch (PoolClosedException e) {
             return 0;
-        } finally {
-            pressure = false;
         }
-        exhausted(s.id, capacity);
-        return 0;
-    }
-
-    /** One background collection at a time; backs off while collections free nothing (a pool full of live data). */
-    private final java.util.concurrent.atomic.AtomicBoolean collecting = new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile long nextCollectionNanos;
-    private volatile long backoffNanos = MIN_BACKOFF_NANOS;
-    private static final long MIN_BACKOFF_NANOS = 10_000_000L;
-    private static final long MAX_BACKOFF_NANOS = 30_000_000_000L;
-
-    /**
-     * With on-exhausted=fallback a full pool never stalls the allocating thread: the request goes to the JDK and a
-     * daemon thread asks for a collection, so that unreachable pool buffers come back for later requests.
-     */
-    private void collectInBackground(MemoryPool pool) {
-        if (System.nanoTime() - nextCollectionNanos < 0 || !collecting.compareAndSet(false, true)) {
-            return;
+        if (a == 0) {
+            exhausted(s, capacity, why); // throws OutOfMemoryError for on-exhausted=fail
         }
-        Thread.ofPlatform().daemon().name("jvmem-reclaim").start(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    long before = pool.stats().frees();
-                    pressure = true;
-                    System.gc();
-                    Thread.sleep(20); // let the Reference Handler run the cleaners
-                    boolean freed = pool.stats().frees() != before;
-                    backoffNanos = freed ? MIN_BACKOFF_NANOS : Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
-                } catch (InterruptedException | RuntimeException e) {
-                    // the pool was closed, or the JVM is exiting
-                } finally {
-                    pressure = false;
-                    nextCollectionNanos = System.nanoTime() + backoffNanos;
-                    collecting.set(false);
-                }
-            }
-        });
+        return a;
     }
 
     /** The JDK thread that runs cleaners of unreachable buffers. */
@@ -215,6 +172,7 @@ final class HooksImpl extends Hooks {
             return false;
         }
         pools[i].free(address);
+        reclaimer.released(i);
         if (transients[i] != null) {
             transients[i].remove(address);
         }
@@ -250,6 +208,12 @@ final class HooksImpl extends Hooks {
         if (s == null) {
             return; // a pool block resized outside any route: the bridge moves it to the JDK
         }
+        exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
+    }
+
+    /** The pool could not serve {@code size} bytes for {@code s}: OutOfMemoryError, or a counted fallback. */
+    private void exhausted(Site s, long size, Route.Fallback why) {
+        String fileSystem = fileSystemFull();
         if (s.route.fail) {
             s.route.failures.increment();
             long inUse = -1;
@@ -260,11 +224,15 @@ final class HooksImpl extends Hooks {
             }
             throw new OutOfMemoryError("jvmem: pool " + s.pool.name() + " is exhausted: request of " + size + " bytes at "
                     + s.name + " (route " + s.route.name() + "); " + inUse + " of " + s.pool.size() + " bytes in use"
-                    + fileSystemFull());
+                    + fileSystem);
         }
-        s.route.fallbacks.increment();
-        log.onceInfo("exhausted:" + s.route.name(), "pool " + s.pool.name() + " is full: route " + s.route.name()
-                + " falls back to the JDK (first at " + s.name + ", " + size + " bytes)" + fileSystemFull());
+        if (!fileSystem.isEmpty()) {
+            why = Route.Fallback.FILE_SYSTEM_FULL;
+        }
+        s.route.fellBack(why, size);
+        log.onceWarn("exhausted:" + s.route.name(), "route " + s.route.name() + " fell back to the JDK (DRAM) for the "
+                + "first time: pool " + s.pool.name() + " was " + why.why + " (" + size + " bytes at " + s.name + ")"
+                + fileSystem + "; the exit summary counts the rest");
     }
 
     /** The reason, when the pool could not grow into its file (the file system filled up after the pool was made). */
@@ -282,7 +250,8 @@ final class HooksImpl extends Hooks {
                 }
                 MemoryPool p = pools[i];
                 p.free(address);
-                if (pressure || isReferenceHandler(Thread.currentThread()) || isCleanerThread(Thread.currentThread())) {
+                reclaimer.released(i);
+                if (reclaimer.underPressure() || isReferenceHandler(Thread.currentThread()) || isCleanerThread(Thread.currentThread())) {
                     p.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
                 }
             }
@@ -319,8 +288,15 @@ final class HooksImpl extends Hooks {
             return 0;
         }
         if (a == 0) {
-            exhausted(site, size);
-        } else if (s.transients != null) {
+            // arena segments come back when their arena closes or (ofAuto) becomes unreachable: wait as for buffers;
+            // libc memory only comes back when the program frees it
+            if (zero && alignment <= MALLOC_ALIGNMENT && s.call.equals(AgentConfig.Call.ARENA.configName)) {
+                a = reclaim(s, n);
+            } else {
+                exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
+            }
+        }
+        if (a != 0 && s.transients != null) {
             s.transients.add(a);
         }
         return a;

@@ -85,6 +85,15 @@ final class Report {
             field(b, "bytes", bytes, false);
             field(b, "inUse", inUse, false);
             field(b, "fallbacks", r.fallbacks.sum(), false);
+            field(b, "fallbackBytes", r.fallbackBytes.sum(), false);
+            b.append(", \"fallbackReasons\": {");
+            String rsep = "";
+            for (Route.Fallback f : Route.Fallback.values()) {
+                b.append(rsep).append('"').append(f.key).append("\": {\"requests\": ").append(r.fallbacks(f))
+                        .append(", \"bytes\": ").append(r.fallbackBytes(f)).append('}');
+                rsep = ", ";
+            }
+            b.append('}');
             field(b, "failures", r.failures.sum(), false);
             field(b, "belowMinSize", r.belowMinSize.sum(), false);
             b.append(", \"unrouted\": [");

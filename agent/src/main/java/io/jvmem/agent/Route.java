@@ -13,8 +13,11 @@ final class Route {
     /** The kinds of allocation this route takes ({@code calls}). */
     final java.util.Set<Call> calls;
     final boolean fail;
-    /** Requests the pool could not serve that went to the JDK instead. */
+    /** Requests the pool could not serve that went to the JDK instead, and their bytes; per reason below. */
     final LongAdder fallbacks = new LongAdder();
+    final LongAdder fallbackBytes = new LongAdder();
+    private final LongAdder[] fallbacksBy = adders();
+    private final LongAdder[] fallbackBytesBy = adders();
     /** Requests refused with OutOfMemoryError (on-exhausted=fail). */
     final LongAdder failures = new LongAdder();
     /** Shapes of off-heap access in the route's classes that the agent does not route, each with how often seen. */
@@ -42,5 +45,75 @@ final class Route {
 
     String name() {
         return spec.name();
+    }
+
+    /**
+     * Why a request went to the JDK (on-exhausted=fallback): {@link #why} follows "pool X was"; {@link #key} names it
+     * in the JSON report.
+     */
+    enum Fallback {
+        RECLAIM_FAILED("afterReclaim", "full after waiting for reference processing and a collection"),
+        BACKED_OFF("backedOff", "full of live data (a collection freed nothing, so collections back off)"),
+        NOT_RECLAIMABLE("notReclaimable", "full (Unsafe memory and resized blocks: a collection cannot free them)"),
+        FILE_SYSTEM_FULL("fileSystemFull", "full because its file system is full");
+
+        final String key;
+        final String why;
+
+        Fallback(String key, String why) {
+            this.key = key;
+            this.why = why;
+        }
+    }
+
+    /** Counts one request of {@code bytes} that went to the JDK. */
+    void fellBack(Fallback why, long bytes) {
+        fallbacks.increment();
+        fallbackBytes.add(bytes);
+        fallbacksBy[why.ordinal()].increment();
+        fallbackBytesBy[why.ordinal()].add(bytes);
+    }
+
+    long fallbacks(Fallback why) {
+        return fallbacksBy[why.ordinal()].sum();
+    }
+
+    long fallbackBytes(Fallback why) {
+        return fallbackBytesBy[why.ordinal()].sum();
+    }
+
+    /**
+     * The exit summary of this route's fallbacks, one line without the "jvmem: " prefix, or null if nothing fell
+     * back: how many requests and bytes, and how many of each for every reason.
+     */
+    String fallbackSummary() {
+        long n = fallbacks.sum();
+        if (n == 0) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder("route ").append(name()).append(": ").append(requests(n, fallbackBytes.sum()))
+                .append(" fell back to the JDK (DRAM):");
+        String sep = " ";
+        for (Fallback f : Fallback.values()) {
+            long k = fallbacks(f);
+            if (k > 0) {
+                b.append(sep).append(requests(k, fallbackBytes(f))).append(" when pool ").append(spec.pool())
+                        .append(" was ").append(f.why);
+                sep = "; ";
+            }
+        }
+        return b.toString();
+    }
+
+    private static String requests(long n, long bytes) {
+        return n + (n == 1 ? " request (" : " requests (") + Bytes.human(bytes) + ")";
+    }
+
+    private static LongAdder[] adders() {
+        LongAdder[] a = new LongAdder[Fallback.values().length];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = new LongAdder();
+        }
+        return a;
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,11 +26,15 @@ class AgentProcessIT {
     }
 
     private static Result java(List<String> args) throws IOException, InterruptedException {
-        assertTrue(Files.isRegularFile(JAR), "build the agent jar first: " + JAR);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(args);
+        return run(cmd);
+    }
+
+    private static Result run(List<String> cmd) throws IOException, InterruptedException {
+        assertTrue(Files.isRegularFile(JAR), "build the agent jar first: " + JAR);
         Process p = new ProcessBuilder(cmd).start();
         byte[] out = p.getInputStream().readAllBytes();
         byte[] err = p.getErrorStream().readAllBytes();
@@ -88,12 +93,41 @@ class AgentProcessIT {
     }
 
     @Test
-    void poolThatCannotBeCreatedStopsTheJvmWithOneLine() throws Exception {
+    @Timeout(60)
+    void poolThatCannotBeCreatedStopsTheJvmWithOneLineNamingThePathLine() throws Exception {
         Path c = config("pool.main.size=64m", "pool.main.path=" + dir.resolve("no-such-dir"));
         Result r = runWith(c);
         assertEquals(1, r.exit());
         assertEquals(1, r.err().size(), r.err().toString());
-        assertTrue(r.err().get(0).startsWith("jvmem: " + c + ": pool.main: "), r.err().get(0));
+        assertTrue(r.err().get(0).startsWith("jvmem: " + c + ":2: pool.main.path: "), r.err().get(0));
+    }
+
+    @Test
+    @Timeout(60)
+    void poolLargerThanItsFileSystemStopsTheJvmWithOneLineNamingTheSizeLine() throws Exception {
+        Path small = Files.createDirectory(dir.resolve("small"));
+        Process m = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        m.getInputStream().readAllBytes();
+        Assumptions.assumeTrue(m.waitFor(10, TimeUnit.SECONDS) && m.exitValue() == 0,
+                "mounting a tmpfs needs root: the file-system-full line is not checked");
+        try {
+            Path c = config("# a pool three times its file system", "pool.main.path=" + small, "pool.main.size=64m");
+            Result r = runWith(c);
+            assertEquals(1, r.exit());
+            assertEquals(1, r.err().size(), r.err().toString());
+            assertTrue(r.err().get(0).startsWith("jvmem: " + c + ":3: pool.main.size: cannot reserve "), r.err().get(0));
+        } finally {
+            new ProcessBuilder("umount", small.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aReportThatCannotBeWrittenStopsTheJvmAtStart() throws Exception {
+        Path c = config("pool.main.size=64m", "report=" + dir.resolve("missing/report.json"));
+        assertRefused(c, "jvmem: " + c + ":2: report: cannot write the report: directory " + dir.resolve("missing")
+                + " does not exist");
     }
 
     @Test
@@ -139,6 +173,89 @@ class AgentProcessIT {
         assertEquals("hello 64\n", r.out());
         String json = Files.readString(report);
         assertTrue(json.contains("\"site\": \"sample.late.Alloc.allocate(Alloc.java:7)\", \"route\": \"r\", \"call\": \"allocateDirect\", \"allocations\": 1"), json);
+    }
+
+    @Test
+    @Timeout(60)
+    void aFallbackIsLoggedOnceAtWarnAndCountedPerReasonAtExitAndInTheReport() throws Exception {
+        Path report = dir.resolve("report.json");
+        Path c = config("pool.main.size=14m", "route.r.include=sample.reclaim", "route.r.pool=main", "report=" + report);
+        Result r = java(List.of("-javaagent:" + JAR + "=" + c, "-cp", System.getProperty("java.class.path"),
+                "sample.reclaim.DropLoop", "keep", "400", "65536"));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("allocations=400 oom=0\n", r.out());
+        assertEquals(2, r.err().size(), "one line at the first fallback, one at exit: " + r.err());
+        assertTrue(r.err().get(0).matches("\\Qjvmem: route r fell back to the JDK (DRAM) for the first time: pool main was "
+                + "full after waiting for reference processing and a collection (65536 bytes at "
+                + "sample.reclaim.DropLoop.main(DropLoop.java:\\E\\d+\\Q)); the exit summary counts the rest\\E"), r.err().get(0));
+        String json = Files.readString(report);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"fallbacks\": (\\d+), \"fallbackBytes\": (\\d+)")
+                .matcher(json);
+        assertTrue(m.find(), json);
+        long n = Long.parseLong(m.group(1));
+        assertTrue(n > 150 && n < 400, "the pool holds some 200 of the 400 live 64 KiB buffers: " + json);
+        assertEquals(n * 65536, Long.parseLong(m.group(2)), json);
+        assertTrue(r.err().get(1).startsWith("jvmem: route r: " + n + " requests ("), r.err().get(1));
+        assertTrue(r.err().get(1).contains(" fell back to the JDK (DRAM): "), r.err().get(1));
+        assertTrue(r.err().get(1).contains(" when pool main was full of live data (a collection freed nothing, so "
+                + "collections back off)"), r.err().get(1));
+        assertTrue(json.contains("\"backedOff\": {\"requests\": "), json);
+    }
+
+    /** A JDK older than 22 (the agent's classes need 22; its premain class loads on 8 and later). */
+    private static final Path OLD_JDK = Path.of("/usr/lib/jvm/java-17-openjdk-amd64");
+
+    /** {@code <old JDK>/bin/java}, or the test is skipped with the reason. */
+    private static String oldJava() {
+        Path java = OLD_JDK.resolve("bin/java");
+        Assumptions.assumeTrue(Files.isExecutable(java), "no JDK 17 installed at " + OLD_JDK + " (apt-get install "
+                + "openjdk-17-jdk-headless): the refusal on an old JDK is not checked");
+        return java.toString();
+    }
+
+    /** The line the agent prints on the old JDK: its version from the JDK's release file. */
+    private static String oldJdkLine() throws IOException {
+        String version = null;
+        for (String line : Files.readAllLines(OLD_JDK.resolve("release"))) {
+            if (line.startsWith("JAVA_VERSION=")) {
+                version = line.substring("JAVA_VERSION=".length()).replace("\"", "");
+            }
+        }
+        return "jvmem: jvmem needs JDK 22 or later; this is " + version;
+    }
+
+    @Test
+    @Timeout(60)
+    void onAnOlderJdkTheAgentStopsTheJvmWithOneLineAndExitCode1() throws Exception {
+        String java = oldJava();
+        Path c = config("pool.main.size=64m", "route.r.include=sample.late", "route.r.pool=main");
+        Result r = run(List.of(java, "-javaagent:" + JAR + "=" + c, "-version"));
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals(List.of(oldJdkLine()), r.err(), "exactly one line, no fatal error banner");
+        assertEquals("", r.out());
+    }
+
+    @Test
+    @Timeout(60)
+    void lateAttachOnAnOlderJdkPrintsOneLineAndTheJvmRunsOn() throws Exception {
+        String java = oldJava();
+        Path c = config("pool.main.size=64m", "route.r.include=sample.late", "route.r.pool=main");
+        Path program = Path.of("src/test/resources/old-jdk/AttachSelf.java").toAbsolutePath();
+        Result r = run(List.of(java, "-Djdk.attach.allowAttachSelf=true", program.toString(), JAR.toString(), c.toString()));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("loadAgent returned\nstill running\n", r.out());
+        assertEquals(List.of(oldJdkLine()), r.err());
+    }
+
+    @Test
+    @Timeout(60)
+    void aThreadWaitingInAFullFailPoolGetsTheBuffersAThreadDroppedWithoutAllocatingAgain() throws Exception {
+        Path c = config("pool.main.size=14m", "route.r.include=sample.reclaim", "route.r.pool=main",
+                "route.r.on-exhausted=fail");
+        Result r = java(List.of("-javaagent:" + JAR + "=" + c, "-cp", System.getProperty("java.class.path"),
+                "sample.reclaim.DropLoop", "handoff", "1048576", "200"));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("allocations=1 oom=0\n", r.out(), "the waiting thread got a buffer: " + r.err());
     }
 
     @Test

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
@@ -418,11 +417,6 @@ class SegmentContractIT {
      */
     @Test
     @Timeout(120)
-    @Disabled("bug: HooksImpl.allocateSegment throws OutOfMemoryError (on-exhausted=fail) as soon as the pool is full, "
-            + "without the collect-and-retry that allocateDirect gets (HooksImpl.reclaim); with fallback it starts no "
-            + "background collection either. Unreachable ofAuto segments are freed only by a collection, so a program that "
-            + "drops them fills the pool and gets OutOfMemoryError where the JDK's Arena.ofAuto (Bits.reserveMemory) collects "
-            + "and succeeds. The fix belongs to the reclaim code being rewritten elsewhere.")
     void droppedAutoArenaSegmentsAreReclaimedSoFiftyTimesThePoolSizeFitsWithOnExhaustedFail() {
         long total = 50 * pool().size();
         int made;

@@ -3,23 +3,16 @@ package io.jvmem.agent;
 import java.lang.instrument.Instrumentation;
 
 /**
- * Entry point of {@code -javaagent:jvmem-agent.jar=<config>} (premain) and of late attach (agentmain). Kept tiny and
- * free of references to the bridge (which does not exist when this class links). A configuration error prints one
- * line naming file, line and key, and the JVM does not start (exit code 1, no stack dump).
+ * The agent's start once {@link JvmemAgent} found a JDK new enough (it calls {@link #start} reflectively). A
+ * configuration error prints one line naming file, line and key, and the JVM does not start (exit code 1, no stack
+ * dump); at late attach the line is printed and the attaching tool gets the exception.
  */
-public final class JvmemAgent {
-    private JvmemAgent() {
+final class AgentStart {
+    private AgentStart() {
     }
 
-    public static void premain(String args, Instrumentation inst) {
-        start(args, inst, false);
-    }
-
-    public static void agentmain(String args, Instrumentation inst) {
-        start(args, inst, true);
-    }
-
-    private static void start(String args, Instrumentation inst, boolean late) {
+    /** Called by {@link JvmemAgent} with the agent's argument and whether this is a late attach (agentmain). */
+    static void start(String args, Instrumentation inst, boolean late) {
         try {
             AgentRuntime.start(args, inst, late);
         } catch (ConfigException e) {

@@ -1,0 +1,216 @@
+package io.jvmem.agent;
+
+import io.jvmem.allocator.MemoryPool;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Gets pool memory back from unreachable buffers when a pool is full, the way the JDK does for direct memory
+ * ({@code java.nio.Bits.reserveMemory}): wait for the Reference Handler to run pending cleaners, then one garbage
+ * collection, then retries with doubling sleeps. Unlike the JDK, a round in which blocks came back to the pool does
+ * not count toward giving up (many threads share one pool; one that loses the race for freed blocks keeps waiting
+ * while others make progress); a round in which nothing came back asks for one more collection before it counts
+ * (garbage made after the last collection by threads that then stopped allocating is found by no one else: without
+ * it, 40 threads dropping 1 MiB buffers into a 128 MiB pool ran out of memory in 1 run of 20 as they ended); and every
+ * collection is shared ({@link SharedCollection}): threads that wait at the same time cause one collection, not one
+ * each.
+ *
+ * <p>Requests of fallback routes never stall like that: they wait for pending cleaners and one shared collection, and
+ * go to the JDK if that did not help; when a collection freed nothing (a pool full of live data), the next ones are
+ * backed off (10 ms doubling up to 30 s) and requests go to the JDK at once.
+ *
+ * <p>Interrupts are deferred as the JDK defers them: waiting goes on, and the thread's interrupt status is set again
+ * before it returns. Thread-safe.
+ */
+final class Reclaimer {
+    /** As {@code Bits.MAX_SLEEPS}: sleeps of 1, 2, ... 256 ms without progress, about half a second, before giving up. */
+    static final int MAX_SLEEPS = 9;
+    /** However much progress others make, one request gives up after this long (no hang on a starved request). */
+    static final long GIVE_UP_NANOS = 10_000_000_000L;
+    static final long MIN_BACKOFF_NANOS = 10_000_000L;
+    static final long MAX_BACKOFF_NANOS = 30_000_000_000L;
+
+    private final MemoryPool[] pools;
+    private final ReferenceProcessing references;
+    private final SharedCollection collections;
+    /** Per pool: blocks returned through the agent (cleaners and Unsafe frees): "did anything come back?" */
+    private final LongAdder[] released;
+    /** Per pool: no collection for fallback requests before this time, and the next back-off. */
+    private final long[] noCollectionBefore;
+    private final long[] backoff;
+    private final AtomicInteger waiting = new AtomicInteger();
+
+    Reclaimer(MemoryPool[] pools, ReferenceProcessing references, SharedCollection collections) {
+        this.pools = pools.clone();
+        this.references = references;
+        this.collections = collections;
+        this.released = new LongAdder[pools.length];
+        for (int i = 0; i < pools.length; i++) {
+            released[i] = new LongAdder();
+        }
+        this.noCollectionBefore = new long[pools.length];
+        this.backoff = new long[pools.length];
+        java.util.Arrays.fill(backoff, MIN_BACKOFF_NANOS);
+    }
+
+    /** A block of pool {@code pool} (its index) came back. */
+    void released(int pool) {
+        released[pool].increment();
+    }
+
+    /** Whether some thread waits for memory now (cleaners then hand blocks to the pool at once, not to a thread cache). */
+    boolean underPressure() {
+        return waiting.get() > 0;
+    }
+
+    /** The moment a request failed, for {@link #collectAndRetry}. */
+    long ticket() {
+        return collections.ticket();
+    }
+
+    /**
+     * On-exhausted=fail: a zeroed block of {@code size} bytes for {@code s} after waiting as {@code Bits.reserveMemory}
+     * does, or 0 when the pool stayed full (the caller throws OutOfMemoryError).
+     *
+     * @throws io.jvmem.allocator.PoolClosedException if the pool was closed meanwhile
+     */
+    long untilReleased(Site s, long size) {
+        int p = indexOf(s.pool);
+        waiting.incrementAndGet();
+        boolean interrupted = false;
+        try {
+            long ticket = collections.ticket();
+            boolean active;
+            do {
+                try {
+                    active = references.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    active = true;
+                }
+                long a = attempt(s, size);
+                if (a != 0) {
+                    return a;
+                }
+            } while (active);
+            try {
+                collections.collectAfter(ticket);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+            long deadline = System.nanoTime() + GIVE_UP_NANOS;
+            long sleep = 1;
+            int sleeps = 0;
+            while (true) {
+                long a = attempt(s, size);
+                if (a != 0) {
+                    return a;
+                }
+                if (sleeps >= MAX_SLEEPS || System.nanoTime() - deadline > 0) {
+                    return 0;
+                }
+                long before = released[p].sum();
+                long roundTicket = collections.ticket();
+                try {
+                    if (references.await()) {
+                        continue; // cleaners ran: not a round without progress
+                    }
+                    Thread.sleep(sleep);
+                    if (released[p].sum() == before) {
+                        // Nothing came back: this round counts. Garbage made since the last collection (by threads
+                        // that then stopped allocating, so never asked for one) needs another: shared, as above.
+                        collections.collectAfter(roundTicket);
+                        sleeps++;
+                        sleep <<= 1;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            waiting.decrementAndGet();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * A fallback request's first wait: while cleaners are pending, waits for them and retries. Returns a block or 0;
+     * an interrupt ends the wait (and stays set).
+     */
+    long pending(Site s, long size) {
+        waiting.incrementAndGet();
+        try {
+            boolean active;
+            do {
+                try {
+                    active = references.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return 0;
+                }
+                long a = attempt(s, size);
+                if (a != 0) {
+                    return a;
+                }
+            } while (active);
+            return 0;
+        } finally {
+            waiting.decrementAndGet();
+        }
+    }
+
+    /** Whether fallback requests on {@code pool} go to the JDK without a collection now (the last freed nothing). */
+    boolean backingOff(MemoryPool pool) {
+        int p = indexOf(pool);
+        synchronized (backoff) {
+            return System.nanoTime() - noCollectionBefore[p] < 0;
+        }
+    }
+
+    /**
+     * A fallback request's second wait: one collection started after {@code ticket} (shared), its cleaners, a retry.
+     * Returns a block or 0. If the collection freed nothing in this pool, collections for it back off.
+     */
+    long collectAndRetry(Site s, long size, long ticket) {
+        int p = indexOf(s.pool);
+        long before = released[p].sum();
+        waiting.incrementAndGet();
+        try {
+            try {
+                collections.collectAfter(ticket);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 0;
+            }
+        } finally {
+            waiting.decrementAndGet();
+        }
+        long a = pending(s, size);
+        boolean freed = released[p].sum() != before;
+        synchronized (backoff) {
+            if (freed) {
+                backoff[p] = MIN_BACKOFF_NANOS;
+                noCollectionBefore[p] = System.nanoTime();
+            } else {
+                noCollectionBefore[p] = System.nanoTime() + backoff[p];
+                backoff[p] = Math.min(MAX_BACKOFF_NANOS, backoff[p] * 2);
+            }
+        }
+        return a;
+    }
+
+    private static long attempt(Site s, long size) {
+        return s.pool.calloc(1, size, s.tag);
+    }
+
+    int indexOf(MemoryPool pool) {
+        for (int i = 0; i < pools.length; i++) {
+            if (pools[i] == pool) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("not one of the agent's pools: " + pool.name());
+    }
+}
