@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The agent jar in fresh JVMs: one-line refusals of bad configs, a silent normal run, late attach. */
+@org.junit.jupiter.api.Tag("integration")
 class AgentProcessIT {
     private static final Path JAR = Path.of("target/jvmem-agent.jar").toAbsolutePath();
 

@@ -25,6 +25,7 @@ import sun.misc.Unsafe;
  * The buffer contract of redirected allocations, in a JVM running the real agent jar (failsafe adds
  * {@code -javaagent:target/jvmem-agent.jar=src/test/resources/agent-it.properties}).
  */
+@org.junit.jupiter.api.Tag("integration")
 class BufferContractIT {
     private static final Unsafe U;
 

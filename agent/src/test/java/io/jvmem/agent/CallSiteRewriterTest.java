@@ -20,6 +20,7 @@ import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.util.CheckClassAdapter;
 
+@org.junit.jupiter.api.Tag("unit")
 class CallSiteRewriterTest {
     private static byte[] bytes(String internalName) throws Exception {
         try (InputStream in = CallSiteRewriterTest.class.getResourceAsStream("/" + internalName + ".class")) {

@@ -15,6 +15,7 @@ import org.objectweb.asm.commons.SimpleRemapper;
 import org.objectweb.asm.util.TraceClassVisitor;
 
 /** The start-up renamer against ASM's general remapper (the slow oracle): same classes, instruction for instruction. */
+@org.junit.jupiter.api.Tag("unit")
 class ClassRenamerTest {
     private static final Map<String, String> NAMES = BridgeInstaller.NAMES;
 

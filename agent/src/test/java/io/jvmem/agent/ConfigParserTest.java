@@ -1,6 +1,7 @@
 package io.jvmem.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+@org.junit.jupiter.api.Tag("unit")
 class ConfigParserTest {
     @TempDir
     Path dir;
@@ -217,16 +219,21 @@ class ConfigParserTest {
 
     @Test
     @Timeout(10)
-    void theReadmesMinimalConfigParses() {
-        AgentConfig c = parse(
-                "# a volatile pool: an unlinked temp file in /dev/shm",
-                "pool.main.size = 1g",
-                "# io.netty and its subpackages, not io.nettyx",
-                "route.netty.include = io.netty",
-                "route.netty.pool = main",
-                "report = /tmp/jvmem-report.json");
-        assertEquals(1L << 30, c.pool("main").size());
-        assertEquals(List.of("io.netty"), c.routes().get(0).include());
+    void everyConfigBlockOfTheReadmeParses() throws java.io.IOException {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("..", "README.md"));
+        List<String> blocks = new java.util.ArrayList<>();
+        for (int at = readme.indexOf("```properties\n"); at >= 0; at = readme.indexOf("```properties\n", at + 1)) {
+            int start = at + "```properties\n".length();
+            blocks.add(readme.substring(start, readme.indexOf("```", start)));
+        }
+        assertTrue(blocks.size() >= 2, "the README's config blocks: " + blocks.size());
+        for (String block : blocks) {
+            AgentConfig c = ConfigParser.parse("README.md", List.of(block.split("\n")));
+            assertFalse(c.pools().isEmpty(), block);
+        }
+        AgentConfig minimal = ConfigParser.parse("README.md", List.of(blocks.get(0).split("\n")));
+        assertEquals(1L << 30, minimal.pool("main").size());
+        assertEquals(List.of("io.netty"), minimal.routes().get(0).include());
     }
 
     @Test

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Close-to-open pools declared in the agent's config, across real JVM restarts. */
+@org.junit.jupiter.api.Tag("integration")
 class CtoAgentIT {
     private static final Path JAR = Path.of("target/jvmem-agent.jar").toAbsolutePath();
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+@org.junit.jupiter.api.Tag("unit")
 class JvmemAgentTest {
     @Test
     @Timeout(10)

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The hand-written reader against its slow oracle, {@code java.util.Properties.load}. */
+@org.junit.jupiter.api.Tag("unit")
 class PropertiesReaderTest {
     /** What Properties.load does with a text: the puts in order ("key=value" strings), or null if it throws. */
     private static List<String> oracle(String text) {

@@ -31,6 +31,7 @@ import sample.reachapi.Way;
  * the way (by a selected or an unselected class) returns to its pool. The ways are written once in sample.reach; the
  * unselected copies are the same class files renamed ({@link ReachWays}).
  */
+@org.junit.jupiter.api.Tag("integration")
 class ReachIT {
     private static final long SIZE = 10_000;
     private static final Map<String, Way> SELECTED = ReachWays.load(ReachIT.class.getClassLoader(), ReachWays.SELECTED);

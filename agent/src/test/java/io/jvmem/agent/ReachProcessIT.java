@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * unselected class) does not happen, and the shapes a selected class uses that the agent cannot route are reported
  * in the JSON report and, once each, on stderr.
  */
+@org.junit.jupiter.api.Tag("integration")
 class ReachProcessIT {
     private static final Path JAR = Path.of("target/jvmem-agent.jar").toAbsolutePath();
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.Tag("unit")
 class RouteTableTest {
     private static RouteTable table(String... lines) {
         AgentConfig c = ConfigParser.parse("t.properties", List.of(lines));

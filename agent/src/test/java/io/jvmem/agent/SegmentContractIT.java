@@ -33,6 +33,7 @@ import sample.reachapi.Allocations;
  * sample.reach, which the config selects) and on the JDK's own segment (the same code renamed into a package no
  * route selects): what holds for the JDK's must hold for ours.
  */
+@org.junit.jupiter.api.Tag("integration")
 class SegmentContractIT {
     private static final Allocations ROUTED = new sample.reach.SegmentCalls();
     private static final Allocations JDK = twin();

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+@org.junit.jupiter.api.Tag("unit")
 class SharedCollectionTest {
     @Test
     @Timeout(30)

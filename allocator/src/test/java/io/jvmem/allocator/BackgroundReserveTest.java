@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** {@link PoolOptions#reserveInBackground}: create returns before the file is reserved, and nothing is ever unreserved. */
+@org.junit.jupiter.api.Tag("unit")
 class BackgroundReserveTest {
     private static final PoolOptions BACKGROUND = PoolOptions.DEFAULT.withReserveInBackground(true);
 

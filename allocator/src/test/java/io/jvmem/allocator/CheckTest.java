@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** check() finds injected corruption of each structure and never crashes. */
+@org.junit.jupiter.api.Tag("unit")
 class CheckTest {
     private final VolatilePool pool = TestPools.create(32L << 20);
     private final Allocator heap = pool.allocator();

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The header's state word is the single-store commit point: whatever instant a process dies at, the pool is either
  * closed cleanly or refused as not closed cleanly (or, killed during create, has no magic yet).
  */
+@org.junit.jupiter.api.Tag("unit")
 class CtoCommitPointTest {
     private static final String LAYOUT = "commit";
     private static final long SIZE = 16L << 20;

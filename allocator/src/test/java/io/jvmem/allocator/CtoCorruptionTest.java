@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A damaged pool file is refused or reported, never a JVM crash. */
+@org.junit.jupiter.api.Tag("unit")
 class CtoCorruptionTest {
     private static final String LAYOUT = "corrupt";
     @TempDir

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Timeout;
  * during create, as not a pool yet: no magic), then is recreated on request; every clean close reopens with all data
  * verified by checksum. No other refusal is legitimate.
  */
+@org.junit.jupiter.api.Tag("unit")
 class CtoCrashTest {
     private static final int ROUNDS = 75; // two kill attempts in three rounds
     private static final int KILLS = 50; // more rounds while a fast machine lets children finish before their kill

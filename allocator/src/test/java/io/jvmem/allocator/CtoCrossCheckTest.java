@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with a slab's in-use count. The files are edited behind the library's back and their checksums recomputed, so only
  * the cross-check of the structures can notice; the pool must be refused, never opened to hand out live memory.
  */
+@org.junit.jupiter.api.Tag("unit")
 class CtoCrossCheckTest {
     private static final String LAYOUT = "cross";
     private static final long SIZE = CtoPool.MIN_POOL;

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Close-to-open pools (libpmemcto): contents survive a clean close; a pool left open refuses to open. */
+@org.junit.jupiter.api.Tag("unit")
 class CtoPoolTest {
     private static final String LAYOUT = "cto-test";
     @TempDir

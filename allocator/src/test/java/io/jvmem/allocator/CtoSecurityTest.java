@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Files a close-to-open pool must not trust, and the exclusive lock. */
+@org.junit.jupiter.api.Tag("unit")
 class CtoSecurityTest {
     private static final String LAYOUT = "sec";
     @TempDir

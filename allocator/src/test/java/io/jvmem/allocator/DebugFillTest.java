@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Junk fill and redzones are options of the same code path, off by default. */
+@org.junit.jupiter.api.Tag("unit")
 class DebugFillTest {
     @Test
     void junkFillMarksNewAndFreedBlocks() {

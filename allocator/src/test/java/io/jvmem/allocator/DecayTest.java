@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 
 /** Freed pages go back to the file system after the decay time, and come back zeroed and reserved. */
+@org.junit.jupiter.api.Tag("unit")
 class DecayTest {
     @Test
     void purgeReturnsFreedPagesToTheFileSystem() throws IOException {

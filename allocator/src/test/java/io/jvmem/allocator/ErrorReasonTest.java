@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Failures carry a reason to switch on: exceptions, the per-thread last error, and checks that could not run. */
+@org.junit.jupiter.api.Tag("unit")
 class ErrorReasonTest {
     @TempDir
     Path dir;

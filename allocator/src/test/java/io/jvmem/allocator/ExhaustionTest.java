@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** A full pool fails cleanly, and recovers all of its space once everything is freed. */
+@org.junit.jupiter.api.Tag("unit")
 class ExhaustionTest {
     private static List<Long> fill(VolatilePool pool, Random r) {
         List<Long> blocks = new ArrayList<>();

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the page allocator) and grows in place into the free pages right after it; only when that is impossible does it
  * move, and a move that fails leaves the block as it was.
  */
+@org.junit.jupiter.api.Tag("unit")
 class LargeReallocTest {
     private static final long MIB = 1L << 20;
     @TempDir

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The malloc / calloc / realloc / free rules of pmemcto_malloc(3) and malloc(3), one per test. */
+@org.junit.jupiter.api.Tag("unit")
 class MallocRulesTest {
     private final VolatilePool pool = TestPools.create(64L << 20);
 

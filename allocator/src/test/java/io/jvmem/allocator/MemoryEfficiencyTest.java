@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** Metadata stays under 2% of a 1 GiB pool; random churn at 80% occupancy does not strand the rest. */
+@org.junit.jupiter.api.Tag("unit")
 class MemoryEfficiencyTest {
     @Test
     void metadataOfAOneGiBPoolIsUnderTwoPercent() {

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Where a volatile pool's memory comes from: temporary file, device, region; and how it goes away. */
+@org.junit.jupiter.api.Tag("unit")
 class PoolFileTest {
     @TempDir
     Path dir;

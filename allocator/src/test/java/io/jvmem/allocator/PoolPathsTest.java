@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * through directories that nobody else can rearrange (ssh's StrictModes: no world-writable directory without the
  * sticky bit, on the way up to /).
  */
+@org.junit.jupiter.api.Tag("unit")
 class PoolPathsTest {
     private static final String LAYOUT = "paths";
 

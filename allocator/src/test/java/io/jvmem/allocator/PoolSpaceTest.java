@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * A pool that does not fit its file system is refused before any of the file system is taken, leaves nothing behind,
  * and a reservation that fails later gives back what it took. Each test has its own small tmpfs.
  */
+@org.junit.jupiter.api.Tag("unit")
 class PoolSpaceTest {
     private static final long MOUNT = 100L << 20;
 

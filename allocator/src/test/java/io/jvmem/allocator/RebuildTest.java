@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 
 /** Reopening a close-to-open pool rebuilds slabs and free runs from the page map without damaging it. */
+@org.junit.jupiter.api.Tag("unit")
 class RebuildTest {
     @Test
     void reopenFreeingASurplusEmptySlabBeforeAOnePageFreeRunKeepsThePageMapTiled() throws Exception {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Misuse is detected, reported with a typed exception, and leaves the pool intact. */
+@org.junit.jupiter.api.Tag("unit")
 class SafetyTest {
     private final VolatilePool pool = TestPools.create(32L << 20);
 

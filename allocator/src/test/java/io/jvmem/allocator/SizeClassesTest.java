@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.Tag("unit")
 class SizeClassesTest {
     /** Slow oracle: list every class by the definition and scan for the smallest one that fits. */
     private static final long[] ORACLE_CLASSES = oracleClasses();

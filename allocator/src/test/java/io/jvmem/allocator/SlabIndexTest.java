@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.Tag("unit")
 class SlabIndexTest {
     @Test
     void reciprocalRegionIndexMatchesDivisionForEveryRegionOfEverySmallClass() {

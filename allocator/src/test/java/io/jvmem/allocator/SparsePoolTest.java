@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and leave it unchanged; the offline check reads it without a mapping. Run in a forked JVM, so that a SIGBUS shows as
  * that JVM's crash instead of killing the test's.
  */
+@org.junit.jupiter.api.Tag("unit")
 class SparsePoolTest {
     private static final String LAYOUT = "sparse";
     private static final long SIZE = 32L << 20;

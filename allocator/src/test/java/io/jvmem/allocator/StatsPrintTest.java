@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** vmem_stats_print options: g, m, a, b, l omit sections; J prints JSON; unknown letters are ignored. */
+@org.junit.jupiter.api.Tag("unit")
 class StatsPrintTest {
     private static VolatilePool pool;
 

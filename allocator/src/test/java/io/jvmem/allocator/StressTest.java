@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * thread other than the allocating one; every block carries a pattern derived from its identity, verified before it
  * is freed or resized. Afterwards: no corruption, check() consistent, counters balanced.
  */
+@org.junit.jupiter.api.Tag("stress")
 class StressTest {
     private static final int THREADS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     private static final int OPS_PER_THREAD = 1_050_000 / THREADS + 1;

@@ -10,6 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Typed allocations (malloc(9)): bytes in use, requests and high-water mark per tag. */
+@org.junit.jupiter.api.Tag("unit")
 class TagStatsTest {
     @Test
     void defineReturnsTheSameTagForTheSameName() {

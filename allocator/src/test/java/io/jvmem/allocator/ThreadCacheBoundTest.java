@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.Tag("unit")
 class ThreadCacheBoundTest {
     @Test
     void pageRunsCachedByOneThreadStayBelowASixtyFourthOfTheHeap() {

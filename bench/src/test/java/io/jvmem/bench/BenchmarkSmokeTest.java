@@ -25,6 +25,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * {@link #agentVariantsRunUnderTheAgent()} when {@code -Djvmem.bench.agentJar=<path to jvmem-agent.jar>} is given, and
  * always in {@code bench/run --smoke}.
  */
+@org.junit.jupiter.api.Tag("bench-smoke")
 class BenchmarkSmokeTest {
     @TempDir
     Path dir;

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * must make those call sites pool-aware too, or the pool address reaches glibc's {@code realloc}/{@code free} and the
  * JVM aborts ("realloc(): invalid pointer", exit 134, no report).
  */
+@org.junit.jupiter.api.Tag("integration")
 class AgronaMixedFreeIT {
 
     @Test

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * needs {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} on any JDK 17+ (without it
  * {@code UnsafeApi}'s static initializer throws {@code IllegalAccessError}).
  */
+@org.junit.jupiter.api.Tag("integration")
 class AgronaRingIT {
     static final String[] AGRONA_FLAGS = {"--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"};
 

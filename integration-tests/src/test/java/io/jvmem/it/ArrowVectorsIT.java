@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * the module path) for {@code ArrowBuf.nioBuffer()}, which builds a {@code DirectByteBuffer} over its memory with
  * the JDK's private constructor; without it that call throws {@code UnsupportedOperationException}.
  */
+@org.junit.jupiter.api.Tag("integration")
 class ArrowVectorsIT {
     static final String[] ARROW_FLAGS = {"--add-opens=java.base/java.nio=ALL-UNNAMED",
             // Arrow logs through SLF4J, and there is no SLF4J provider here: silence its "no providers" notice.

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
  * H2 on its nioMemFS file system (database file in direct ByteBuffers, allocated in
  * {@code org.h2.store.fs.niomem.FileNioMemData}), in a forked JVM under the agent.
  */
+@org.junit.jupiter.api.Tag("integration")
 class H2MemIT {
 
     static void assertRouted(Forked.Result r, String kind) {

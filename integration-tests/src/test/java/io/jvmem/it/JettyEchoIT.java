@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
  * and keeps them for reuse (it never frees them explicitly: a buffer it drops goes to the GC). Jetty needs no JVM
  * flag.
  */
+@org.junit.jupiter.api.Tag("integration")
 class JettyEchoIT {
     static final String[] JETTY_FLAGS = {
             // Jetty logs through SLF4J, and there is no SLF4J provider here: silence its "no providers" notice.

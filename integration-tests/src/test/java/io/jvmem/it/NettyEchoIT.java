@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
  * buffer's cleaner; with {@code -Dio.netty.tryReflectionSetAccessible=true} and {@code java.nio} opened it takes
  * its "no cleaner" path, {@code Unsafe.allocateMemory/freeMemory} in {@code io.netty.util.internal.PlatformDependent0}.
  */
+@org.junit.jupiter.api.Tag("integration")
 class NettyEchoIT {
     static final String[] NETTY_FLAGS = {"-Dio.netty.noPreferDirect=false"};
     static final String[] NO_CLEANER_FLAGS = {"-Dio.netty.noPreferDirect=false",
