@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jvmem.it.Forked.NettyJars;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +46,7 @@ class Netty42EchoIT {
     }
 
     static Forked.Result exec(Forked.Run run) {
-        String[] args = java.util.Arrays.copyOf(WORKLOAD, WORKLOAD.length + 1);
+        String[] args = Arrays.copyOf(WORKLOAD, WORKLOAD.length + 1);
         args[WORKLOAD.length] = run.poolDir.toString();
         return run.exec(NettyDefaultEcho.class, args);
     }
