@@ -1,5 +1,11 @@
 package io.jvmem.bench;
 
+import static io.jvmem.bench.Format.fill;
+import static io.jvmem.bench.Format.fmt;
+import static io.jvmem.bench.Format.gb;
+import static io.jvmem.bench.Format.human;
+import static io.jvmem.bench.Format.ratio;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +50,8 @@ public final class ResultsPage {
         List<Results> agentJdk = Results.read(dir.resolve("agent-jdk.json"));
         mallocSection(body, m1, m2, page.targets);
         page.agentSection(body, m1, agentPool, agentJdk);
-        page.startupSection(body);
+        StartupSection.write(body, dir, page.targets);
+        ReachSection.write(body, dir, page.targets);
         page.ctoSection(body);
         page.accessSection(body);
         page.endToEndSection(body);
@@ -294,45 +301,6 @@ public final class ResultsPage {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------------- startup
-
-    @SuppressWarnings("unchecked")
-    private void startupSection(StringBuilder md) throws IOException {
-        md.append("## Start-up\n\n");
-        Path f = dir.resolve("startup.json");
-        if (!Files.exists(f)) {
-            md.append("_not run_\n\n");
-            targets.add(new Target("agent", "start-up ≤ +250 ms", "not run", null));
-            return;
-        }
-        Map<String, Object> m = (Map<String, Object>) JsonReader.parse(Files.readString(f));
-        double without = (Double) m.get("withoutMedianMs");
-        double with = (Double) m.get("withMedianMs");
-        double delta = with - without;
-        md.append("`StartupTimer`: wall time of a whole `java` process running `io.jvmem.bench.routed.Hello` (hello world with one ")
-                .append("4 KiB `ByteBuffer.allocateDirect`), with the agent and one route to a 64 MiB pool on /dev/shm and without, ")
-                .append("alternating, after one untimed run of each; median of ").append(((Double) m.get("runs")).intValue()).append(" runs each.\n\n");
-        md.append("| | median (ms) | all runs (ms) |\n|---|---:|---|\n");
-        md.append(String.format(Locale.ROOT, "| without agent | %.1f | %s |%n", without, list(m.get("withoutMs"))));
-        md.append(String.format(Locale.ROOT, "| with agent | %.1f | %s |%n", with, list(m.get("withMs"))));
-        md.append("The agent's share: the JVM's own cost of running any -javaagent (part of class-data sharing is off), ")
-                .append("reading the config and defining the bridge in java.base, making the pool (on tmpfs through the JDK's file ")
-                .append("API, no FFM downcall; its first 16 MiB reserved at once, the rest on a background thread), loading ASM ")
-                .append("for the first rewritten class, and writing the report at exit. `log=info` prints the agent's phases.\n\n");
-        boolean ok = delta <= 250;
-        md.append(String.format(Locale.ROOT, "%nAgent start-up cost: %+.0f ms (target ≤ +250 ms: %s). Command with the agent: `%s`%n%n",
-                delta, ok ? "**met**" : "**not met**", m.get("command")));
-        targets.add(new Target("agent", "start-up ≤ +250 ms", String.format(Locale.ROOT, "%+.0f ms", delta), ok));
-    }
-
-    private static String list(Object o) {
-        StringBuilder b = new StringBuilder();
-        for (Object v : (List<?>) o) {
-            b.append(b.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", (Double) v));
-        }
-        return b.toString();
-    }
-
     // -------------------------------------------------------------------------------------------------------- cto
 
     private void ctoSection(StringBuilder md) throws IOException {
@@ -408,7 +376,7 @@ public final class ResultsPage {
                 double[] gbs = new double[3];
                 double[] err = new double[3];
                 for (int k = 0; k < kinds.length; k++) {
-                    Results r = find(rows, ops[o], "memory", kinds[k]);
+                    Results r = Results.find(rows, ops[o], "memory", kinds[k]);
                     gbs[k] = Double.NaN;
                     err[k] = Double.NaN;
                     if (r != null) {
@@ -428,8 +396,8 @@ public final class ResultsPage {
                 targets.add(new Target("access", "pool ≥ 0.95× DRAM: " + opLabels[o],
                         Double.isNaN(ratio) ? "not run" : String.format(Locale.ROOT, "%.2f×", ratio), Double.isNaN(ratio) ? null : ok));
             }
-            Results rp = find(rows, "random64ByteRead", "memory", "pool");
-            Results rd = find(rows, "random64ByteRead", "memory", "dram");
+            Results rp = Results.find(rows, "random64ByteRead", "memory", "pool");
+            Results rd = Results.find(rows, "random64ByteRead", "memory", "dram");
             if (rp != null && rd != null) {
                 md.append(String.format(Locale.ROOT, "%nRandom 64-byte reads, ns per line: pool %s, DRAM %s.%n", rp.formatted(), rd.formatted()));
             }
@@ -580,49 +548,6 @@ public final class ResultsPage {
         double[][] ve = {{(j.maxThroughput() - j.minThroughput()) / 2}, {(p.maxThroughput() - p.minThroughput()) / 2}};
         Svg.groupedBars(charts.resolve(chart), chartTitle + " (higher is better)",
                 chartUnit, List.of(group), List.of("without agent (JDK)", "with agent (pool)"), v, ve, false);
-    }
-
-    // ---------------------------------------------------------------------------------------------------- helpers
-
-    private static Results find(List<Results> rows, String method, String param, String value) {
-        return Results.find(rows, method, param, value);
-    }
-
-    private static void fill(double[][] v, double[][] e, int s, int g, Results r) {
-        v[s][g] = r == null ? Double.NaN : r.score();
-        e[s][g] = r == null ? Double.NaN : r.error();
-    }
-
-    private static String fmt(Results r) {
-        return r == null ? "–" : r.formatted();
-    }
-
-    /** a / b with the error propagated from both relative errors (when JMH gave them). */
-    static String ratio(Results a, Results b) {
-        if (a == null || b == null) {
-            return "–";
-        }
-        double r = a.score() / b.score();
-        double e = r * Math.hypot(a.error() / a.score(), b.error() / b.score());
-        return Double.isNaN(e) ? String.format(Locale.ROOT, "%.2f×", r) : String.format(Locale.ROOT, "%.2f× ± %.2f", r, e);
-    }
-
-    private static String gb(double v, double e) {
-        if (Double.isNaN(v)) {
-            return "–";
-        }
-        return Double.isNaN(e) ? String.format(Locale.ROOT, "%.2f", v) : String.format(Locale.ROOT, "%.2f ± %.2f", v, e);
-    }
-
-    static String human(String bytes) {
-        long b = Long.parseLong(bytes);
-        if (b >= 1 << 20 && b % (1 << 20) == 0) {
-            return (b >> 20) + " MiB";
-        }
-        if (b >= 1024 && b % 1024 == 0) {
-            return (b >> 10) + " KiB";
-        }
-        return b + " B";
     }
 
     static final String DAX_SECTION = """

@@ -18,16 +18,21 @@ final class RoutingCheck {
 
     /** Throws unless the buffer's memory is where the variant says it should be. */
     static void check(ByteBuffer buffer) {
-        boolean inPool = inPool(buffer);
+        check(MemorySegment.ofBuffer(buffer).address());
+    }
+
+    /** Throws unless {@code address} (of memory a routed call returned) is where the variant says it should be. */
+    static void check(long address) {
+        boolean inPool = inPool(address);
         boolean wantPool = variant().equals("pool");
         if (inPool == wantPool) {
             return;
         }
         if (wantPool && agentActive()) {
-            throw new IllegalStateException("variant pool: the agent runs, but this buffer is not in its pool \"main\": the "
-                    + "allocateDirect call site was not rewritten (see the agent's report: classesRewritten, rewriteFailures)");
+            throw new IllegalStateException("variant pool: the agent runs, but this memory is not in its pool \"main\": the "
+                    + "call site was not rewritten (see the agent's report: classesRewritten, rewriteFailures)");
         }
-        throw new IllegalStateException("variant " + variant() + " but the buffer is " + (inPool ? "" : "not ")
+        throw new IllegalStateException("variant " + variant() + " but the memory is " + (inPool ? "" : "not ")
                 + "in the agent's pool: is the agent (-javaagent:...jvmem-agent.jar=<config>) " + (wantPool ? "missing" : "present") + "?");
     }
 
@@ -40,14 +45,14 @@ final class RoutingCheck {
         }
     }
 
-    private static boolean inPool(ByteBuffer buffer) {
+    private static boolean inPool(long address) {
         try {
             Class<?> jvmem = Class.forName("io.jvmem.agent.Jvmem", true, ClassLoader.getSystemClassLoader());
             if (!(boolean) jvmem.getMethod("isActive").invoke(null)) {
                 return false;
             }
             MemoryPool pool = (MemoryPool) jvmem.getMethod("pool", String.class).invoke(null, "main");
-            return pool.contains(MemorySegment.ofBuffer(buffer).address());
+            return pool.contains(address);
         } catch (ClassNotFoundException e) {
             return false;
         } catch (ReflectiveOperationException e) {

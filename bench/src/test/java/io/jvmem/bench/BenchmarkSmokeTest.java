@@ -53,6 +53,8 @@ class BenchmarkSmokeTest {
         assertEquals(1, jmh("CtoCloseBenchmark", "cto-close.json", "poolMiB", "32", "writeMiB", "16", "dir", "shm").size());
         assertEquals(17, jmh("AgentAllocateDirectBenchmark", "agent-jdk.json").size(),
                 "4 sizes × JDK, Netty, zeroing and the bare wrapper, and GC release");
+        assertEquals(14, jmh("AgentReachBenchmark", "reach-jdk.json").size(), "4 sizes × confined arena and zeroing, "
+                + "shared arena, 2 open + close floors, freeMemory by handle and direct, Method.invoke");
         assertEquals(9, jmh("\\.AccessBenchmark\\.", "access.json", "regionMiB", "16").size(), "3 memories × 3 accesses");
         assertEquals(2, jmh("FirstTouchBenchmark", "first-touch.json").size(), "pool and DRAM");
         NettyEcho.main(new String[] {"jdk", dir.resolve("e2e-jdk.json").toString(), "0.3", "0.1", "2", "256"});
@@ -66,6 +68,7 @@ class BenchmarkSmokeTest {
         assertTrue(md.contains("| 64 B | 1 |"), md);
         assertTrue(md.contains("pool / Unsafe"), md);
         for (String s : List.of("## Targets", "cto / volatile", "### Close time", "Netty pooled", "pool / DRAM", "### First touch",
+                "### Arenas", "| confined | 4 KiB |", "| shared | 4 KiB |", "Method.invoke of a method not intercepted",
                 "Running against real DAX or CXL memory", "charts/allocation.svg", "charts/bandwidth.svg")) {
             assertTrue(md.contains(s), s + " missing in\n" + md);
         }
@@ -90,8 +93,18 @@ class BenchmarkSmokeTest {
                         "-Djvmem.bench.variant=pool", "-javaagent:" + agent + "=" + config)
                 .build()).run();
         assertEquals(1, pool.size(), "the pool variant ran (its setup checks that buffers come from the pool)");
+        Collection<RunResult> reach = new Runner(new OptionsBuilder()
+                .include("AgentReachBenchmark\\.(confinedArena|sharedArena|handleFreeMemory|methodInvoke)$").param("size", "4096")
+                .forks(1).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(50))
+                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                        "-Djvmem.bench.variant=pool", "-javaagent:" + agent + "=" + config)
+                .build()).run();
+        assertEquals(4, reach.size(), "the pool variants of the arenas, the handle and Method.invoke ran (their setup checks "
+                + "that the arenas' segments come from the pool and that the handle is pool-aware)");
         StartupTimer.main(new String[] {dir.resolve("startup.json").toString(), "1", System.getProperty("java.class.path"),
                 agent + "=" + config, dir.resolve("agent-report.json").toString()});
-        assertTrue(Files.readString(dir.resolve("startup.json")).contains("withMedianMs"));
+        String startup = Files.readString(dir.resolve("startup.json"));
+        assertTrue(startup.contains("withMedianMs"), startup);
+        assertTrue(startup.contains("\"configAndBridge\": "), "the agent's phases (log=info start line) are missing: " + startup);
     }
 }

@@ -3,6 +3,8 @@ package io.jvmem.it;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -27,8 +29,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An ordinary Netty 4.1 echo server and client over loopback (NIO transport), using a pooled allocator that
- * hands out direct buffers. The client sends a byte stream drawn from a seeded PRNG in messages of 1 B..64 KiB
+ * An ordinary Netty echo server and client over loopback (NIO transport); {@code main} uses a pooled allocator that
+ * hands out direct buffers ({@link NettyDefaultEcho} runs the same echo over Netty's default allocator). It uses only
+ * API that Netty 4.1 and 4.2 share, so it runs on either. The client sends a byte stream drawn from a seeded PRNG in messages of 1 B..64 KiB
  * (plus a few messages larger than a Netty chunk, which Netty allocates and frees outside its pool), and checks
  * every echoed byte against the same stream.
  *
@@ -46,7 +49,16 @@ public final class NettyEcho {
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 42L;
         int hugeMessages = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         int hugeSize = args.length > 3 ? Integer.parseInt(args[3]) : DEFAULT_HUGE;
-        ProgramExit.withCode("ECHO", () -> run(smallBytes, seed, hugeMessages, hugeSize));
+        ProgramExit.withCode("ECHO", () -> {
+            // preferDirect=true: the allocator's buffers live off-heap, in chunks it gets from ByteBuffer.allocateDirect
+            // (or Unsafe.allocateMemory when Netty may use its no-cleaner path).
+            PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
+            if (alloc.metric().numDirectArenas() == 0) {
+                System.out.println("ECHO FAIL the pooled allocator has no direct arenas");
+                return 1;
+            }
+            return run(alloc, smallBytes, seed, hugeMessages, hugeSize);
+        });
     }
 
     /** A deterministic byte stream: byte i of the stream depends only on the seed and i. */
@@ -71,14 +83,11 @@ public final class NettyEcho {
         }
     }
 
-    static int run(long smallBytes, long seed, int hugeMessages, int hugeSize) throws Exception {
-        // preferDirect=true: the allocator's buffers live off-heap, in chunks it gets from ByteBuffer.allocateDirect
-        // (or Unsafe.allocateMemory when Netty may use its no-cleaner path).
-        PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
-        if (alloc.metric().numDirectArenas() == 0) {
-            System.out.println("ECHO FAIL the pooled allocator has no direct arenas");
-            return 1;
-        }
+    /**
+     * The echo over {@code alloc}, which must hand out direct buffers for {@code directBuffer()} and for the
+     * channels' reads; prints the OK or FAIL line and returns the exit code.
+     */
+    static int run(ByteBufAllocator alloc, long smallBytes, long seed, int hugeMessages, int hugeSize) throws Exception {
 
         // Message sizes: log-uniform in [1, 64 KiB], then a few huge ones, shuffled in by position.
         SplittableRandom sizes = new SplittableRandom(seed ^ 0x5DEECE66DL);
@@ -144,7 +153,7 @@ public final class NettyEcho {
             System.out.println("ECHO OK bytes=" + total + " messages=" + client.messages
                     + " hugeMessages=" + hugeMessages + " hugeSize=" + hugeSize
                     + " serverReads=" + serverDirectReads.get() + " clientReads=" + client.directReads
-                    + " directArenas=" + alloc.metric().numDirectArenas()
+                    + " allocator=" + alloc.getClass().getSimpleName()
                     + " peakDirectUsed=" + client.peakDirectUsed
                     + " unsafe=" + PlatformDependent.hasUnsafe()
                     + " noCleaner=" + PlatformDependent.useDirectBufferNoCleaner());
@@ -195,7 +204,7 @@ public final class NettyEcho {
     /** Sends the pattern stream while the channel is writable and checks the echoed bytes. */
     static final class EchoClientHandler extends ChannelInboundHandlerAdapter {
         final CompletableFuture<String> done = new CompletableFuture<>();
-        private final PooledByteBufAllocator alloc;
+        private final ByteBufAllocator alloc;
         private final Pattern outgoing;
         private final Pattern expected;
         private final SplittableRandom sizes;
@@ -211,7 +220,7 @@ public final class NettyEcho {
         volatile long heapReads;
         volatile long peakDirectUsed;
 
-        EchoClientHandler(PooledByteBufAllocator alloc, long seed, long smallBytes, int hugeMessages, int hugeSize,
+        EchoClientHandler(ByteBufAllocator alloc, long seed, long smallBytes, int hugeMessages, int hugeSize,
                           SplittableRandom sizes) {
             this.alloc = alloc;
             this.outgoing = new Pattern(seed);
@@ -267,7 +276,7 @@ public final class NettyEcho {
                 messages++;
                 ctx.write(buf, ctx.voidPromise());
                 wrote = true;
-                long used = alloc.metric().usedDirectMemory();
+                long used = alloc instanceof ByteBufAllocatorMetricProvider m ? m.metric().usedDirectMemory() : 0;
                 if (used > peakDirectUsed) {
                     peakDirectUsed = used;
                 }

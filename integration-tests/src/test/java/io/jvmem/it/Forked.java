@@ -75,6 +75,28 @@ final class Forked {
         return cp;
     }
 
+    /** Netty 4.2's jars, copied by the build into {@code target/netty42} (see the pom's {@code netty42-jars}). */
+    static List<String> netty42Jars() {
+        String prop = System.getProperty("jvmem.it.netty42.dir");
+        assertTrue(prop != null && !prop.isBlank(), "system property jvmem.it.netty42.dir is not set: run through Maven");
+        List<String> jars;
+        try (Stream<Path> s = Files.list(Paths.get(prop))) {
+            jars = s.map(Path::toString).filter(n -> n.endsWith(".jar")).sorted().toList();
+        } catch (IOException e) {
+            throw new AssertionError("cannot list Netty 4.2's jars in " + prop
+                    + " (copied there by maven-dependency-plugin, execution netty42-jars)", e);
+        }
+        assertEquals(4, jars.size(), "expected netty-common, -buffer, -resolver and -transport 4.2 in " + prop + ": " + jars);
+        return jars;
+    }
+
+    /** {@code cp} without Netty's jars (the module's Netty 4.1). */
+    static String withoutNetty(String cp) {
+        return Arrays.stream(cp.split(File.pathSeparator))
+                .filter(e -> !Paths.get(e).getFileName().toString().startsWith("netty-"))
+                .collect(Collectors.joining(File.pathSeparator));
+    }
+
     static Path workRoot() {
         String p = System.getProperty("jvmem.it.workdir", "target/it-runs");
         return Paths.get(p).toAbsolutePath();
@@ -114,6 +136,9 @@ final class Forked {
         final Path report;
         final Map<String, String> config = new LinkedHashMap<>();
         final List<String> jvmArgs = new ArrayList<>();
+        /** Without {@code --sun-misc-unsafe-memory-access=allow}: the JDK's default (warn on first use). */
+        private boolean defaultUnsafeAccess;
+        private NettyJars netty = NettyJars.CLASS_PATH_41;
 
         Run(String name, Path dir, Path poolDir) {
             this.name = name;
@@ -146,6 +171,18 @@ final class Forked {
             return set("route." + route + ".include", include).set("route." + route + ".pool", pool);
         }
 
+        /** Leaves {@code --sun-misc-unsafe-memory-access} at the JDK's default, as a user who sets nothing has it. */
+        Run defaultUnsafeMemoryAccess() {
+            defaultUnsafeAccess = true;
+            return this;
+        }
+
+        /** Which Netty the program gets, and where. */
+        Run netty(NettyJars jars) {
+            netty = jars;
+            return this;
+        }
+
         Run jvm(String... args) {
             jvmArgs.addAll(Arrays.asList(args));
             return this;
@@ -166,6 +203,16 @@ final class Forked {
         private Result execIn(Class<?> main, String... args) {
             Path agent = agentJar();
             String cp = programClasspath();
+            List<String> nettyArgs = new ArrayList<>();
+            if (netty != NettyJars.CLASS_PATH_41) {
+                String jars = String.join(File.pathSeparator, netty42Jars());
+                cp = withoutNetty(cp);
+                if (netty == NettyJars.CLASS_PATH_42) {
+                    cp = cp + File.pathSeparator + jars;
+                } else {
+                    nettyArgs.addAll(List.of("--module-path", jars, "--add-modules", "io.netty.transport"));
+                }
+            }
             try {
                 Path props = dir.resolve("jvmem.properties");
                 StringBuilder text = new StringBuilder("# written by " + Forked.class.getName() + " for " + name + "\n");
@@ -174,10 +221,15 @@ final class Forked {
 
                 List<String> cmd = new ArrayList<>();
                 cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-                cmd.addAll(QUIET_JDK_FLAGS);
+                for (String flag : QUIET_JDK_FLAGS) {
+                    if (!(defaultUnsafeAccess && flag.startsWith("--sun-misc-unsafe-memory-access"))) {
+                        cmd.add(flag);
+                    }
+                }
                 cmd.add("-Xmx512m");
                 cmd.add("-javaagent:" + agent + "=" + props);
                 cmd.addAll(jvmArgs);
+                cmd.addAll(nettyArgs);
                 cmd.add("-cp");
                 cmd.add(cp);
                 cmd.add(main.getName());
@@ -215,6 +267,19 @@ final class Forked {
                 throw new AssertionError("interrupted", e);
             }
         }
+    }
+
+    /** The Netty a forked program runs with. */
+    enum NettyJars {
+        /** The module's own dependency (4.1), on the class path. */
+        CLASS_PATH_41,
+        /** Netty 4.2 on the class path instead: Netty's code is in the unnamed module, as most applications have it. */
+        CLASS_PATH_42,
+        /**
+         * Netty 4.2 as named modules on the module path ({@code io.netty.transport} and what it requires), the program
+         * on the class path: {@code --enable-native-access=ALL-UNNAMED} then leaves Netty without native access.
+         */
+        MODULE_PATH_42
     }
 
     /** What a forked run did. */

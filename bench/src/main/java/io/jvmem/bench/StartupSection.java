@@ -1,0 +1,68 @@
+package io.jvmem.bench;
+
+import io.jvmem.bench.ResultsPage.Target;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The results page's start-up section, from {@code startup.json} ({@link StartupTimer}). */
+final class StartupSection {
+    /** The agent's start-up budget over the same process without it, ms. */
+    static final double TARGET_MS = 150;
+    private static final String TARGET = String.format(Locale.ROOT, "start-up ≤ +%.0f ms", TARGET_MS);
+    private static final String[] PHASE_LABELS = {"premain in all", "config and bridge (java.base classes defined)",
+            "pools", "hooks (bridge connected)", "retransform (classes already loaded)"};
+
+    private StartupSection() {
+    }
+
+    @SuppressWarnings("unchecked")
+    static void write(StringBuilder md, Path dir, List<Target> targets) throws IOException {
+        md.append("## Start-up\n\n");
+        Path f = dir.resolve("startup.json");
+        if (!Files.exists(f)) {
+            md.append("_not run_\n\n");
+            targets.add(new Target("agent", TARGET, "not run", null));
+            return;
+        }
+        Map<String, Object> m = (Map<String, Object>) JsonReader.parse(Files.readString(f));
+        double without = (Double) m.get("withoutMedianMs");
+        double with = (Double) m.get("withMedianMs");
+        double delta = with - without;
+        md.append("`StartupTimer`: wall time of a whole `java` process running `io.jvmem.bench.routed.Hello` (hello world with one ")
+                .append("4 KiB `ByteBuffer.allocateDirect`), with the agent and one route to a 64 MiB pool on /dev/shm and without, ")
+                .append("alternating, after one untimed run of each; median of ").append(((Double) m.get("runs")).intValue()).append(" runs each.\n\n");
+        md.append("| | median (ms) | all runs (ms) |\n|---|---:|---|\n");
+        md.append(String.format(Locale.ROOT, "| without agent | %.1f | %s |%n", without, list(m.get("withoutMs"))));
+        md.append(String.format(Locale.ROOT, "| with agent | %.1f | %s |%n", with, list(m.get("withMs"))));
+        md.append("\nThe agent's share: the JVM's own cost of running any -javaagent (part of class-data sharing is off), ")
+                .append("reading the config and defining the bridge in java.base, making the pool (on tmpfs through the JDK's file ")
+                .append("API, no FFM downcall; its first 16 MiB reserved at once, the rest on a background thread), loading ASM ")
+                .append("for the first rewritten class, and writing the report at exit. `log=info` prints the agent's phases.\n\n");
+        if (m.get("phasesMs") instanceof Map<?, ?> phases) {
+            md.append("The agent's own phases (its `log=info` start line, median of ")
+                    .append(((Double) phases.get("runs")).intValue()).append(" more runs with the agent):\n\n")
+                    .append("| phase | median (ms) |\n|---|---:|\n");
+            for (int i = 0; i < StartupTimer.PHASES.length; i++) {
+                md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", PHASE_LABELS[i], (Double) phases.get(StartupTimer.PHASES[i])));
+            }
+            md.append(String.format(Locale.ROOT, "| outside premain (the JVM's agent support, rewriting Hello, the report "
+                    + "at exit): start-up cost − premain | %.0f |%n%n", delta - (Double) phases.get("premain")));
+        }
+        boolean ok = delta <= TARGET_MS;
+        md.append(String.format(Locale.ROOT, "Agent start-up cost: %+.0f ms (target ≤ +%.0f ms: %s). Command with the agent: `%s`%n%n",
+                delta, TARGET_MS, ok ? "**met**" : "**not met**", m.get("command")));
+        targets.add(new Target("agent", TARGET, String.format(Locale.ROOT, "%+.0f ms", delta), ok));
+    }
+
+    private static String list(Object o) {
+        StringBuilder b = new StringBuilder();
+        for (Object v : (List<?>) o) {
+            b.append(b.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", (Double) v));
+        }
+        return b.toString();
+    }
+}
