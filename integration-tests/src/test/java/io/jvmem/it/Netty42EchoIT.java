@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Timeout;
  * in bytes); the report must agree: its allocations at Netty's allocation site and the route's bytes (pool block
  * sizes, so never below what was asked) reach the same share.
  */
+@org.junit.jupiter.api.Tag("integration")
 class Netty42EchoIT {
     /** The share of Netty's direct chunks (count and bytes) that must be pool memory. */
     static final double SERVED = 0.95;

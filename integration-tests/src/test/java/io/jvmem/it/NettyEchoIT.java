@@ -119,6 +119,12 @@ class NettyEchoIT {
         r.assertOk("ECHO OK ");
         Report rep = r.report();
         assertTrue(rep.number(rep.route("netty"), "fallbacks") >= 2, "expected fallbacks on a 14 MiB pool:\n" + rep.dump);
-        r.assertClean();
+        rep.assertNoRewriteFailures();
+        // a fallback is never silent: one line the first time, one summary line at exit
+        java.util.List<String> said = r.stderr().lines().filter(l -> l.startsWith("jvmem:")).toList();
+        assertEquals(2, said.size(), said.toString());
+        assertTrue(said.get(0).startsWith("jvmem: route netty fell back to the JDK (DRAM) for the first time: pool netty was"),
+                said.get(0));
+        assertTrue(said.get(1).startsWith("jvmem: route netty: "), said.get(1));
     }
 }
