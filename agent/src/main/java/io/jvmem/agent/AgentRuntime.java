@@ -97,7 +97,12 @@ final class AgentRuntime {
             long t3 = System.nanoTime();
             AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer, log);
             current = rt;
-            Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvmem-exit").unstarted(rt::exit));
+            Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvmem-exit").unstarted(new Runnable() {
+                @Override
+                public void run() { // not a method reference: a lambda's bootstrap costs start-up
+                    rt.exit();
+                }
+            }));
             inst.addTransformer(transformer, true);
             rt.retransformLoaded(inst, log);
             long t4 = System.nanoTime();

@@ -80,11 +80,7 @@ final class BridgeInstaller {
 
     /** Creates the hooks over the pools and hands them to the bridge; returns the hooks. */
     static HooksAccess connect(Defined d, Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log,
-                               AgentTransformer transformer) throws Exception {
-        Class<?> bridge = d.bridge();
-        Object hooks = d.impl().getDeclaredConstructor(Sites.class, MemoryPool[].class, java.util.Set[].class, AgentLog.class,
-                        ReferenceProcessing.class, AgentTransformer.class)
-                .newInstance(sites, pools, transients, log, d.references(), transformer);
+                               AgentTransformer transformer) {
         if (!d.references().available()) {
             log.info("the JDK's wait for reference processing is not reachable: a full pool waits with sleeps only");
         }
@@ -93,8 +89,8 @@ final class BridgeInstaller {
             log.warn("java.nio.DirectByteBuffer has no mapped-buffer constructor in this JDK: pool buffers are FFM views "
                     + "released only when collected");
         }
-        bridge.getMethod("connect", Class.forName(HOOKS.replace('/', '.'), false, null), boolean.class)
-                .invoke(null, hooks, viaConstructor);
+        // a direct call, resolved now that the renamed HooksImpl is defined (reflection here cost ~25 generated classes)
+        Object hooks = HooksImpl.connect(sites, pools, transients, log, d.references(), transformer, viaConstructor);
         return new HooksAccess(hooks);
     }
 
@@ -125,15 +121,7 @@ final class BridgeInstaller {
     /** Typed access to the hooks' counters (the hooks class is defined at run time, so it is reached reflectively). */
     record HooksAccess(Object hooks) {
         long releaseErrors() {
-            return counter("releaseErrors");
-        }
-
-        private long counter(String field) {
-            try {
-                return ((java.util.concurrent.atomic.LongAdder) hooks.getClass().getDeclaredField(field).get(hooks)).sum();
-            } catch (ReflectiveOperationException e) {
-                return -1;
-            }
+            return HooksImpl.releaseErrors(hooks); // a direct call: reflection at exit costs generated classes too
         }
     }
 }

@@ -267,7 +267,9 @@ final class CallSiteRewriter {
                     super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
                     return;
                 }
-                String receiverFirst = row.isStatic() ? descriptor : "(L" + owner + ";" + descriptor.substring(1);
+                // the arena bridges take any SegmentAllocator (an Arena is one), whichever interface the call names
+                String receiver = row.call() == Call.ARENA ? Intercepts.ALLOCATOR : owner;
+                String receiverFirst = row.isStatic() ? descriptor : "(L" + receiver + ";" + descriptor.substring(1);
                 switch (row.action()) {
                     case ROUTE -> {
                         if (routes(row.call())) {
@@ -386,7 +388,7 @@ final class CallSiteRewriter {
                 int captured = Type.getArgumentTypes(descriptor).length;
                 String target = null;
                 String targetDesc = null;
-                if (row.action() == Action.ARENA) {
+                if (row.call() == Call.ARENA) {
                     if (captured != 1) {
                         sites.unrouted(className, "unbound method reference " + impl.getOwner().replace('/', '.') + "::"
                                 + impl.getName() + " at " + siteName(), route);
@@ -394,7 +396,8 @@ final class CallSiteRewriter {
                         return true;
                     }
                     pushSite(row.call().configName); // the captured receiver passes the bridge once, when captured
-                    bridge(BRIDGE, row.bridge(), "(L" + row.owner() + ";I)L" + row.owner() + ";");
+                    bridge(BRIDGE, row.owner().equals(Intercepts.ARENA) ? "routeArena" : "routeAllocator",
+                            "(L" + row.owner() + ";I)L" + row.owner() + ";");
                     super.visitInvokeDynamicInsn(name, descriptor, bsm, args);
                     return true;
                 }

@@ -179,7 +179,11 @@ final class ConfigParser {
                     throw error(key, "name \"" + parts[1] + "\" must be letters, digits, '_' or '-'");
                 }
                 Map<String, Map<String, String>> group = parts[0].equals("pool") ? pools : routes;
-                group.computeIfAbsent(parts[1], n -> new LinkedHashMap<>()).put(parts[2], key);
+                Map<String, String> keys = group.get(parts[1]);
+                if (keys == null) { // no lambda: its bootstrap costs start-up
+                    group.put(parts[1], keys = new LinkedHashMap<>());
+                }
+                keys.put(parts[2], key);
             } else {
                 throw error(key, "unknown key (known: pool.<name>.{kind,path,size,layout,on-dirty}, "
                         + "route.<name>.{include,exclude,pool,calls,min-size,on-exhausted}, report, log)");
@@ -337,7 +341,12 @@ final class ConfigParser {
     }
 
     private int firstLine(Map<String, String> keys) {
-        return keys.values().stream().mapToInt(k -> entries.get(k).line()).min().orElse(0);
+        int first = 0;
+        for (String k : keys.values()) {
+            int line = entries.get(k).line();
+            first = first == 0 ? line : Math.min(first, line);
+        }
+        return first;
     }
 
     /**

@@ -140,6 +140,13 @@ final class HandleRoutes {
             if (s == 0) {
                 return null;
             }
+            Intercepts.Row row = Intercepts.find(refc.getName().replace('.', '/'), name, type.dropParameterTypes(0, 1)
+                    .toMethodDescriptorString());
+            if (row != null && row.action() == Intercepts.Action.ROUTE) { // hot members: the static bridge, no wrapper
+                MethodType bridged = type.changeParameterType(0, SegmentAllocator.class).appendParameterTypes(int.class);
+                return MethodHandles.insertArguments(PUBLIC.findStatic(bridge, row.bridge(), bridged),
+                        bridged.parameterCount() - 1, s);
+            }
             MethodHandle receiver = MethodHandles.insertArguments(
                     bridge(refc == Arena.class ? "routeArena" : "routeAllocator", refc, refc, int.class), 1, s);
             return MethodHandles.filterArguments(mh, 0, receiver);

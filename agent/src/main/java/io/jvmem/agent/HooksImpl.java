@@ -51,6 +51,18 @@ final class HooksImpl extends Hooks {
         this.transformer = transformer;
     }
 
+    /** Creates the hooks and connects the bridge to them, once; called directly by {@link BridgeInstaller}. */
+    static HooksImpl connect(Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log,
+                             ReferenceProcessing references, AgentTransformer transformer, boolean viaConstructor) {
+        HooksImpl h = new HooksImpl(sites, pools, transients, log, references, transformer);
+        io.jvmem.agent.bridge.Bridge.connect(h, viaConstructor);
+        return h;
+    }
+
+    static long releaseErrors(Object hooks) {
+        return ((HooksImpl) hooks).releaseErrors.sum();
+    }
+
     private HandleRoutes handles() {
         HandleRoutes h = handles;
         if (h == null) {

@@ -91,6 +91,13 @@ final class Intercepts {
             {"allocateFrom", "(Ljava/lang/foreign/ValueLayout$OfDouble;[D)Ljava/lang/foreign/MemorySegment;"},
     };
 
+    /** The allocate members that are routed by a static bridge call {@code arenaAllocate(SegmentAllocator, ..., site)}. */
+    static final java.util.Set<String> STATIC_ARENA_MEMBERS = java.util.Set.of(
+            "allocate(J)Ljava/lang/foreign/MemorySegment;",
+            "allocate(JJ)Ljava/lang/foreign/MemorySegment;",
+            "allocate(Ljava/lang/foreign/MemoryLayout;)Ljava/lang/foreign/MemorySegment;",
+            "allocate(Ljava/lang/foreign/MemoryLayout;J)Ljava/lang/foreign/MemorySegment;");
+
     static {
         String bb = "(I)Ljava/nio/ByteBuffer;";
         for (String owner : new String[] {BYTE_BUFFER, MAPPED_BYTE_BUFFER}) {
@@ -104,8 +111,12 @@ final class Intercepts {
         }
         for (String owner : new String[] {ARENA, ALLOCATOR}) {
             for (String[] m : ALLOCATE_FAMILY) {
-                row(owner, m[0], m[1], false, Action.ARENA, Call.ARENA,
-                        owner.equals(ARENA) ? "routeArena" : "routeAllocator", null);
+                if (STATIC_ARENA_MEMBERS.contains(m[0] + m[1])) { // hot: a static bridge call, no wrapper object
+                    row(owner, m[0], m[1], false, Action.ROUTE, Call.ARENA, "arenaAllocate", null);
+                } else {
+                    row(owner, m[0], m[1], false, Action.ARENA, Call.ARENA,
+                            owner.equals(ARENA) ? "routeArena" : "routeAllocator", null);
+                }
             }
         }
         String mh = "Ljava/lang/invoke/MethodHandle;";

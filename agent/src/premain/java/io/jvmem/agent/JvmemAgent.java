@@ -1,16 +1,14 @@
 package io.jvmem.agent;
 
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 
 /**
  * Entry point of {@code -javaagent:jvmem-agent.jar=<config>} (premain) and of late attach (agentmain). Compiled for
  * Java 8 (its own source directory and compiler execution) while the rest of the agent needs JDK 22: on an older JDK
  * it prints one line and stops the JVM with exit code 1, as for a config error, instead of failing to link the agent's
  * classes (the JVM would abort with a fatal error banner and exit code 134). At late attach it prints the line and
- * leaves the running JVM alone. It names no other agent class: the real start, {@code AgentStart}, is called
- * reflectively once the JDK is known to be new enough.
+ * leaves the running JVM alone. The real start, {@code AgentStart} (compiled for 22), is called only once the JDK is
+ * known to be new enough, so an older JDK never loads it.
  */
 public final class JvmemAgent {
     /** The first JDK with the final FFM API, which the pools use. */
@@ -37,20 +35,10 @@ public final class JvmemAgent {
             return; // late attach: the running program goes on without the agent
         }
         try {
-            Method m = Class.forName("io.jvmem.agent.AgentStart").getDeclaredMethod("start", String.class,
-                    Instrumentation.class, boolean.class);
-            m.setAccessible(true);
-            m.invoke(null, args, inst, late);
-        } catch (InvocationTargetException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException) {
-                throw (RuntimeException) cause;
-            }
-            if (cause instanceof Error) {
-                throw (Error) cause;
-            }
-            throw new IllegalStateException(cause);
-        } catch (ReflectiveOperationException e) {
+            // A direct call (compiled against the Java 22 class): resolved only here, after the version check, so an
+            // older JDK never loads AgentStart; no reflection, whose first use costs ~35 ms of generated classes.
+            AgentStart.start(args, inst, late);
+        } catch (LinkageError e) {
             System.err.println("jvmem: cannot start: " + e);
             System.err.flush();
             if (!late) {
@@ -60,7 +48,6 @@ public final class JvmemAgent {
         }
     }
 
-    /** The feature release of a {@code java.specification.version}: 8 for "1.8", 17 for "17"; 0 if unreadable. */
     static int feature(String specificationVersion) {
         if (specificationVersion == null) {
             return 0;

@@ -116,7 +116,12 @@ final class Allocator {
         this.maxCachedClass = maxCls;
         this.shared = new ThreadCache(null, arenas[0], -1);
         this.retired = new ThreadCache(null, arenas[0], -1);
-        this.caches = ThreadLocal.withInitial(this::newCache);
+        this.caches = new ThreadLocal<>() { // not withInitial(lambda): a lambda's bootstrap costs the agent's start-up
+            @Override
+            protected ThreadCache initialValue() {
+                return newCache();
+            }
+        };
         if (fresh) {
             if (!heapZero) {
                 live.clearAll();

@@ -31,16 +31,18 @@ class BackgroundReserveTest {
     @Test
     void theRestOfThePoolIsReservedInTheBackground() throws Exception {
         long size = 256L << 20;
-        long free0 = Files.getFileStore(TestPools.SHM).getUsableSpace();
-        try (VolatilePool pool = VolatilePool.create("bg", TestPools.SHM, size, BACKGROUND)) {
-            TmpfsFile file = fileOf(pool);
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (file.reservedBytes() < size && System.nanoTime() < deadline) {
-                Thread.sleep(5);
+        try (SmallTmpfs fs = SmallTmpfs.mount(320L << 20)) { // its own file system: /dev/shm is shared by the machine
+            long free0 = fs.free();
+            try (VolatilePool pool = VolatilePool.create("bg", fs.dir, size, BACKGROUND)) {
+                TmpfsFile file = fileOf(pool);
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (file.reservedBytes() < size && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertEquals(size, file.reservedBytes());
+                long used = free0 - fs.free();
+                assertTrue(used >= size * 9 / 10, "the file system's space is taken: " + used);
             }
-            assertEquals(size, file.reservedBytes());
-            long used = free0 - Files.getFileStore(TestPools.SHM).getUsableSpace();
-            assertTrue(used >= size * 9 / 10, "the file system's space is taken: " + used);
         }
     }
 
@@ -88,21 +90,24 @@ class BackgroundReserveTest {
 
     @Test
     @Timeout(60)
-    void creationStillFailsAtOnceWhenTheFileSystemHasLessRoomThanThePool() throws IOException {
-        long free = Files.getFileStore(TestPools.SHM).getUsableSpace();
-        PoolException e = assertThrows(PoolException.class,
-                () -> VolatilePool.create("bg", TestPools.SHM, free + (1L << 30), BACKGROUND));
-        assertEquals(PoolErrorReason.NO_SPACE, e.reason(), e.getMessage());
+    void creationStillFailsAtOnceWhenTheFileSystemHasLessRoomThanThePool() throws Exception {
+        try (SmallTmpfs fs = SmallTmpfs.mount(64L << 20)) {
+            PoolException e = assertThrows(PoolException.class,
+                    () -> VolatilePool.create("bg", fs.dir, 128L << 20, BACKGROUND));
+            assertEquals(PoolErrorReason.NO_SPACE, e.reason(), e.getMessage());
+            assertEquals(64L << 20, fs.free(), "nothing was taken");
+        }
     }
 
     @Test
     void deletingWhileTheBackgroundReservesIsSafe() throws Exception {
-        long free0 = Files.getFileStore(TestPools.SHM).getUsableSpace();
-        for (int i = 0; i < 5; i++) {
-            VolatilePool.create("bg", TestPools.SHM, 512L << 20, BACKGROUND).delete();
+        try (SmallTmpfs fs = SmallTmpfs.mount(576L << 20)) {
+            long free0 = fs.free();
+            for (int i = 0; i < 5; i++) {
+                VolatilePool.create("bg", fs.dir, 512L << 20, BACKGROUND).delete();
+            }
+            Thread.sleep(200);
+            assertEquals(free0, fs.free(), "every file's space is back");
         }
-        Thread.sleep(200);
-        long free1 = Files.getFileStore(TestPools.SHM).getUsableSpace();
-        assertTrue(free1 >= free0 - (16L << 20), "every file's space is back: " + (free0 - free1));
     }
 }

@@ -1,6 +1,8 @@
 package io.jvmem.agent.bridge;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.nio.ByteBuffer;
 import sun.misc.Unsafe;
@@ -146,6 +148,30 @@ public final class Bridge {
 
     public static SegmentAllocator routeAllocator(SegmentAllocator a, int site) {
         return a instanceof Arena arena ? RoutedArena.of(arena, site) : a;
+    }
+
+    // The hot members of the allocate family, as static calls: no wrapper object per call (see RoutedArena).
+
+    public static MemorySegment arenaAllocate(SegmentAllocator a, long byteSize, int site) {
+        return RoutedArena.isJdkArena(a) ? RoutedArena.allocate((Arena) a, byteSize, 1, site) : a.allocate(byteSize);
+    }
+
+    public static MemorySegment arenaAllocate(SegmentAllocator a, long byteSize, long byteAlignment, int site) {
+        return RoutedArena.isJdkArena(a) ? RoutedArena.allocate((Arena) a, byteSize, byteAlignment, site)
+                : a.allocate(byteSize, byteAlignment);
+    }
+
+    public static MemorySegment arenaAllocate(SegmentAllocator a, MemoryLayout layout, int site) {
+        return RoutedArena.isJdkArena(a) ? RoutedArena.allocate((Arena) a, layout.byteSize(), layout.byteAlignment(), site)
+                : a.allocate(layout);
+    }
+
+    public static MemorySegment arenaAllocate(SegmentAllocator a, MemoryLayout layout, long count, int site) {
+        if (!RoutedArena.isJdkArena(a) || count < 0) {
+            return a.allocate(layout, count); // also the JDK's IllegalArgumentException for a negative count
+        }
+        MemoryLayout all = MemoryLayout.sequenceLayout(count, layout); // the JDK's checks and exceptions
+        return RoutedArena.allocate((Arena) a, all.byteSize(), all.byteAlignment(), site);
     }
 
     /** A pool block for {@code allocateMemory(size)}, or 0: the JDK allocates. */

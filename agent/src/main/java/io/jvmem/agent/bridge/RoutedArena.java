@@ -23,6 +23,14 @@ final class RoutedArena implements Arena {
 
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
+        return allocate(arena, byteSize, byteAlignment, site);
+    }
+
+    /**
+     * {@code arena.allocate(byteSize, byteAlignment)} for one of the JDK's arenas, with the memory from {@code site}'s
+     * pool: no object of ours stands between the caller and its arena, so the JIT can inline the whole path.
+     */
+    static MemorySegment allocate(Arena arena, long byteSize, long byteAlignment, int site) {
         if (byteSize < 0 || byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
         }
@@ -38,6 +46,15 @@ final class RoutedArena implements Arena {
         }
     }
 
+    /** The class of every arena {@code Arena.ofConfined/ofShared/ofAuto/global} returns (JDK 22 to 25). */
+    private static final Class<?> JDK_ARENA = Arena.global().getClass();
+
+    /** Whether {@code a} is one of the JDK's own arenas (a program's own arenas are left alone). */
+    static boolean isJdkArena(Object a) {
+        return a != null && (a.getClass() == JDK_ARENA
+                || !(a instanceof RoutedArena) && a instanceof Arena && a.getClass().getModule() == Object.class.getModule());
+    }
+
     @Override
     public MemorySegment.Scope scope() {
         return arena.scope();
@@ -50,7 +67,7 @@ final class RoutedArena implements Arena {
 
     /** The routing arena for {@code a} when it is one of the JDK's arenas; any other allocator is left alone. */
     static Arena of(Arena a, int site) {
-        if (site == 0 || a == null || a instanceof RoutedArena || a.getClass().getModule() != Object.class.getModule()) {
+        if (site == 0 || !isJdkArena(a)) {
             return a;
         }
         return new RoutedArena(a, site);
