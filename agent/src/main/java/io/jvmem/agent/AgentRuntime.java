@@ -105,6 +105,11 @@ final class AgentRuntime {
             }));
             inst.addTransformer(transformer, true);
             rt.retransformLoaded(inst, log);
+            try {
+                inst.retransformClasses(sun.misc.Unsafe.class); // its frees pool-aware however they are reached
+            } catch (Throwable t) {
+                log.warn("could not make sun.misc.Unsafe's frees pool-aware: " + t);
+            }
             long t4 = System.nanoTime();
             if (log.enabled(AgentConfig.LogLevel.INFO)) {
                 log.info("started" + (late ? " (late attach)" : "") + ": " + pools.size() + " pools, " + routes.size()

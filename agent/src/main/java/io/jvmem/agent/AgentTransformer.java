@@ -63,6 +63,15 @@ final class AgentTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(Module module, ClassLoader loader, String className, Class<?> classBeingRedefined,
                             ProtectionDomain protectionDomain, byte[] bytes) {
+        if (loader == null && UnsafeCalleePatch.CLASS.equals(className)) {
+            try {
+                return UnsafeCalleePatch.patch(bytes);
+            } catch (Throwable t) {
+                failed.increment();
+                log.onceWarn("transform:" + className, "could not make sun.misc.Unsafe's frees pool-aware: " + t);
+                return null;
+            }
+        }
         if (loader == null || loader == platform || className == null || isExempt(className)) {
             return null;
         }

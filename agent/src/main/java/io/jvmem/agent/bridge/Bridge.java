@@ -93,6 +93,12 @@ public final class Bridge {
         return reallocateMemory(u, address, size, 0);
     }
 
+    /** Whether {@code address} is a pool block: the prologue of the patched {@code sun.misc.Unsafe} asks this. */
+    public static boolean ownsPoolBlock(long address) {
+        Hooks hooks = h;
+        return address != 0 && hooks != null && hooks.owns(address);
+    }
+
     /** A pool address must never reach free(3). */
     public static void freeMemory(Unsafe u, long address) {
         if (address != 0 && h.free(address)) {
