@@ -58,6 +58,13 @@ final class AgentRuntime {
         }
         long t0 = System.nanoTime();
         AgentConfig config = ConfigParser.parse(configPath(args));
+        if (config.report() != null) {
+            try {
+                Report.probe(config.report());
+            } catch (java.io.IOException | RuntimeException e) {
+                throw config.error("report", null, "cannot write the report " + config.report() + ": " + e);
+            }
+        }
         if (needsLinker(config)) {
             // the FFM linker's first use is slow: prepare it on another core while the bridge is defined
             Thread.ofPlatform().daemon().name("jvmem-preload").start(new Runnable() {

@@ -24,15 +24,25 @@ final class Report {
 
     static void write(AgentRuntime rt, Path path) throws IOException {
         String json = render(rt);
-        Path dir = path.toAbsolutePath().getParent();
-        if (dir != null) {
-            Files.createDirectories(dir);
-        }
-        // a name of our own, not Files.createTempFile: that initialises SecureRandom, tens of milliseconds at exit
-        Path tmp = path.toAbsolutePath().resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+        Path tmp = temporary(path);
         Files.writeString(tmp, json, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** A name of our own next to the report, not Files.createTempFile: that initialises SecureRandom at exit. */
+    private static Path temporary(Path path) {
+        return path.toAbsolutePath().resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+    }
+
+    /**
+     * Makes and removes the temporary file the report will be written through, so that a report that cannot be
+     * written (a read-only or special file system, such as /proc) stops the JVM at start instead of being lost at exit.
+     */
+    static void probe(Path path) throws IOException {
+        Path tmp = temporary(path);
+        Files.write(tmp, new byte[0], StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        Files.delete(tmp);
     }
 
     static String render(AgentRuntime rt) {

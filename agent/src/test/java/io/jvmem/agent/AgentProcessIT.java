@@ -55,10 +55,19 @@ class AgentProcessIT {
     }
 
     private void assertRefused(Path config, String expectedLine) throws Exception {
+        assertRefused(config, expectedLine, false);
+    }
+
+    /** {@code prefix}: the line starts with {@code expectedLine} (the rest names a process id). */
+    private void assertRefused(Path config, String expectedLine, boolean prefix) throws Exception {
         Result r = runWith(config);
         assertEquals(1, r.exit(), "the JVM must not start: " + r);
         assertEquals(1, r.err().size(), "exactly one line: " + r.err());
-        assertEquals(expectedLine, r.err().get(0));
+        if (prefix) {
+            assertTrue(r.err().get(0).startsWith(expectedLine), r.err().get(0));
+        } else {
+            assertEquals(expectedLine, r.err().get(0));
+        }
         assertEquals("", r.out(), "the program must not run");
     }
 
@@ -129,6 +138,15 @@ class AgentProcessIT {
         Path c = config("pool.main.size=64m", "report=" + dir.resolve("missing/report.json"));
         assertRefused(c, "jvmem: " + c + ":2: report: cannot write the report: directory " + dir.resolve("missing")
                 + " does not exist");
+    }
+
+    @Test
+    @Timeout(60)
+    void aReportOnAFileSystemThatTakesNoFilesStopsTheJvmAtStart() throws Exception {
+        // /proc passes every permission check for root, yet no file can be made there: only a real write tells
+        Path c = config("pool.main.size=64m", "report=/proc/jvmem-report.json");
+        assertRefused(c, "jvmem: " + c + ":2: report: cannot write the report /proc/jvmem-report.json: "
+                + "java.nio.file.NoSuchFileException: /proc/.jvmem-report.json.", true);
     }
 
     @Test

@@ -156,8 +156,7 @@ public final class CtoPool extends PoolBase {
             if (!closedCleanly) {
                 if (!discardIfDirty) {
                     throw new PoolException(PoolErrorReason.NOT_CLOSED_CLEANLY, "pool " + path
-                            + " was not closed cleanly (the program using it crashed or was killed); "
-                            + "open it with discardIfDirty to start it afresh");
+                            + " was not closed cleanly (the program using it crashed or was killed)");
                 }
                 if (file.size < MIN_POOL) {
                     throw new PoolException(PoolErrorReason.TOO_SMALL, "pool " + path
