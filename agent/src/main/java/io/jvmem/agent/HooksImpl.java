@@ -95,6 +95,15 @@ final class HooksImpl extends Hooks {
      * the pool is full, wait for unreachable buffers as the route says; Unsafe memory is neither.
      */
     private long allocate(int site, long size, boolean buffer) {
+        return allocate(site, size, MALLOC_ALIGNMENT, buffer, buffer);
+    }
+
+    /**
+     * The one allocation path of every route: min-size, the pool, and when the pool is full either the wait for
+     * reclaimable blocks (buffers and arena segments, which come back when unreachable or closed) or the route's
+     * exhaustion policy (Unsafe and libc memory: only the program frees it).
+     */
+    private long allocate(int site, long size, long alignment, boolean zero, boolean reclaimable) {
         Site s = sites.get(site);
         if (s == null) {
             return 0;
@@ -105,12 +114,19 @@ final class HooksImpl extends Hooks {
         }
         long a;
         try {
-            a = buffer ? s.pool.calloc(1, size, s.tag) : s.pool.malloc(size, s.tag);
+            if (alignment <= MALLOC_ALIGNMENT) {
+                a = zero ? s.pool.calloc(1, size, s.tag) : s.pool.malloc(size, s.tag);
+            } else {
+                a = s.pool.alignedAlloc(alignment, size, s.tag);
+                if (a != 0 && zero) {
+                    s.pool.segment(a).asSlice(0, size).fill((byte) 0);
+                }
+            }
         } catch (PoolClosedException e) {
             return 0;
         }
         if (a == 0) {
-            if (buffer) {
+            if (reclaimable && alignment <= MALLOC_ALIGNMENT) {
                 a = reclaim(s, size);
             } else {
                 exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
@@ -278,40 +294,9 @@ final class HooksImpl extends Hooks {
     @Override
     public long allocateSegment(int site, long size, long alignment, boolean zero) {
         Site s = sites.get(site);
-        if (s == null) {
-            return 0;
-        }
-        if (size < s.minSize) {
-            s.route.belowMinSize.increment();
-            return 0;
-        }
-        long n = Math.max(size, 1); // a distinct address for every zero-length segment, as the JDK's
-        long a;
-        try {
-            if (alignment <= MALLOC_ALIGNMENT) {
-                a = zero ? s.pool.calloc(1, n, s.tag) : s.pool.malloc(n, s.tag);
-            } else {
-                a = s.pool.alignedAlloc(alignment, n, s.tag);
-                if (a != 0 && zero) {
-                    s.pool.segment(a).asSlice(0, n).fill((byte) 0);
-                }
-            }
-        } catch (PoolClosedException e) {
-            return 0;
-        }
-        if (a == 0) {
-            // arena segments come back when their arena closes or (ofAuto) becomes unreachable: wait as for buffers;
-            // libc memory only comes back when the program frees it
-            if (zero && alignment <= MALLOC_ALIGNMENT && s.call.equals(AgentConfig.Call.ARENA.configName)) {
-                a = reclaim(s, n);
-            } else {
-                exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
-            }
-        }
-        if (a != 0 && s.transients != null) {
-            s.transients.add(a);
-        }
-        return a;
+        // arena segments come back when their arena closes or (ofAuto) becomes unreachable; libc memory does not
+        boolean reclaimable = zero && s != null && s.call.equals(AgentConfig.Call.ARENA.configName);
+        return allocate(site, Math.max(size, 1), alignment, zero, reclaimable); // a distinct address for size 0, as the JDK's
     }
 
     /** Every pool block is aligned to this (the allocator's quantum); larger alignments take alignedAlloc. */

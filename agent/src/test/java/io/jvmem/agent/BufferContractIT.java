@@ -10,7 +10,6 @@ import io.jvmem.allocator.InvalidFreeException;
 import io.jvmem.allocator.MemoryPool;
 import io.jvmem.allocator.PoolCheck;
 import java.lang.foreign.MemorySegment;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
@@ -27,17 +26,7 @@ import sun.misc.Unsafe;
  */
 @org.junit.jupiter.api.Tag("integration")
 class BufferContractIT {
-    private static final Unsafe U;
-
-    static {
-        try {
-            Field f = Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            U = (Unsafe) f.get(null);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final Unsafe U = TheUnsafe.U;
 
     private static MemoryPool pool(String name) {
         return Jvmem.pool(name);

@@ -8,7 +8,6 @@ import io.jvmem.allocator.MemoryPool;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,17 +21,7 @@ import sun.misc.Unsafe;
  */
 @org.junit.jupiter.api.Tag("integration")
 class JdkMediatedFreeIT {
-    private static final Unsafe U;
-
-    static {
-        try {
-            Field f = Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            U = (Unsafe) f.get(null);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final Unsafe U = TheUnsafe.U;
 
     private static MemoryPool pool() {
         return Jvmem.pool("it");
