@@ -39,6 +39,7 @@ final class BridgeInstaller {
                 SOURCE + "Downcalls", "java/nio/JvmemDowncalls",
                 SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer",
                 SOURCE + "InternalUnsafeStub", "jdk/internal/misc/Unsafe",
+                SOURCE + "ForceInlineStub", "jdk/internal/vm/annotation/ForceInline",
                 REFWAIT + "WaitForReferenceProcessing", "java/nio/JvmemReferenceProcessing",
                 REFWAIT + "SharedSecretsStub", "jdk/internal/access/SharedSecrets",
                 REFWAIT + "JavaLangRefAccessStub", "jdk/internal/access/JavaLangRefAccess",

@@ -158,20 +158,24 @@ public final class Bridge {
 
     // The hot members of the allocate family, as static calls: no wrapper object per call (see RoutedArena).
 
+    @ForceInlineStub
     public static MemorySegment arenaAllocate(SegmentAllocator a, long byteSize, int site) {
         return RoutedArena.isJdkArena(a) ? RoutedArena.allocate((Arena) a, byteSize, 1, site) : a.allocate(byteSize);
     }
 
+    @ForceInlineStub
     public static MemorySegment arenaAllocate(SegmentAllocator a, long byteSize, long byteAlignment, int site) {
         return RoutedArena.isJdkArena(a) ? RoutedArena.allocate((Arena) a, byteSize, byteAlignment, site)
                 : a.allocate(byteSize, byteAlignment);
     }
 
+    @ForceInlineStub
     public static MemorySegment arenaAllocate(SegmentAllocator a, MemoryLayout layout, int site) {
         return RoutedArena.isJdkArena(a) ? RoutedArena.allocate((Arena) a, layout.byteSize(), layout.byteAlignment(), site)
                 : a.allocate(layout);
     }
 
+    @ForceInlineStub
     public static MemorySegment arenaAllocate(SegmentAllocator a, MemoryLayout layout, long count, int site) {
         if (!RoutedArena.isJdkArena(a) || count < 0) {
             return a.allocate(layout, count); // also the JDK's IllegalArgumentException for a negative count

@@ -30,6 +30,7 @@ final class RoutedArena implements Arena {
      * {@code arena.allocate(byteSize, byteAlignment)} for one of the JDK's arenas, with the memory from {@code site}'s
      * pool: no object of ours stands between the caller and its arena, so the JIT can inline the whole path.
      */
+    @ForceInlineStub
     static MemorySegment allocate(Arena arena, long byteSize, long byteAlignment, int site) {
         if (byteSize < 0 || byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
@@ -50,6 +51,7 @@ final class RoutedArena implements Arena {
     private static final Class<?> JDK_ARENA = Arena.global().getClass();
 
     /** Whether {@code a} is one of the JDK's own arenas (a program's own arenas are left alone). */
+    @ForceInlineStub
     static boolean isJdkArena(Object a) {
         return a != null && (a.getClass() == JDK_ARENA
                 || !(a instanceof RoutedArena) && a instanceof Arena && a.getClass().getModule() == Object.class.getModule());
