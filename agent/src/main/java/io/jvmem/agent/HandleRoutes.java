@@ -28,6 +28,9 @@ final class HandleRoutes {
     private final Class<?> invocation;
     private final Class<?> internalUnsafe;
     private final MethodHandle invocationOf;
+    private final MethodHandle routeArena;
+    /** The stand-ins {@code Method.invoke} calls instead of an intercepted member, by name: looked up once. */
+    private final java.util.Map<String, Method> standIns = new java.util.HashMap<>();
 
     HandleRoutes(Sites sites) throws ReflectiveOperationException {
         this.sites = sites;
@@ -35,6 +38,12 @@ final class HandleRoutes {
         this.invocation = Class.forName("java.nio.JvmemInvocation", false, null);
         this.internalUnsafe = Class.forName(Intercepts.INTERNAL_UNSAFE.replace('/', '.'), false, null);
         this.invocationOf = PUBLIC.findStatic(invocation, "of", MethodType.methodType(invocation, Object.class, int.class));
+        this.routeArena = bridge("routeArena", Arena.class, Arena.class, int.class);
+        for (Method m : invocation.getDeclaredMethods()) {
+            if (java.lang.reflect.Modifier.isPublic(m.getModifiers()) && !java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+                standIns.put(m.getName(), m);
+            }
+        }
     }
 
     /** The site recording a {@code call} reached through the lookup or invoke at {@code site}, or 0 (not routed). */
@@ -165,11 +174,11 @@ final class HandleRoutes {
     Reflected reflect(Method m, Object receiver, int site) {
         Class<?> d = m.getDeclaringClass();
         String name = m.getName();
-        Class<?>[] p = m.getParameterTypes();
+        Class<?>[] p = m.getParameterTypes(); // a copy per call: reflective calls of these names are rare
         try {
             if (d == ByteBuffer.class && name.equals("allocateDirect") && p.length == 1 && p[0] == int.class) {
                 int s = derive(site, Call.ALLOCATE_DIRECT);
-                return s == 0 ? null : new Reflected(invocation.getMethod(name, int.class), invocationOf.invoke((Object) null, s));
+                return s == 0 ? null : new Reflected(standIns.get(name), invocationOf.invoke((Object) null, s));
             }
             if ((d == sun.misc.Unsafe.class || d == internalUnsafe) && d.isInstance(receiver)) {
                 String prefix = d == internalUnsafe ? "internal" : "";
@@ -185,12 +194,12 @@ final class HandleRoutes {
                         : new Class<?>[] {long.class})) {
                     return null;
                 }
-                return new Reflected(invocation.getMethod(stand, p), invocationOf.invoke(receiver, s));
+                return new Reflected(standIns.get(stand), invocationOf.invoke(receiver, s));
             }
             if ((d == SegmentAllocator.class || d == Arena.class) && receiver instanceof Arena arena
                     && m.getReturnType() == MemorySegment.class && (name.equals("allocate") || name.equals("allocateFrom"))) {
                 int s = derive(site, Call.ARENA);
-                return s == 0 ? null : new Reflected(m, bridge("routeArena", Arena.class, Arena.class, int.class).invoke(arena, s));
+                return s == 0 ? null : new Reflected(m, routeArena.invoke(arena, s));
             }
         } catch (Throwable e) {
             return null; // left to the JDK

@@ -95,7 +95,7 @@ final class HooksImpl extends Hooks {
      * the pool is full, wait for unreachable buffers as the route says; Unsafe memory is neither.
      */
     private long allocate(int site, long size, boolean buffer) {
-        return allocate(site, size, MALLOC_ALIGNMENT, buffer, buffer);
+        return allocate(sites.get(site), size, MALLOC_ALIGNMENT, buffer, buffer);
     }
 
     /**
@@ -103,8 +103,7 @@ final class HooksImpl extends Hooks {
      * reclaimable blocks (buffers and arena segments, which come back when unreachable or closed) or the route's
      * exhaustion policy (Unsafe and libc memory: only the program frees it).
      */
-    private long allocate(int site, long size, long alignment, boolean zero, boolean reclaimable) {
-        Site s = sites.get(site);
+    private long allocate(Site s, long size, long alignment, boolean zero, boolean reclaimable) {
         if (s == null) {
             return 0;
         }
@@ -296,7 +295,7 @@ final class HooksImpl extends Hooks {
         Site s = sites.get(site);
         // arena segments come back when their arena closes or (ofAuto) becomes unreachable; libc memory does not
         boolean reclaimable = zero && s != null && s.call.equals(AgentConfig.Call.ARENA.configName);
-        return allocate(site, Math.max(size, 1), alignment, zero, reclaimable); // a distinct address for size 0, as the JDK's
+        return allocate(s, Math.max(size, 1), alignment, zero, reclaimable); // a distinct address for size 0, as the JDK's
     }
 
     /** Every pool block is aligned to this (the allocator's quantum); larger alignments take alignedAlloc. */

@@ -185,15 +185,15 @@ public final class Bridge {
     }
 
     /** A pool block for {@code allocateMemory(size)}, or 0: the JDK allocates. */
-    private static long poolBlock(long size, int site) {
+    static long poolBlock(long size, int site) {
         return size > 0 ? h.allocateMemory(site, size) : 0;
     }
 
     /** Not an address: a pool block that must move to DRAM because its pool has no room to grow it. */
-    private static final long NO_ROOM = -1;
+    static final long NO_ROOM = -1;
 
     /** {@code reallocateMemory} of a pool block, in its pool: size 0 frees it. */
-    private static long resizePoolBlock(long address, long size, int site) {
+    static long resizePoolBlock(long address, long size, int site) {
         if (size == 0) {
             h.free(address);
             return 0;
@@ -206,8 +206,8 @@ public final class Bridge {
         return NO_ROOM;
     }
 
-    /** Copies a pool block into the DRAM block {@code to} (just allocated by the caller's Unsafe) and frees it. */
-    private static long movedToDram(long address, long size, long to) {
+    /** Copies a pool block into the DRAM block {@code to} (just allocated by the caller's Unsafe or libc) and frees it. */
+    static long movedToDram(long address, long size, long to) {
         InternalUnsafeStub.getUnsafe().copyMemory(address, to, Math.min(h.usableSize(address), size));
         h.free(address);
         return to;

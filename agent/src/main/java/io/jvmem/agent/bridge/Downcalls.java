@@ -23,7 +23,7 @@ public final class Downcalls {
     }
 
     public static long malloc(MethodHandle libc, int site, long size) throws Throwable {
-        long a = size > 0 ? Bridge.h.allocateMemory(site, size) : 0;
+        long a = Bridge.poolBlock(size, site);
         return a != 0 ? a : (long) libc.invokeExact(size);
     }
 
@@ -52,20 +52,15 @@ public final class Downcalls {
     /** realloc(3): a pool block is resized in its pool, or moved to libc's memory when the pool has no room. */
     public static long realloc(MethodHandle libc, int site, long p, long size) throws Throwable {
         if (p != 0 && Bridge.h.owns(p)) {
-            if (size == 0) {
-                Bridge.h.free(p);
-                return 0;
-            }
-            long r = Bridge.h.reallocate(site, p, size);
-            if (r != 0) {
+            long r = Bridge.resizePoolBlock(p, size, site); // size 0 frees; throws when the route says fail
+            if (r != Bridge.NO_ROOM) {
                 return r;
             }
-            Bridge.h.exhausted(site, size); // throws when the route says fail
             long to = (long) libc.invokeExact(0L, size);
-            return to == 0 ? 0 : moved(p, size, to);
+            return to == 0 ? 0 : Bridge.movedToDram(p, size, to);
         }
-        if (p == 0 && site != 0) {
-            long a = size > 0 ? Bridge.h.allocateMemory(site, size) : 0;
+        if (p == 0) {
+            long a = Bridge.poolBlock(size, site);
             if (a != 0) {
                 return a;
             }
@@ -81,28 +76,17 @@ public final class Downcalls {
         libc.invokeExact(function, p);
     }
 
-    /** realloc(3) through a handle whose function address is its first argument. */
+    /** realloc(3) through a handle whose function address is its first argument (no route: pool-aware only). */
     public static long reallocAt(MethodHandle libc, long realloc, long function, long p, long size) throws Throwable {
         if (function != realloc || p == 0 || !Bridge.h.owns(p)) {
             return (long) libc.invokeExact(function, p, size);
         }
-        if (size == 0) {
-            Bridge.h.free(p);
-            return 0;
-        }
-        long r = Bridge.h.reallocate(0, p, size);
-        if (r != 0) {
+        long r = Bridge.resizePoolBlock(p, size, 0);
+        if (r != Bridge.NO_ROOM) {
             return r;
         }
         long to = (long) libc.invokeExact(function, 0L, size);
-        return to == 0 ? 0 : moved(p, size, to);
-    }
-
-    private static long moved(long p, long size, long to) {
-        MemorySegment.copy(MemorySegment.ofAddress(p).reinterpret(Math.min(Bridge.h.usableSize(p), size)), 0,
-                MemorySegment.ofAddress(to).reinterpret(size), 0, Math.min(Bridge.h.usableSize(p), size));
-        Bridge.h.free(p);
-        return to;
+        return to == 0 ? 0 : Bridge.movedToDram(p, size, to);
     }
 
     /** A returned address as the program's handle gives it: a segment of the return layout's target size. */
