@@ -358,8 +358,8 @@ final class CallSiteRewriter {
                         } else {
                             reportIfRoutable(h, serializable ? "serializable method reference" : "handle in a bootstrap's arguments");
                         }
-                    } else if (args[i] instanceof ConstantDynamic) {
-                        reportIfRoutable(null, "dynamic constant");
+                    } else if (args[i] instanceof ConstantDynamic c) {
+                        reportDynamicConstant(c);
                     }
                 }
                 if (a != args) {
@@ -372,10 +372,26 @@ final class CallSiteRewriter {
                 if (route == null || method.equals("$deserializeLambda$")) {
                     return; // javac's $deserializeLambda$ re-creates serializable lambdas: reported where they are made
                 }
-                Row row = h == null ? null : Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
-                if (h == null || (row != null && routes(row.call()) && row.action() != Action.POOL_AWARE)) {
-                    sites.unrouted(className, way + (row == null ? "" : " to " + row.owner().replace('/', '.') + "."
-                            + row.name()) + " at " + siteName(), route);
+                Row row = Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
+                if (row != null && routes(row.call()) && row.action() != Action.POOL_AWARE) {
+                    sites.unrouted(className, way + " to " + row.owner().replace('/', '.') + "." + row.name() + " at "
+                            + siteName(), route);
+                }
+            }
+
+            /**
+             * A dynamic constant is reported when its bootstrap method or arguments (nested constants included) name a
+             * routable member; any other (coverage tools' {@code $jacocoData}, say) reaches no off-heap memory.
+             */
+            private void reportDynamicConstant(ConstantDynamic c) {
+                reportIfRoutable(c.getBootstrapMethod(), "dynamic constant");
+                for (int i = 0; i < c.getBootstrapMethodArgumentCount(); i++) {
+                    Object a = c.getBootstrapMethodArgument(i);
+                    if (a instanceof Handle h) {
+                        reportIfRoutable(h, "dynamic constant");
+                    } else if (a instanceof ConstantDynamic nested) {
+                        reportDynamicConstant(nested);
+                    }
                 }
             }
 
@@ -442,8 +458,8 @@ final class CallSiteRewriter {
                         extraStack = Math.max(extraStack, 2);
                         return;
                     }
-                } else if (value instanceof ConstantDynamic) {
-                    reportIfRoutable(null, "dynamic constant");
+                } else if (value instanceof ConstantDynamic c) {
+                    reportDynamicConstant(c);
                 }
                 super.visitLdcInsn(value);
             }

@@ -358,4 +358,58 @@ class CallSiteRewriterTest {
             assertFalse(u.get(u.indexOf(ldc) + 1).equals(constant), "left alone where not: " + ldc);
         }
     }
+
+    /** A selected class with one dynamic constant (bootstrap arguments {@code args}) and an allocateDirect call. */
+    private static byte[] classWithDynamicConstant(Object... args) {
+        org.objectweb.asm.ClassWriter cw = new org.objectweb.asm.ClassWriter(org.objectweb.asm.ClassWriter.COMPUTE_MAXS);
+        cw.visit(Opcodes.V22, Opcodes.ACC_PUBLIC, "sample/rewrite/Condy", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run", "()V", null, null);
+        mv.visitCode();
+        mv.visitLdcInsn(new org.objectweb.asm.ConstantDynamic("c", "Ljava/lang/Object;", new Handle(Opcodes.H_INVOKESTATIC,
+                "java/lang/invoke/ConstantBootstraps", "invoke", "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;"
+                + "Ljava/lang/Class;Ljava/lang/invoke/MethodHandle;[Ljava/lang/Object;)Ljava/lang/Object;", false), args));
+        mv.visitInsn(Opcodes.POP);
+        mv.visitIntInsn(Opcodes.BIPUSH, 8);
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, "java/nio/ByteBuffer", "allocateDirect", "(I)Ljava/nio/ByteBuffer;", false);
+        mv.visitInsn(Opcodes.POP);
+        mv.visitInsn(Opcodes.RETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    private static List<String> unroutedOf(byte[] bytes) {
+        List<String> unrouted = new ArrayList<>();
+        Sites sites = new Sites();
+        CallSiteRewriter.rewrite(bytes, route("allocateDirect"), new CallSiteRewriter.SiteRegistrar() {
+            @Override
+            public int register(String siteName, String call, Route route) {
+                return sites.register(siteName, call, route);
+            }
+
+            @Override
+            public void unrouted(String className, String way, Route route) {
+                unrouted.add(way);
+            }
+        });
+        return unrouted;
+    }
+
+    @Test
+    @Timeout(10)
+    void aDynamicConstantThatNamesAnAllocationMemberIsReportedAsUnrouted() {
+        List<String> unrouted = unroutedOf(classWithDynamicConstant(new Handle(Opcodes.H_INVOKESTATIC, "java/nio/ByteBuffer",
+                "allocateDirect", "(I)Ljava/nio/ByteBuffer;", false), 8));
+        assertEquals(1, unrouted.size(), unrouted.toString());
+        assertTrue(unrouted.get(0).startsWith("dynamic constant to java.nio.ByteBuffer.allocateDirect at "), unrouted.get(0));
+    }
+
+    @Test
+    @Timeout(10)
+    void aDynamicConstantThatNamesNoAllocationMemberIsNotReported() {
+        // a coverage tool's or a compiler's constant reaches no off-heap memory
+        assertEquals(List.of(), unroutedOf(classWithDynamicConstant(new Handle(Opcodes.H_INVOKESTATIC, "java/lang/Integer",
+                "valueOf", "(I)Ljava/lang/Integer;", false), 8)));
+    }
 }
