@@ -73,7 +73,7 @@ final class DowncallRoutes {
         MethodType coreType;
         if (function == free && shape(args, ret, null, true)) {
             return back(MethodHandles.insertArguments(core("free", void.class, MethodHandle.class, long.class), 0, toLong(mh)),
-                    args, ret, mh);
+                    ret, mh);
         } else if (function == realloc && shape(args, ret, true, true, false)) {
             core = "realloc";
             coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class, long.class);
@@ -98,7 +98,7 @@ final class DowncallRoutes {
             return mh; // allocation functions are routed only from selected classes; realloc is pool-aware everywhere
         }
         MethodHandle c = PUBLIC.findStatic(downcalls, core, coreType);
-        return back(MethodHandles.insertArguments(c, 0, toLong(mh), s), args, ret, mh);
+        return back(MethodHandles.insertArguments(c, 0, toLong(mh), s), ret, mh);
     }
 
     private MethodHandle unbound(MethodHandle mh, List<MemoryLayout> args, MemoryLayout ret, Runnable reportUnrouted, int site)
@@ -107,12 +107,12 @@ final class DowncallRoutes {
         if (shape(args, ret, null, true)) {
             MethodHandle c = PUBLIC.findStatic(downcalls, "freeAt",
                     MethodType.methodType(void.class, MethodHandle.class, long.class, long.class, long.class));
-            return back(MethodHandles.insertArguments(c, 0, toLong(mh), free), args, ret, mh);
+            return back(MethodHandles.insertArguments(c, 0, toLong(mh), free), ret, mh);
         }
         if (shape(args, ret, true, true, false)) {
             MethodHandle c = PUBLIC.findStatic(downcalls, "reallocAt",
                     MethodType.methodType(long.class, MethodHandle.class, long.class, long.class, long.class, long.class));
-            return back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), args, ret, mh);
+            return back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), ret, mh);
         }
         if (handles.takes(site, Call.DOWNCALL) && shape(args, ret, true, false)) {
             reportUnrouted.run();
@@ -165,7 +165,7 @@ final class DowncallRoutes {
     }
 
     /** A core in the {@code long} form, back in the program's handle type. */
-    private MethodHandle back(MethodHandle core, List<MemoryLayout> args, MemoryLayout ret, MethodHandle original)
+    private MethodHandle back(MethodHandle core, MemoryLayout ret, MethodHandle original)
             throws ReflectiveOperationException {
         MethodType t = original.type();
         MethodHandle r = core;
