@@ -17,6 +17,8 @@ final class Site {
     final AllocationTag tag;
     final long minSize;
     final java.util.Set<Long> transients;
+    /** An arena site: its segments come back when their arena closes or becomes unreachable, so a full pool can wait. */
+    final boolean arena;
     /** For a lookup or Method.invoke site: the id of the site recording each kind of call reached through it, 0 if none yet. */
     final int[] derived = new int[AgentConfig.Call.values().length];
 
@@ -34,5 +36,6 @@ final class Site {
         this.tag = indirect() ? AllocationTag.UNTAGGED : AllocationTag.define("site:" + call + ":" + name, call + " at " + name);
         this.minSize = route.spec.minSize();
         this.transients = route.transients;
+        this.arena = call.equals(AgentConfig.Call.ARENA.configName);
     }
 }

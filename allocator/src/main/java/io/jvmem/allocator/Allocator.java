@@ -266,9 +266,7 @@ final class Allocator {
             if (cls >= 0 && (off = tc.pop(cls)) >= 0) {
                 onAlloc(tc, off, cls, tag);
                 long addr = heapAddr + off;
-                if (total > 0) {
-                    ALL.asSlice(addr, total).fill((byte) 0);
-                }
+                Zeroing.zero(addr, total);
                 return addr;
             }
         }
@@ -318,7 +316,7 @@ final class Allocator {
         long usable = blockUsable(off);
         if (zero) {
             if (!knownZero) {
-                ALL.asSlice(addr, rz ? req : Math.min(usable, Math.max(size, 1))).fill((byte) 0);
+                Zeroing.zero(addr, rz ? req : Math.min(usable, Math.max(size, 1)));
             }
         } else if (options.junkFill()) {
             ALL.asSlice(addr, usable).fill(JUNK_ALLOC);
