@@ -2,14 +2,13 @@ package io.jvmem.allocator;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The malloc family over one pool's heap: size classes → thread cache → arena slabs / page allocator. Shared by
- * volatile and close-to-open pools; it keeps all persistent state in the pool (page map, live map) and rebuilds its
- * in-heap indexes (slabs, free runs) from them.
+ * The malloc family over one pool's heap (jemalloc's front end): size classes → thread cache → arena slabs / page
+ * allocator. Shared by volatile and close-to-open pools; it keeps all persistent state in the pool (page map, live
+ * map) and rebuilds its in-heap indexes (slabs, free runs) from them ({@link Rebuild}). The thread caches live in
+ * {@link ThreadCaches}, the slab table in {@link SlabTable}, counters and tags in {@link Accounting}, guard bytes in
+ * {@link Redzones}.
  *
  * <p>Fast path of a malloc/free pair of a cached class: one class lookup, one thread-slot lookup, a stack pop and
  * push, a few plain counter updates, and the safety checks, with no atomic instruction:
@@ -23,13 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Two threads freeing the same block at the same instant can both pass; every other double free is caught.
  */
 final class Allocator {
-    static final int RZ = 16;
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-    private static final int RZ_MAGIC = 0xa5a5a5a5;
-    private static final int RZ_FREED = 0x5a5a5a5a;
-    static final byte JUNK_ALLOC = (byte) 0xa5;
-    static final byte JUNK_FREE = (byte) 0x5a;
-    private static final int HUGE_SLOT = SizeClasses.NCLASSES;
 
     final String name;
     final MemorySegment pool;
@@ -41,40 +34,13 @@ final class Allocator {
     final PageMap pageMap;
     final LiveMap live;
     final PageAllocator pages;
-    final Arena[] arenas;
+    final HeapArena[] arenas;
     final PoolOptions options;
     final TagCounters tags = new TagCounters();
+    final SlabTable slabs;
+    final Accounting accounting;
+    final ThreadCaches caches;
     private final boolean debug;
-    private final int maxCachedClass;
-    private final ThreadLocal<ThreadCache> caches;
-    /**
-     * Caches by thread id modulo the table size, written once by their owner: a hit costs a load and a compare
-     * (against the owner, a final field), cheaper than ThreadLocal.get; a collision falls back to the ThreadLocal.
-     */
-    private final ThreadCache[] cacheSlots = new ThreadCache[CACHE_SLOTS];
-    private static final int CACHE_SLOTS = 1024;
-    /** Set once any small block carries a tag; until then frees skip the slab lookup for the tag. */
-    private volatile boolean smallTags;
-    private final ThreadCache shared;
-    final ThreadCache retired;
-    final List<ThreadCache> registry = new ArrayList<>();
-    private final AtomicInteger nextArena = new AtomicInteger();
-    private final Object slabLock = new Object();
-    private volatile Slab[] slabs = new Slab[64];
-    private int[] freeSlabIds = new int[16];
-    private int freeSlabIdCount;
-    private int slabIdEnd;
-    private volatile boolean closed;
-    private final boolean gated;
-    private static final java.lang.invoke.VarHandle BUSY;
-
-    static {
-        try {
-            BUSY = java.lang.invoke.MethodHandles.lookup().findVarHandle(ThreadCache.class, "busy", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
     private final Maintenance maintenance;
     private final Reallocator reallocator = new Reallocator(this);
     /** Per-pool random secret for the free key written into cached blocks. */
@@ -91,7 +57,6 @@ final class Allocator {
      */
     Allocator(String name, MemorySegment pool, PoolLayout layout, Backing backing, PoolOptions options, boolean fresh,
               boolean heapZero, boolean gated) {
-        this.gated = gated;
         this.name = name;
         this.pool = pool;
         this.base = pool.address();
@@ -105,123 +70,32 @@ final class Allocator {
         this.live = new LiveMap(pool, layout);
         this.pages = new PageAllocator(pageMap, backing, layout.heapOffset);
         this.pages.setHeapAddress(heapAddr);
-        this.arenas = new Arena[options.arenas()];
+        this.slabs = new SlabTable(pageMap, pages);
+        this.accounting = new Accounting(pageMap, slabs, tags);
+        this.arenas = new HeapArena[options.arenas()];
         for (int i = 0; i < arenas.length; i++) {
-            arenas[i] = new Arena(i, this);
+            arenas[i] = new HeapArena(i, this);
         }
-        int maxCls = options.threadCacheMax() == 0 ? -1 : SizeClasses.index(options.threadCacheMax());
-        if (maxCls >= 0 && SizeClasses.size(maxCls) > options.threadCacheMax()) {
-            maxCls--;
-        }
-        this.maxCachedClass = maxCls;
-        this.shared = new ThreadCache(null, arenas[0], -1);
-        this.retired = new ThreadCache(null, arenas[0], -1);
-        this.caches = new ThreadLocal<>() { // not withInitial(lambda): a lambda's bootstrap costs the agent's start-up
-            @Override
-            protected ThreadCache initialValue() {
-                return newCache();
-            }
-        };
+        this.caches = new ThreadCaches(this, arenas, options.threadCacheMax(), gated);
         if (fresh) {
             if (!heapZero) {
                 live.clearAll();
             }
             pages.format(heapZero);
-        } else if (!rebuild()) {
+        } else if (!Rebuild.rebuild(this)) {
             throw new PoolException(PoolErrorReason.CORRUPT, "pool metadata is inconsistent (page map does not describe the heap)");
         }
         this.maintenance = new Maintenance(this, options.decayMillis());
     }
 
-    // ---------------------------------------------------------------- caches
-
-    /**
-     * Starts an operation: the calling thread's cache, counted in flight when the pool is gated. An operation that
-     * finds the pool closed leaves at once with {@link PoolClosedException}.
-     */
-    private ThreadCache enter() {
-        ThreadCache tc = cache();
-        if (gated) {
-            if (tc.owner != null) {
-                BUSY.setVolatile(tc, tc.busy + 1); // StoreLoad: the closer sees us, or we see it
-            } else {
-                BUSY.getAndAdd(tc, 1);
-            }
-        }
-        if (closed) {
-            exit(tc);
-            throw closedError();
-        }
-        return tc;
-    }
-
-    private PoolClosedException closedError() {
-        return new PoolClosedException("pool " + name + " was " + (gated ? "closed" : "deleted"));
-    }
-
-    private void exit(ThreadCache tc) {
-        if (gated) {
-            if (tc.owner != null) {
-                BUSY.setRelease(tc, tc.busy - 1);
-            } else {
-                BUSY.getAndAdd(tc, -1);
-            }
-        }
-    }
-
-    /**
-     * Stops new operations and waits until none is in flight (close-to-open close). Returns false if some thread
-     * stayed inside an operation for {@code timeoutMillis}.
-     */
-    boolean quiesce(long timeoutMillis) {
-        closed = true;
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        for (ThreadCache tc : cachesSnapshot()) {
-            while ((int) BUSY.getVolatile(tc) != 0) {
-                if (System.nanoTime() > deadline) {
-                    return false;
-                }
-                Thread.onSpinWait();
-            }
-        }
-        return true;
-    }
-
-    private ThreadCache cache() {
-        Thread t = Thread.currentThread();
-        ThreadCache tc = cacheSlots[(int) t.threadId() & (CACHE_SLOTS - 1)];
-        if (tc != null && tc.owner == t) {
-            return tc;
-        }
-        return caches.get();
-    }
-
-    private ThreadCache newCache() {
-        Thread t = Thread.currentThread();
-        if (maxCachedClass < 0 || t.isVirtual()) {
-            return shared;
-        }
-        ThreadCache tc = new ThreadCache(t, arenas[Math.floorMod(nextArena.getAndIncrement(), arenas.length)], maxCachedClass,
-                Math.min(4L << 20, heapBytes / 64));
-        synchronized (registry) {
-            registry.add(tc);
-        }
-        int slot = (int) t.threadId() & (CACHE_SLOTS - 1);
-        ThreadCache there = cacheSlots[slot];
-        if (there == null || !there.owner.isAlive()) {
-            cacheSlots[slot] = tc;
-        }
-        return tc;
-    }
-
     // ---------------------------------------------------------------- malloc family
 
     long malloc(long size, int tag) {
-        ThreadCache tc = enter();
+        ThreadCache tc = caches.enter();
         try {
             return malloc(tc, size, tag);
         } finally {
-            exit(tc);
+            caches.exit(tc);
         }
     }
 
@@ -242,11 +116,11 @@ final class Allocator {
     }
 
     long calloc(long count, long size, int tag) {
-        ThreadCache tc = enter();
+        ThreadCache tc = caches.enter();
         try {
             return calloc(tc, count, size, tag);
         } finally {
-            exit(tc);
+            caches.exit(tc);
         }
     }
 
@@ -274,14 +148,14 @@ final class Allocator {
     }
 
     long alignedAlloc(long alignment, long size, int tag) {
-        ThreadCache tc = enter();
+        ThreadCache tc = caches.enter();
         try {
             if (alignment <= 0 || Long.bitCount(alignment) != 1) {
                 return fail(PoolErrorReason.BAD_ALIGNMENT, "alignment " + alignment + " is not a power of two");
             }
             return allocate(tc, size, alignment, tag, false);
         } finally {
-            exit(tc);
+            caches.exit(tc);
         }
     }
 
@@ -291,8 +165,8 @@ final class Allocator {
             return fail(PoolErrorReason.NEGATIVE_SIZE, "negative size " + size);
         }
         boolean rz = options.redzones();
-        long lead = rz ? Math.max(RZ, align) : 0;
-        long req = rz ? size + lead + RZ : size;
+        long lead = rz ? Math.max(Redzones.RZ, align) : 0;
+        long req = rz ? size + lead + Redzones.RZ : size;
         if (req < 0 || req > heapBytes) {
             return fail(PoolErrorReason.TOO_LARGE, "request of " + size + " bytes exceeds the pool's heap of " + heapBytes + " bytes");
         }
@@ -319,20 +193,9 @@ final class Allocator {
                 Zeroing.zero(addr, rz ? req : Math.min(usable, Math.max(size, 1)));
             }
         } else if (options.junkFill()) {
-            ALL.asSlice(addr, usable).fill(JUNK_ALLOC);
+            ALL.asSlice(addr, usable).fill(Redzones.JUNK_ALLOC);
         }
-        if (rz) {
-            long user = addr + lead;
-            if (lead > RZ) {
-                ALL.asSlice(addr, lead - RZ).fill(JUNK_ALLOC);
-            }
-            ALL.set(ValueLayout.JAVA_INT_UNALIGNED, user - 16, (int) lead);
-            ALL.set(ValueLayout.JAVA_INT_UNALIGNED, user - 12, RZ_MAGIC);
-            ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, user - 8, size);
-            ALL.asSlice(user + size, usable - lead - size).fill(JUNK_ALLOC);
-            return user;
-        }
-        return addr;
+        return rz ? Redzones.wrap(addr, lead, size, usable) : addr;
     }
 
     /** Size class serving {@code req} bytes at {@code align}; -1 for a page-rounded huge run. */
@@ -354,30 +217,30 @@ final class Allocator {
     }
 
     long realloc(long address, long size, int tag) {
-        ThreadCache tc = enter();
+        ThreadCache tc = caches.enter();
         try {
             return reallocator.realloc(tc, address, size, tag);
         } finally {
-            exit(tc);
+            caches.exit(tc);
         }
     }
 
     long usableSize(long address) {
-        ThreadCache tc = enter();
+        ThreadCache tc = caches.enter();
         try {
             return usableSizeOf(address);
         } finally {
-            exit(tc);
+            caches.exit(tc);
         }
     }
 
     private long usableSizeOf(long address) {
         if (options.redzones()) {
-            long off = blockOffset(redzonedBlock(address, "usableSize"), "usableSize");
+            long off = blockOffset(Redzones.block(this, address, "usableSize"), "usableSize");
             if (!isHandedOut(off)) {
                 throw invalid(address, "usableSize", "no live block starts at this address");
             }
-            return ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
+            return Redzones.requested(address);
         }
         long off = blockOffset(address, "usableSize");
         if (!isHandedOut(off)) {
@@ -386,22 +249,126 @@ final class Allocator {
         return blockUsable(off);
     }
 
-    /** Block address behind a redzoned user address, read from the 16-byte header before it. */
-    long redzonedBlock(long address, String op) {
-        blockOffset(address - RZ, op);
-        int lead = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 16);
-        int magic = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 12);
-        if (magic == RZ_FREED) {
-            throw invalid(address, op, "double free (the block is already free in a thread cache)");
+    void free(long address) {
+        if (address == 0) {
+            return;
         }
-        if (lead < RZ || (lead & (SizeClasses.QUANTUM - 1)) != 0 || address - lead < heapAddr || magic != RZ_MAGIC) {
-            if (!isLiveBlock(address)) {
-                throw invalid(address, op, "no live block starts at this address (or its leading redzone was overwritten)");
+        ThreadCache tc = caches.enter();
+        try {
+            if (debug || !freeToCache(tc, address)) {
+                free(tc, address);
             }
-            throw new HeapCorruptionException("leading redzone of the block at 0x" + Long.toHexString(address) + " overwritten");
+        } finally {
+            caches.exit(tc);
         }
-        return address - lead;
     }
+
+    /**
+     * The common free, small enough to inline: a live block of a cached class goes onto the thread's stack. Returns
+     * false, having changed nothing, for everything else (errors included), which the general path handles.
+     */
+    private boolean freeToCache(ThreadCache tc, long address) {
+        long off = address - heapAddr;
+        if (off < 0 || off >= heapBytes || (off & (SizeClasses.QUANTUM - 1)) != 0 || !live.isSet(off)
+                || ALL.get(ValueLayout.JAVA_LONG, address) == (freeSecret ^ address)) {
+            return false;
+        }
+        long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
+        int cls = PageMap.cls(e);
+        int tag;
+        if (PageMap.kind(e) == PageMap.SLAB) {
+            tag = accounting.smallTags ? accounting.takeSmallTag(e, off) : 0;
+        } else if (PageMap.kind(e) == PageMap.LARGE && PageMap.isHead(e) && cls != PageMap.HUGE_CLASS) {
+            if (!tc.roomFor(cls)) {
+                return false;
+            }
+            tag = PageMap.tag(e);
+        } else {
+            return false;
+        }
+        int n;
+        if (!tc.caches(cls) || (n = tc.counts[cls]) == tc.caps[cls]) {
+            if (tag != 0 && PageMap.kind(e) == PageMap.SLAB) {
+                slabs.ofEntry(e).setTag(off, tag); // put it back for the general path
+            }
+            return false;
+        }
+        accounting.onFree(tc, cls, tag, e);
+        if (tag != 0 && PageMap.kind(e) == PageMap.LARGE) {
+            accounting.untagRun(off, e);
+        }
+        ALL.set(ValueLayout.JAVA_LONG, address, freeSecret ^ address);
+        tc.bins[cls][n] = off; // ThreadCache.push, its checks done above
+        tc.counts[cls] = n + 1;
+        if (cls >= SizeClasses.NSMALL) {
+            tc.largeBytes += SizeClasses.size(cls);
+        }
+        return true;
+    }
+
+    void free(ThreadCache tc, long address) {
+        if (address == 0) {
+            return;
+        }
+        String damage = null;
+        long block = address;
+        long requested = -1;
+        if (options.redzones()) {
+            block = Redzones.block(this, address, "free");
+            requested = Redzones.requested(address);
+        }
+        long off = blockOffset(block, "free");
+        if (!live.isSet(off)) {
+            throw invalid(address, "free", "double free, or no block was allocated at this address");
+        }
+        if (ALL.get(ValueLayout.JAVA_LONG, block) == (freeSecret ^ block)) {
+            throw invalid(address, "free", "double free (the block is already free in a thread cache)");
+        }
+        long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
+        int kind = PageMap.kind(e);
+        int cls;
+        int tag;
+        if (kind == PageMap.SLAB) {
+            cls = PageMap.cls(e);
+            tag = accounting.smallTags ? accounting.takeSmallTag(e, off) : 0;
+        } else if (kind == PageMap.LARGE && PageMap.isHead(e)) {
+            cls = PageMap.cls(e) == PageMap.HUGE_CLASS ? -1 : PageMap.cls(e);
+            tag = PageMap.tag(e);
+        } else {
+            throw new HeapCorruptionException("page map entry of live block 0x" + Long.toHexString(address)
+                    + " is not in use (pool metadata damaged)");
+        }
+        if (debug) {
+            long usable = blockUsable(off);
+            if (requested >= 0) {
+                damage = Redzones.check(block, address, requested, usable);
+            }
+            if (options.junkFill()) {
+                ALL.asSlice(block, usable).fill(Redzones.JUNK_FREE);
+            }
+        }
+        accounting.onFree(tc, cls, tag, e);
+        if (cls < 0 || !tc.caches(cls) || !tc.roomFor(cls)) {
+            release(off, cls, e);
+        } else {
+            if (tag != 0 && kind == PageMap.LARGE) {
+                accounting.untagRun(off, e);
+            }
+            ALL.set(ValueLayout.JAVA_LONG, block, freeSecret ^ block);
+            if (options.redzones()) {
+                Redzones.markFreed(address);
+            }
+            if (!tc.push(cls, off)) {
+                caches.flushHalf(tc, cls);
+                tc.push(cls, off);
+            }
+        }
+        if (damage != null) {
+            throw new HeapCorruptionException(damage);
+        }
+    }
+
+    // ---------------------------------------------------------------- blocks
 
     boolean isLiveBlock(long address) {
         long off = address - heapAddr;
@@ -410,7 +377,7 @@ final class Allocator {
 
     /** In the user's hands: handed out by its slab or the page allocator, and not resting in a thread cache. */
     boolean isHandedOut(long off) {
-        return live.isSet(off) && ALL.get(ValueLayout.JAVA_LONG, heapAddr + off) != (freeSecret ^ (heapAddr + off));
+        return live.isSet(off) && !hasFreeKey(off);
     }
 
     void eraseFreeKey(long off) {
@@ -432,156 +399,6 @@ final class Allocator {
         return PageMap.pages(e) << SizeClasses.LG_PAGE;
     }
 
-    void free(long address) {
-        if (address == 0) {
-            return;
-        }
-        ThreadCache tc = enter();
-        try {
-            if (debug || !freeToCache(tc, address)) {
-                free(tc, address);
-            }
-        } finally {
-            exit(tc);
-        }
-    }
-
-    /**
-     * The common free, small enough to inline: a live block of a cached class goes onto the thread's stack. Returns
-     * false, having changed nothing, for everything else (errors included), which the general path handles.
-     */
-    private boolean freeToCache(ThreadCache tc, long address) {
-        long off = address - heapAddr;
-        if (off < 0 || off >= heapBytes || (off & (SizeClasses.QUANTUM - 1)) != 0 || !live.isSet(off)
-                || ALL.get(ValueLayout.JAVA_LONG, address) == (freeSecret ^ address)) {
-            return false;
-        }
-        long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
-        int cls = PageMap.cls(e);
-        int tag;
-        if (PageMap.kind(e) == PageMap.SLAB) {
-            tag = smallTags ? takeSmallTag(e, off) : 0;
-        } else if (PageMap.kind(e) == PageMap.LARGE && PageMap.isHead(e) && cls != PageMap.HUGE_CLASS) {
-            if (!tc.roomFor(cls)) {
-                return false;
-            }
-            tag = PageMap.tag(e);
-        } else {
-            return false;
-        }
-        int n;
-        if (!tc.caches(cls) || (n = tc.counts[cls]) == tc.caps[cls]) {
-            if (tag != 0 && PageMap.kind(e) == PageMap.SLAB) {
-                slabs[PageMap.slabId(e)].setTag(off, tag); // put it back for the general path
-            }
-            return false;
-        }
-        onFree(tc, off, cls, tag, e);
-        if (tag != 0 && PageMap.kind(e) == PageMap.LARGE) {
-            untagRun(off, e);
-        }
-        ALL.set(ValueLayout.JAVA_LONG, address, freeSecret ^ address);
-        tc.bins[cls][n] = off; // ThreadCache.push, its checks done above
-        tc.counts[cls] = n + 1;
-        if (cls >= SizeClasses.NSMALL) {
-            tc.largeBytes += SizeClasses.size(cls);
-        }
-        return true;
-    }
-
-    /** The tag of a small block being freed, cleared in its slab. */
-    private int takeSmallTag(long e, long off) {
-        Slab s = slabs[PageMap.slabId(e)];
-        int tag = s.tag(off);
-        if (tag != 0) {
-            s.setTag(off, 0);
-        }
-        return tag;
-    }
-
-    void free(ThreadCache tc, long address) {
-        if (address == 0) {
-            return;
-        }
-        String damage = null;
-        long block = address;
-        long requested = -1;
-        if (options.redzones()) {
-            block = redzonedBlock(address, "free");
-            requested = ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
-        }
-        long off = blockOffset(block, "free");
-        if (!live.isSet(off)) {
-            throw invalid(address, "free", "double free, or no block was allocated at this address");
-        }
-        if (ALL.get(ValueLayout.JAVA_LONG, block) == (freeSecret ^ block)) {
-            throw invalid(address, "free", "double free (the block is already free in a thread cache)");
-        }
-        long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
-        int kind = PageMap.kind(e);
-        int cls;
-        int tag;
-        if (kind == PageMap.SLAB) {
-            cls = PageMap.cls(e);
-            tag = 0;
-            if (smallTags) {
-                Slab s = slabs[PageMap.slabId(e)];
-                tag = s.tag(off);
-                if (tag != 0) {
-                    s.setTag(off, 0);
-                }
-            }
-        } else if (kind == PageMap.LARGE && PageMap.isHead(e)) {
-            cls = PageMap.cls(e) == PageMap.HUGE_CLASS ? -1 : PageMap.cls(e);
-            tag = PageMap.tag(e);
-        } else {
-            throw new HeapCorruptionException("page map entry of live block 0x" + Long.toHexString(address)
-                    + " is not in use (pool metadata damaged)");
-        }
-        if (debug) {
-            long usable = blockUsable(off);
-            if (requested >= 0) {
-                damage = checkRedzones(block, address, requested, usable);
-            }
-            if (options.junkFill()) {
-                ALL.asSlice(block, usable).fill(JUNK_FREE);
-            }
-        }
-        onFree(tc, off, cls, tag, e);
-        if (cls < 0 || !tc.caches(cls) || !tc.roomFor(cls)) {
-            release(off, cls, e);
-        } else {
-            if (tag != 0 && kind == PageMap.LARGE) {
-                untagRun(off, e);
-            }
-            ALL.set(ValueLayout.JAVA_LONG, block, freeSecret ^ block);
-            if (options.redzones()) {
-                ALL.set(ValueLayout.JAVA_INT_UNALIGNED, address - 12, RZ_FREED);
-            }
-            if (!tc.push(cls, off)) {
-                flushHalf(tc, cls);
-                tc.push(cls, off);
-            }
-        }
-        if (damage != null) {
-            throw new HeapCorruptionException(damage);
-        }
-    }
-
-    static String checkRedzones(long block, long user, long requested, long usable) {
-        for (long a = block; a < user - 16; a++) {
-            if (ALL.get(ValueLayout.JAVA_BYTE, a) != JUNK_ALLOC) {
-                return "leading redzone of the block at 0x" + Long.toHexString(user) + " overwritten";
-            }
-        }
-        for (long a = user + requested; a < block + usable; a++) {
-            if (ALL.get(ValueLayout.JAVA_BYTE, a) != JUNK_ALLOC) {
-                return "trailing redzone of the block at 0x" + Long.toHexString(user) + " overwritten at +" + (a - user);
-            }
-        }
-        return null;
-    }
-
     /** Heap offset of a would-be block address, or an InvalidFreeException saying why it cannot be one. */
     long blockOffset(long address, String op) {
         long off = address - heapAddr;
@@ -599,144 +416,14 @@ final class Allocator {
         return new InvalidFreeException(op + "(0x" + Long.toHexString(address) + ") in pool " + name + ": " + why, address);
     }
 
-    // ---------------------------------------------------------------- accounting
-
     private void onAlloc(ThreadCache tc, long off, int cls, int tag) {
-        ALL.set(ValueLayout.JAVA_LONG, heapAddr + off, 0L); // erase the free key
-        long usable;
-        if (cls >= 0 && SizeClasses.isSmall(cls)) {
-            usable = SizeClasses.size(cls);
-            if (tag != 0) {
-                tagSmall(off, tag);
-            }
-        } else if (tag != 0 || cls < 0) {
-            usable = tagRun(off, cls, tag);
-        } else {
-            usable = SizeClasses.size(cls); // a cached or fresh run's entry carries tag 0 already
-        }
-        count(tc, cls, usable, tag, 1);
+        eraseFreeKey(off);
+        accounting.onAlloc(tc, off, cls, tag);
     }
 
-    private void tagSmall(long off, int tag) {
-        if (!smallTags) {
-            smallTags = true;
-        }
-        slabAt(off).setTag(off, tag);
-    }
-
-    /** A tagged page run going into a thread cache: its entry goes back to tag 0, so an untagged malloc need not look. */
-    private void untagRun(long off, long e) {
-        pageMap.set(off >>> SizeClasses.LG_PAGE, PageMap.withTag(e, 0));
-    }
-
-    /** Records the tag of a page run being handed out; returns its usable bytes. */
-    private long tagRun(long off, int cls, int tag) {
-        long page = off >>> SizeClasses.LG_PAGE;
-        long e = pageMap.get(page);
-        if (PageMap.tag(e) != tag) {
-            pageMap.set(page, PageMap.withTag(e, tag));
-        }
-        return cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
-    }
-
-    private void onFree(ThreadCache tc, long off, int cls, int tag, long e) {
-        long usable = cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
-        count(tc, cls, usable, tag, -1);
-    }
-
-    /**
-     * Per-thread counters of one block handed out ({@code sign} 1) or taken back (-1). Kept small so that it inlines
-     * into the fast paths; the shared cache of unowned threads, huge blocks, tags and publication are out of line.
-     */
+    /** Per-thread counters of one block handed out ({@code sign} 1) or taken back (-1); see {@link Accounting}. */
     void count(ThreadCache tc, int cls, long usable, int tag, int sign) {
-        if (tc.owner == null || cls < 0) {
-            countRare(tc, cls, usable, tag, sign);
-            return;
-        }
-        long delta = sign * usable;
-        if (sign > 0) {
-            tc.nmalloc[cls]++;
-            tc.allBytes += usable;
-        } else {
-            tc.nfree[cls]++;
-        }
-        long q = tc.allPending + delta;
-        if (q > tc.allPendingMax) {
-            if (q > TagCounters.PUBLISH_BYTES) {
-                publishTotal(tc, q);
-                q = 0;
-            } else {
-                tc.allPendingMax = q;
-            }
-        } else if (q < -TagCounters.PUBLISH_BYTES) {
-            publishTotal(tc, q);
-            q = 0;
-        }
-        tc.allPending = q;
-        if (tag != 0) {
-            countTag(tc, tag, usable, sign);
-        }
-    }
-
-    private void publishTotal(ThreadCache tc, long q) {
-        tags.publishTotal(q, tc.allPendingMax);
-        tc.allPendingMax = 0;
-    }
-
-    /** Unowned (shared) caches under their lock, and huge blocks, which have no class slot. */
-    private void countRare(ThreadCache tc, int cls, long usable, int tag, int sign) {
-        if (tc.owner == null) {
-            synchronized (tc) {
-                countAny(tc, cls, usable, tag, sign);
-            }
-        } else {
-            countAny(tc, cls, usable, tag, sign);
-        }
-    }
-
-    private void countAny(ThreadCache tc, int cls, long usable, int tag, int sign) {
-        int slot = cls < 0 ? HUGE_SLOT : cls;
-        if (sign > 0) {
-            tc.nmalloc[slot]++;
-            tc.allBytes += usable;
-        } else {
-            tc.nfree[slot]++;
-        }
-        if (slot == HUGE_SLOT) {
-            tc.hugeBytes += sign * usable; // class sizes give the rest of the allocated bytes
-        }
-        long q = tc.allPending + sign * usable;
-        if (q > TagCounters.PUBLISH_BYTES || q < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
-            tags.publishTotal(q, tc.allPendingMax);
-            q = 0;
-            tc.allPendingMax = 0;
-        } else if (q > tc.allPendingMax) {
-            tc.allPendingMax = q;
-        }
-        tc.allPending = q;
-        if (tag != 0) {
-            countTag(tc, tag, usable, sign);
-        }
-    }
-
-    /** Untagged bytes are derived (allocated minus every tag's in-use bytes), so only tagged blocks come here. */
-    private void countTag(ThreadCache tc, int tag, long usable, int sign) {
-        if (tag >= tc.tagPending.length) {
-            tc.growTags(tag);
-        }
-        if (sign > 0) {
-            tc.tagRequests[tag]++;
-            tc.tagBytes[tag] += usable;
-        }
-        long p = tc.tagPending[tag] + sign * usable;
-        if (p > TagCounters.PUBLISH_BYTES || p < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
-            tags.publish(tag, p, tc.tagPendingMax[tag]);
-            p = 0;
-            tc.tagPendingMax[tag] = 0;
-        } else if (p > tc.tagPendingMax[tag]) {
-            tc.tagPendingMax[tag] = p;
-        }
-        tc.tagPending[tag] = p;
+        accounting.count(tc, cls, usable, tag, sign);
     }
 
     // ---------------------------------------------------------------- slow paths
@@ -746,7 +433,7 @@ final class Allocator {
         long off = takeOnce(tc, cls, req, runAlign);
         if (off < 0) {
             Errors.clear(); // a reservation that fails below says so
-            recover(tc);
+            caches.recover(tc);
             off = takeOnce(tc, cls, req, runAlign);
             if (off < 0 && Errors.lastReason() == PoolErrorReason.NO_SPACE) {
                 fail(PoolErrorReason.NO_SPACE, "out of memory in pool " + name + ": request of " + req + " bytes: " + Errors.last());
@@ -763,7 +450,7 @@ final class Allocator {
     private long takeOnce(ThreadCache tc, int cls, long req, long runAlign) {
         if (tc.flushRequested) {
             tc.flushRequested = false;
-            flushAll(tc);
+            caches.flushAll(tc);
         }
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
             if (tc.caches(cls) && tc.counts[cls] == 0) {
@@ -776,7 +463,7 @@ final class Allocator {
                 return tc.bins[cls][n - 1];
             }
             long[] one = new long[1];
-            return arenaFor(tc).fill(cls, one, 1) == 1 ? one[0] : -1;
+            return caches.arenaFor(tc).fill(cls, one, 1) == 1 ? one[0] : -1;
         }
         long npages = cls >= 0 ? SizeClasses.size(cls) >>> SizeClasses.LG_PAGE : SizeClasses.pageCeil(req) >>> SizeClasses.LG_PAGE;
         boolean[] zero = new boolean[1];
@@ -789,244 +476,19 @@ final class Allocator {
         return page << SizeClasses.LG_PAGE;
     }
 
-    private Arena arenaFor(ThreadCache tc) {
-        if (tc.owner != null) {
-            return tc.arena;
-        }
-        return arenas[(int) (Thread.currentThread().threadId() % arenas.length)];
-    }
-
-    /** Out of memory: give back what this thread caches, empty slabs, and ask other threads to do the same. */
-    private void recover(ThreadCache tc) {
-        flushAll(tc);
-        drainDeadThreads();
-        synchronized (registry) {
-            for (ThreadCache other : registry) {
-                if (other != tc) {
-                    other.flushRequested = true;
-                }
-            }
-        }
-        // last: the flushes above may have emptied slabs
-        for (Arena a : arenas) {
-            a.trim();
-        }
-    }
-
     private void release(long off, int cls, long e) {
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
-            slabAt(off).arena.releaseOne(off);
+            slabs.slabAt(off).arena.releaseOne(off);
         } else {
             releaseRun(off, PageMap.pages(e));
         }
     }
 
     /** Returns a page run the caller owns to the page allocator. */
-    private void releaseRun(long off, long npages) {
-        ALL.set(ValueLayout.JAVA_LONG, heapAddr + off, 0L); // no free key outside the caches
+    void releaseRun(long off, long npages) {
+        eraseFreeKey(off); // no free key outside the caches
         live.clear(off);
         pages.free(off >>> SizeClasses.LG_PAGE, npages);
-    }
-
-    private void flushHalf(ThreadCache tc, int cls) {
-        int n = tc.counts[cls];
-        int k = Math.max(1, n / 2);
-        releaseAll(cls, tc.bins[cls], 0, k);
-        System.arraycopy(tc.bins[cls], k, tc.bins[cls], 0, n - k);
-        tc.counts[cls] = n - k;
-        tc.removed(cls, k);
-    }
-
-    void flushAll(ThreadCache tc) {
-        for (int cls = 0; cls < tc.counts.length; cls++) {
-            int n = tc.counts[cls];
-            if (n > 0) {
-                tc.counts[cls] = 0;
-                tc.removed(cls, n);
-                releaseAll(cls, tc.bins[cls], 0, n);
-            }
-        }
-    }
-
-    private void releaseAll(int cls, long[] offs, int from, int to) {
-        if (SizeClasses.isSmall(cls)) {
-            int i = from;
-            while (i < to) {
-                Arena a = slabAt(offs[i]).arena;
-                int j = i + 1;
-                while (j < to && slabAt(offs[j]).arena == a) {
-                    j++;
-                }
-                a.release(offs, i, j);
-                i = j;
-            }
-        } else {
-            for (int i = from; i < to; i++) {
-                releaseRun(offs[i], SizeClasses.size(cls) >>> SizeClasses.LG_PAGE);
-            }
-        }
-    }
-
-    /** Retires the caches of threads that have ended: their blocks go back, their counters into {@link #retired}. */
-    /** Taken by {@link #drainDeadThreads} and by statistics, so a snapshot never sees a dead thread's counters twice or not at all. */
-    final Object drainLock = new Object();
-
-    void drainDeadThreads() {
-        synchronized (drainLock) {
-            List<ThreadCache> dead = new ArrayList<>();
-            synchronized (registry) {
-                registry.removeIf(tc -> {
-                    if (!tc.owner.isAlive()) {
-                        dead.add(tc);
-                        return true;
-                    }
-                    return false;
-                });
-            }
-            for (ThreadCache tc : dead) {
-                flushAll(tc);
-                synchronized (retired) {
-                    for (int i = 0; i < tc.nmalloc.length; i++) {
-                        retired.nmalloc[i] += tc.nmalloc[i];
-                        retired.nfree[i] += tc.nfree[i];
-                    }
-                    retired.hugeBytes += tc.hugeBytes;
-                    retired.allBytes += tc.allBytes;
-                }
-                tags.publishTotal(tc.allPending, tc.allPendingMax);
-                for (int t = 0; t < tc.tagPending.length; t++) {
-                    if (tc.tagPending[t] != 0) {
-                        tags.publish(t, tc.tagPending[t], tc.tagPendingMax[t]);
-                    }
-                    if (tc.tagRequests[t] != 0) {
-                        tags.retireRequests(t, tc.tagRequests[t]);
-                        tags.retireBytes(t, tc.tagBytes[t]);
-                    }
-                }
-            }
-        }
-    }
-
-    /** Flushes the calling thread's cache (tests, close). */
-    void flushCurrentThread() {
-        ThreadCache tc = cache();
-        if (tc.owner != null) {
-            flushAll(tc);
-        }
-    }
-
-    // ---------------------------------------------------------------- slabs
-
-    Slab newSlab(int cls, Arena arena) {
-        int npages = SizeClasses.slabPages(cls);
-        boolean[] zero = new boolean[1];
-        long start = pages.alloc(npages, SizeClasses.PAGE, cls, 0, zero);
-        if (start < 0) {
-            return null;
-        }
-        return registerSlab(cls, start, arena);
-    }
-
-    private Slab registerSlab(int cls, long start, Arena arena) {
-        int id;
-        Slab s;
-        synchronized (slabLock) {
-            id = freeSlabIdCount > 0 ? freeSlabIds[--freeSlabIdCount] : slabIdEnd++;
-            s = new Slab(id, cls, start, arena);
-            Slab[] table = slabs;
-            if (id >= table.length) {
-                table = java.util.Arrays.copyOf(table, Math.max(id + 1, table.length * 2));
-            }
-            table[id] = s;
-            slabs = table;
-        }
-        for (int i = 0; i < SizeClasses.slabPages(cls); i++) {
-            pageMap.set(start + i, PageMap.slab(id, cls, i));
-        }
-        return s;
-    }
-
-    void freeSlab(Slab s) {
-        synchronized (slabLock) {
-            slabs[s.id] = null;
-            if (freeSlabIdCount == freeSlabIds.length) {
-                freeSlabIds = java.util.Arrays.copyOf(freeSlabIds, freeSlabIdCount * 2);
-            }
-            freeSlabIds[freeSlabIdCount++] = s.id;
-            slabs = slabs; // publish
-        }
-        pages.free(s.startPage, SizeClasses.slabPages(s.cls));
-    }
-
-    Slab slabAt(long off) {
-        return slabs[PageMap.slabId(pageMap.get(off >>> SizeClasses.LG_PAGE))];
-    }
-
-    Slab slabById(int id) {
-        Slab[] t = slabs;
-        return id >= 0 && id < t.length ? t[id] : null;
-    }
-
-    int slabIdEnd() {
-        synchronized (slabLock) {
-            return slabIdEnd;
-        }
-    }
-
-    /** Blocks (and their usable bytes) found live when the pool was reopened: counted as allocated, not as mallocs. */
-    long inheritedBlocks;
-    long inheritedBytes;
-
-    private void inherit(int cls, long usable) {
-        int slot = cls < 0 ? HUGE_SLOT : cls;
-        retired.nmalloc[slot]++;
-        if (cls < 0) {
-            retired.hugeBytes += usable;
-        }
-        inheritedBlocks++;
-        inheritedBytes += usable;
-    }
-
-    /**
-     * Reopened pool: rebuild free runs and slabs from the page map and live bits. The walk only reads the page map
-     * (registering a slab rewrites its own pages with the same layout); slabs are adopted, which may free a surplus
-     * empty one, only after the walk: freeing coalesces with the next free run and overwrites that run's head when it
-     * is one page long (its head is also its tail), so a walk still in progress would step onto a non-head entry.
-     */
-    private boolean rebuild() {
-        if (!pages.rebuild()) {
-            return false;
-        }
-        List<Slab> found = new ArrayList<>();
-        long p = 0;
-        int next = 0;
-        while (p < pageMap.pages) {
-            long e = pageMap.get(p);
-            long n = PageAllocator.runLength(p, e);
-            if (n <= 0 || p + n > pageMap.pages) {
-                return false;
-            }
-            if (PageMap.kind(e) == PageMap.SLAB) {
-                Slab s = registerSlab(PageMap.cls(e), p, arenas[next++ % arenas.length]);
-                for (int i = 0; i < s.nregs; i++) {
-                    long off = s.heapOffset + (long) i * s.regionSize;
-                    if (live.isSet(off)) {
-                        s.markTaken(i);
-                        inherit(s.cls, SizeClasses.size(s.cls));
-                    }
-                }
-                found.add(s);
-            } else if (PageMap.kind(e) == PageMap.LARGE) {
-                int cls = PageMap.cls(e);
-                inherit(cls == PageMap.HUGE_CLASS ? -1 : cls, n << SizeClasses.LG_PAGE);
-            }
-            p += n;
-        }
-        for (Slab s : found) {
-            s.arena.adopt(s);
-        }
-        tags.publishTotal(inheritedBytes, inheritedBytes);
-        return true;
     }
 
     // ---------------------------------------------------------------- misc
@@ -1048,22 +510,16 @@ final class Allocator {
         return address - base >= 0 && address - base < poolSize;
     }
 
-    List<ThreadCache> cachesSnapshot() {
-        List<ThreadCache> all;
-        synchronized (registry) {
-            all = new ArrayList<>(registry);
-        }
-        all.add(shared);
-        all.add(retired);
-        return all;
+    boolean quiesce(long timeoutMillis) {
+        return caches.quiesce(timeoutMillis);
     }
 
     boolean isClosed() {
-        return closed;
+        return caches.isClosed();
     }
 
     void checkOpen() {
-        if (closed) {
+        if (caches.isClosed()) {
             throw new PoolClosedException("pool " + name + " was deleted");
         }
     }
@@ -1075,7 +531,7 @@ final class Allocator {
 
     /** Stops new work; the caller then unmaps. */
     void shutdown() {
-        closed = true;
+        caches.close();
         maintenance.stop();
     }
 

@@ -22,9 +22,9 @@ final class AtRest {
         if (root != 0 && !h.isLiveBlock(h.base + root)) {
             PoolLayout.setRoot(h.pool, 0);
         }
-        int end = h.slabIdEnd();
+        int end = h.slabs.idEnd();
         for (int id = 0; id < end; id++) {
-            Slab s = h.slabById(id);
+            Slab s = h.slabs.byId(id);
             if (s == null) {
                 continue;
             }

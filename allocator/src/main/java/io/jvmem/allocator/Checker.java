@@ -98,7 +98,7 @@ final class Checker {
         boolean rootSeen = rootProblem != null || root < 0;
         Set<Long> cached = new HashSet<>();
         if (h != null) {
-            for (ThreadCache tc : h.cachesSnapshot()) {
+            for (ThreadCache tc : h.caches.snapshot()) {
                 for (int c = 0; c < tc.counts.length; c++) {
                     for (int i = 0; i < tc.counts[c]; i++) {
                         if (!cached.add(tc.bins[c][i])) {
@@ -176,8 +176,8 @@ final class Checker {
             problems.add("free pages in the page map (" + freePages + ") differ from the free index (" + h.pages.freePages() + ")");
         }
         int registered = 0;
-        for (int id = 0; id < h.slabIdEnd(); id++) {
-            if (h.slabById(id) != null) {
+        for (int id = 0; id < h.slabs.idEnd(); id++) {
+            if (h.slabs.byId(id) != null) {
                 registered++;
             }
         }
@@ -296,7 +296,7 @@ final class Checker {
     private static void checkSlab(Allocator h, long p, long e, Set<Long> cached, List<String> problems) {
         int cls = PageMap.cls(e);
         int id = PageMap.slabId(e);
-        Slab s = h.slabById(id);
+        Slab s = h.slabs.byId(id);
         if (s == null || s.startPage != p || s.cls != cls) {
             problems.add("slab at page " + p + " (id " + id + ", class " + cls + ") is not registered as such");
             return;

@@ -346,8 +346,8 @@ public final class CtoPool extends PoolBase {
                 throw new PoolException(PoolErrorReason.BUSY, "pool " + path()
                         + " not closed cleanly: an operation stayed in flight for " + QUIESCE_MILLIS + " ms");
             }
-            for (ThreadCache tc : heap.cachesSnapshot()) {
-                heap.flushAll(tc);
+            for (ThreadCache tc : heap.caches.snapshot()) {
+                heap.caches.flushAll(tc);
             }
             AtRest.record(heap); // slab counts and root, for the next open's cross-check
             heap.layout.seal(heap.pool); // metadata and header checksums; the state word stays OPEN

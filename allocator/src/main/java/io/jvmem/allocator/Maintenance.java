@@ -36,7 +36,7 @@ final class Maintenance implements Runnable {
                 return;
             }
             try {
-                a.drainDeadThreads();
+                a.caches.drainDeadThreads();
                 if (decayEpochs >= 0) {
                     a.pages.purge(decayEpochs);
                 }

@@ -145,7 +145,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     /** Returns the calling thread's cached free blocks to the pool (jemalloc's thread.tcache.flush). */
     public void flushThreadCache() {
         heap.checkOpen();
-        heap.flushCurrentThread();
+        heap.caches.flushCurrentThread();
     }
 
     Allocator allocator() {

@@ -43,7 +43,7 @@ final class Reallocator {
             return Allocator.fail(PoolErrorReason.NEGATIVE_SIZE, "negative size " + size);
         }
         boolean rz = h.options.redzones();
-        long block = rz ? h.redzonedBlock(address, "realloc") : address;
+        long block = rz ? Redzones.block(h, address, "realloc") : address;
         long off = h.blockOffset(block, "realloc");
         if (!h.isHandedOut(off)) {
             throw h.invalid(address, "realloc", "no live block starts at this address");
@@ -52,7 +52,7 @@ final class Reallocator {
         long old = usable;
         if (rz) {
             old = ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, address - 8);
-            String damage = Allocator.checkRedzones(block, address, old, usable);
+            String damage = Redzones.check(block, address, old, usable);
             if (damage != null) {
                 throw new HeapCorruptionException(damage);
             }
@@ -80,7 +80,7 @@ final class Reallocator {
      */
     private boolean resizeInPlace(ThreadCache tc, long block, long user, long off, long e, long size, int tag) {
         boolean rz = h.options.redzones();
-        long req = rz ? size + (user - block) + Allocator.RZ : size;
+        long req = rz ? size + (user - block) + Redzones.RZ : size;
         if (req < 0 || req > h.heapBytes) {
             return false; // the move reports it
         }
@@ -100,11 +100,11 @@ final class Reallocator {
                 return false;
             }
             if (junk) {
-                ALL.asSlice(block + oldUsable, newUsable - oldUsable).fill(Allocator.JUNK_ALLOC);
+                ALL.asSlice(block + oldUsable, newUsable - oldUsable).fill(Redzones.JUNK_ALLOC);
             }
         } else if (newPages < oldPages) {
             if (junk) {
-                ALL.asSlice(block + newUsable, oldUsable - newUsable).fill(Allocator.JUNK_FREE);
+                ALL.asSlice(block + newUsable, oldUsable - newUsable).fill(Redzones.JUNK_FREE);
             }
             h.pages.shrink(page, oldPages, newPages, mapCls, tag);
         } else {
@@ -115,7 +115,7 @@ final class Reallocator {
         h.count(tc, cls, newUsable, tag, 1);
         if (rz) {
             ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, user - 8, size);
-            ALL.asSlice(user + size, block + newUsable - (user + size)).fill(Allocator.JUNK_ALLOC);
+            ALL.asSlice(user + size, block + newUsable - (user + size)).fill(Redzones.JUNK_ALLOC);
         }
         return true;
     }

@@ -17,7 +17,7 @@ final class Slab implements Comparable<Slab> {
     /** ceil(2^32 / regionSize), see {@link #regionIndex}. */
     private final long magic;
     final int nregs;
-    final Arena arena;
+    final HeapArena arena;
     /** Bit i set: region i is available. */
     final long[] avail;
     int nfree;
@@ -27,7 +27,7 @@ final class Slab implements Comparable<Slab> {
     /** Whether this slab is in its arena's non-full set. */
     boolean listed;
 
-    Slab(int id, int cls, long startPage, Arena arena) {
+    Slab(int id, int cls, long startPage, HeapArena arena) {
         this.id = id;
         this.cls = cls;
         this.startPage = startPage;

@@ -9,13 +9,13 @@ final class StatsCollector {
     }
 
     static PoolStats collect(Allocator h) {
-        synchronized (h.drainLock) {
+        synchronized (h.caches.drainLock) {
             return collectLocked(h);
         }
     }
 
     private static PoolStats collectLocked(Allocator h) {
-        List<ThreadCache> caches = h.cachesSnapshot();
+        List<ThreadCache> caches = h.caches.snapshot();
         int slots = SizeClasses.NCLASSES + 1;
         long[] nmalloc = new long[slots];
         long[] nfree = new long[slots];
@@ -61,7 +61,7 @@ final class StatsCollector {
                 threads[tc.arena.index]++;
             }
         }
-        for (Arena a : h.arenas) {
+        for (HeapArena a : h.arenas) {
             long[] c = a.slabCounts();
             long n = 0;
             long bytes = 0;
@@ -72,7 +72,7 @@ final class StatsCollector {
             }
             arenas.add(new PoolStats.ArenaStats(a.index, threads[a.index], n, bytes));
         }
-        long mallocs = -h.inheritedBlocks; // blocks found live at reopen count as allocated, not as served
+        long mallocs = -h.accounting.inheritedBlocks; // blocks found live at reopen count as allocated, not as served
         long frees = 0;
         for (int i = 0; i < slots; i++) {
             mallocs += nmalloc[i];
@@ -107,7 +107,7 @@ final class StatsCollector {
             taggedInUse += inUse;
             taggedRequests += requests;
         }
-        long untaggedRequests = -h.inheritedBlocks;
+        long untaggedRequests = -h.accounting.inheritedBlocks;
         for (int i = 0; i < slots; i++) {
             untaggedRequests += nmalloc[i];
         }

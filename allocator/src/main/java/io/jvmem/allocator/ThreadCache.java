@@ -11,7 +11,7 @@ package io.jvmem.allocator;
  */
 final class ThreadCache {
     final Thread owner;
-    final Arena arena;
+    final HeapArena arena;
     final long[][] bins;
     final int[] counts;
     final int[] caps;
@@ -42,11 +42,11 @@ final class ThreadCache {
     long largeBytes;
     final long maxLargeBytes;
 
-    ThreadCache(Thread owner, Arena arena, int maxClass) {
+    ThreadCache(Thread owner, HeapArena arena, int maxClass) {
         this(owner, arena, maxClass, 4L << 20);
     }
 
-    ThreadCache(Thread owner, Arena arena, int maxClass, long maxLargeBytes) {
+    ThreadCache(Thread owner, HeapArena arena, int maxClass, long maxLargeBytes) {
         this.maxLargeBytes = maxLargeBytes;
         this.owner = owner;
         this.arena = arena;

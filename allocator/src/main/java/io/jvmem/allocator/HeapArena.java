@@ -3,12 +3,13 @@ package io.jvmem.allocator;
 import java.util.TreeSet;
 
 /**
- * Small-class slabs for a subset of threads. Several arenas let threads that miss their caches at the same time take
+ * Small-class slabs for a subset of threads (jemalloc's arena; named so as not to clash with
+ * {@link java.lang.foreign.Arena}). Several arenas let threads that miss their caches at the same time take
  * different locks. Regions are handed out lowest-address-first from the lowest non-full slab, which keeps live
  * data packed and lets empty slabs go back to the page allocator. One empty slab per class is kept as a spare so a
  * thread that allocates and frees around a slab boundary does not churn pages.
  */
-final class Arena {
+final class HeapArena {
     final int index;
     private final Allocator heap;
     private final Slab[] current = new Slab[SizeClasses.NSMALL];
@@ -17,9 +18,8 @@ final class Arena {
     private final Slab[] spare = new Slab[SizeClasses.NSMALL];
     /** Slabs currently owned by this arena, per class (stats). */
     private final long[] slabCount = new long[SizeClasses.NSMALL];
-    long lockContention;
 
-    Arena(int index, Allocator heap) {
+    HeapArena(int index, Allocator heap) {
         this.index = index;
         this.heap = heap;
         for (int i = 0; i < nonFull.length; i++) {
@@ -67,7 +67,7 @@ final class Arena {
             spare[cls] = null;
             return s;
         }
-        s = heap.newSlab(cls, this);
+        s = heap.slabs.newSlab(cls, this);
         if (s != null) {
             slabCount[cls]++;
         }
@@ -82,7 +82,7 @@ final class Arena {
     }
 
     synchronized void releaseOne(long off) {
-        Slab s = heap.slabAt(off);
+        Slab s = heap.slabs.slabAt(off);
         heap.eraseFreeKey(off);
         if (!heap.live.clear(off) || !s.give(off)) {
             throw new HeapCorruptionException("region at heap offset " + off + " returned twice to its slab");
@@ -100,7 +100,7 @@ final class Arena {
                 spare[cls] = s;
             } else {
                 slabCount[cls]--;
-                heap.freeSlab(s);
+                heap.slabs.freeSlab(s);
             }
         } else if (!s.listed) {
             nonFull[cls].add(s);
@@ -113,14 +113,14 @@ final class Arena {
         for (int cls = 0; cls < SizeClasses.NSMALL; cls++) {
             if (spare[cls] != null) {
                 slabCount[cls]--;
-                heap.freeSlab(spare[cls]);
+                heap.slabs.freeSlab(spare[cls]);
                 spare[cls] = null;
             }
             Slab c = current[cls];
             if (c != null && c.nfree == c.nregs) {
                 current[cls] = null;
                 slabCount[cls]--;
-                heap.freeSlab(c);
+                heap.slabs.freeSlab(c);
             }
         }
     }
@@ -133,7 +133,7 @@ final class Arena {
                 spare[s.cls] = s;
             } else {
                 slabCount[s.cls]--;
-                heap.freeSlab(s);
+                heap.slabs.freeSlab(s);
             }
         } else if (s.nfree > 0) {
             nonFull[s.cls].add(s);
@@ -143,22 +143,5 @@ final class Arena {
 
     synchronized long[] slabCounts() {
         return slabCount.clone();
-    }
-
-    /** Available regions per class (in slabs, not in caches). */
-    synchronized long[] availableRegions(java.util.function.IntFunction<Slab> unused) {
-        long[] r = new long[SizeClasses.NSMALL];
-        for (int cls = 0; cls < SizeClasses.NSMALL; cls++) {
-            for (Slab s : nonFull[cls]) {
-                r[cls] += s.nfree;
-            }
-            if (current[cls] != null) {
-                r[cls] += current[cls].nfree;
-            }
-            if (spare[cls] != null) {
-                r[cls] += spare[cls].nfree;
-            }
-        }
-        return r;
     }
 }

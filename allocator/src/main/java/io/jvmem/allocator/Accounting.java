@@ -1,0 +1,208 @@
+package io.jvmem.allocator;
+
+/**
+ * Per-thread statistics and allocation tags (jemalloc's tcache stats, FreeBSD malloc(9)'s per-type counters): plain
+ * counters in each {@link ThreadCache}, written by its owner only and published to the pool's {@link TagCounters}
+ * in batches; the tag of each block, in its slab (small blocks) or its page run's map entry. Summing the counters
+ * without locks gives snapshots that may lag by a few operations, as jemalloc's do.
+ */
+final class Accounting {
+    /** Counter slot of huge blocks (no size class). */
+    static final int HUGE_SLOT = SizeClasses.NCLASSES;
+
+    private final PageMap pageMap;
+    private final SlabTable slabs;
+    final TagCounters tags;
+    /** Set once any small block carries a tag; until then frees skip the slab lookup for the tag. */
+    volatile boolean smallTags;
+    /** Blocks (and their usable bytes) found live when the pool was reopened: counted as allocated, not as mallocs. */
+    long inheritedBlocks;
+    long inheritedBytes;
+
+    Accounting(PageMap pageMap, SlabTable slabs, TagCounters tags) {
+        this.pageMap = pageMap;
+        this.slabs = slabs;
+        this.tags = tags;
+    }
+
+    /** A block handed out: its tag recorded, its bytes counted. */
+    void onAlloc(ThreadCache tc, long off, int cls, int tag) {
+        long usable;
+        if (cls >= 0 && SizeClasses.isSmall(cls)) {
+            usable = SizeClasses.size(cls);
+            if (tag != 0) {
+                tagSmall(off, tag);
+            }
+        } else if (tag != 0 || cls < 0) {
+            usable = tagRun(off, cls, tag);
+        } else {
+            usable = SizeClasses.size(cls); // a cached or fresh run's entry carries tag 0 already
+        }
+        count(tc, cls, usable, tag, 1);
+    }
+
+    void onFree(ThreadCache tc, int cls, int tag, long e) {
+        long usable = cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
+        count(tc, cls, usable, tag, -1);
+    }
+
+    private void tagSmall(long off, int tag) {
+        if (!smallTags) {
+            smallTags = true;
+        }
+        slabs.slabAt(off).setTag(off, tag);
+    }
+
+    /** The tag of a small block being freed (slab page entry {@code e}), cleared in its slab. */
+    int takeSmallTag(long e, long off) {
+        Slab s = slabs.ofEntry(e);
+        int tag = s.tag(off);
+        if (tag != 0) {
+            s.setTag(off, 0);
+        }
+        return tag;
+    }
+
+    /** A tagged page run going into a thread cache: its entry goes back to tag 0, so an untagged malloc need not look. */
+    void untagRun(long off, long e) {
+        pageMap.set(off >>> SizeClasses.LG_PAGE, PageMap.withTag(e, 0));
+    }
+
+    /** Records the tag of a page run being handed out; returns its usable bytes. */
+    private long tagRun(long off, int cls, int tag) {
+        long page = off >>> SizeClasses.LG_PAGE;
+        long e = pageMap.get(page);
+        if (PageMap.tag(e) != tag) {
+            pageMap.set(page, PageMap.withTag(e, tag));
+        }
+        return cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
+    }
+
+    /**
+     * Per-thread counters of one block handed out ({@code sign} 1) or taken back (-1). Kept small so that it inlines
+     * into the fast paths; the shared cache of unowned threads, huge blocks, tags and publication are out of line.
+     */
+    void count(ThreadCache tc, int cls, long usable, int tag, int sign) {
+        if (tc.owner == null || cls < 0) {
+            countRare(tc, cls, usable, tag, sign);
+            return;
+        }
+        long delta = sign * usable;
+        if (sign > 0) {
+            tc.nmalloc[cls]++;
+            tc.allBytes += usable;
+        } else {
+            tc.nfree[cls]++;
+        }
+        long q = tc.allPending + delta;
+        if (q > tc.allPendingMax) {
+            if (q > TagCounters.PUBLISH_BYTES) {
+                publishTotal(tc, q);
+                q = 0;
+            } else {
+                tc.allPendingMax = q;
+            }
+        } else if (q < -TagCounters.PUBLISH_BYTES) {
+            publishTotal(tc, q);
+            q = 0;
+        }
+        tc.allPending = q;
+        if (tag != 0) {
+            countTag(tc, tag, usable, sign);
+        }
+    }
+
+    private void publishTotal(ThreadCache tc, long q) {
+        tags.publishTotal(q, tc.allPendingMax);
+        tc.allPendingMax = 0;
+    }
+
+    /** Unowned (shared) caches under their lock, and huge blocks, which have no class slot. */
+    private void countRare(ThreadCache tc, int cls, long usable, int tag, int sign) {
+        if (tc.owner == null) {
+            synchronized (tc) {
+                countAny(tc, cls, usable, tag, sign);
+            }
+        } else {
+            countAny(tc, cls, usable, tag, sign);
+        }
+    }
+
+    private void countAny(ThreadCache tc, int cls, long usable, int tag, int sign) {
+        int slot = cls < 0 ? HUGE_SLOT : cls;
+        if (sign > 0) {
+            tc.nmalloc[slot]++;
+            tc.allBytes += usable;
+        } else {
+            tc.nfree[slot]++;
+        }
+        if (slot == HUGE_SLOT) {
+            tc.hugeBytes += sign * usable; // class sizes give the rest of the allocated bytes
+        }
+        long q = tc.allPending + sign * usable;
+        if (q > TagCounters.PUBLISH_BYTES || q < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
+            tags.publishTotal(q, tc.allPendingMax);
+            q = 0;
+            tc.allPendingMax = 0;
+        } else if (q > tc.allPendingMax) {
+            tc.allPendingMax = q;
+        }
+        tc.allPending = q;
+        if (tag != 0) {
+            countTag(tc, tag, usable, sign);
+        }
+    }
+
+    /** Untagged bytes are derived (allocated minus every tag's in-use bytes), so only tagged blocks come here. */
+    private void countTag(ThreadCache tc, int tag, long usable, int sign) {
+        if (tag >= tc.tagPending.length) {
+            tc.growTags(tag);
+        }
+        if (sign > 0) {
+            tc.tagRequests[tag]++;
+            tc.tagBytes[tag] += usable;
+        }
+        long p = tc.tagPending[tag] + sign * usable;
+        if (p > TagCounters.PUBLISH_BYTES || p < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
+            tags.publish(tag, p, tc.tagPendingMax[tag]);
+            p = 0;
+            tc.tagPendingMax[tag] = 0;
+        } else if (p > tc.tagPendingMax[tag]) {
+            tc.tagPendingMax[tag] = p;
+        }
+        tc.tagPending[tag] = p;
+    }
+
+    /** A block found live at reopen (into {@code retired}): allocated, but not a malloc of this session. */
+    void inherit(ThreadCache retired, int cls, long usable) {
+        int slot = cls < 0 ? HUGE_SLOT : cls;
+        retired.nmalloc[slot]++;
+        if (cls < 0) {
+            retired.hugeBytes += usable;
+        }
+        inheritedBlocks++;
+        inheritedBytes += usable;
+    }
+
+    /** Moves a dead thread's counters into {@code retired} and publishes what it had pending. */
+    void retire(ThreadCache tc, ThreadCache retired) {
+        synchronized (retired) {
+            for (int i = 0; i < tc.nmalloc.length; i++) {
+                retired.nmalloc[i] += tc.nmalloc[i];
+                retired.nfree[i] += tc.nfree[i];
+            }
+            retired.hugeBytes += tc.hugeBytes;
+            retired.allBytes += tc.allBytes;
+        }
+        tags.publishTotal(tc.allPending, tc.allPendingMax);
+        for (int t = 0; t < tc.tagPending.length; t++) {
+            if (tc.tagPending[t] != 0) {
+                tags.publish(t, tc.tagPending[t], tc.tagPendingMax[t]);
+            }
+            if (tc.tagRequests[t] != 0) {
+                tags.retireRequests(t, tc.tagRequests[t]);
+                tags.retireBytes(t, tc.tagBytes[t]);
+            }
+        }
+    }
+}
