@@ -40,6 +40,7 @@ final class BridgeInstaller {
                 SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer",
                 SOURCE + "InternalUnsafeStub", "jdk/internal/misc/Unsafe",
                 SOURCE + "ForceInlineStub", "jdk/internal/vm/annotation/ForceInline",
+                SOURCE + "DontInlineStub", "jdk/internal/vm/annotation/DontInline",
                 REFWAIT + "WaitForReferenceProcessing", "java/nio/JvmemReferenceProcessing",
                 REFWAIT + "SharedSecretsStub", "jdk/internal/access/SharedSecrets",
                 REFWAIT + "JavaLangRefAccessStub", "jdk/internal/access/JavaLangRefAccess",

@@ -294,7 +294,7 @@ final class HooksImpl extends Hooks {
     public long allocateSegment(int site, long size, long alignment, boolean zero) {
         Site s = sites.get(site);
         // arena segments come back when their arena closes or (ofAuto) becomes unreachable; libc memory does not
-        boolean reclaimable = zero && s != null && s.arena;
+        boolean reclaimable = s != null && s.arena;
         return allocate(s, Math.max(size, 1), alignment, zero, reclaimable); // a distinct address for size 0, as the JDK's
     }
 

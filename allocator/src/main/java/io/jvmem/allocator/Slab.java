@@ -106,21 +106,39 @@ final class Slab implements Comparable<Slab> {
         return t == null ? 0 : t[regionIndex(off)];
     }
 
+    /** Small enough to inline into malloc and free; the first tag's array is made out of line. */
     void setTag(long off, int tag) {
         char[] t = tags;
         if (t == null) {
             if (tag == 0) {
                 return;
             }
-            synchronized (this) {
-                t = tags;
-                if (t == null) {
-                    t = new char[nregs];
-                    tags = t;
-                }
-            }
+            t = tagArray();
         }
         t[regionIndex(off)] = (char) tag;
+    }
+
+    /** The tag of the block at {@code off}, cleared: one index computation for the free path. */
+    int takeTag(long off) {
+        char[] t = tags;
+        if (t == null) {
+            return 0;
+        }
+        int i = regionIndex(off);
+        int tag = t[i];
+        if (tag != 0) {
+            t[i] = 0;
+        }
+        return tag;
+    }
+
+    private synchronized char[] tagArray() {
+        char[] t = tags;
+        if (t == null) {
+            t = new char[nregs];
+            tags = t;
+        }
+        return t;
     }
 
     @Override

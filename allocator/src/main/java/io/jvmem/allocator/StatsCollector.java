@@ -23,7 +23,7 @@ final class StatsCollector {
         long cached = 0;
         int tagExtent = h.tags.extent();
         for (ThreadCache tc : caches) {
-            tagExtent = Math.max(tagExtent, tc.tagRequests.length);
+            tagExtent = Math.max(tagExtent, tc.tagCapacity());
         }
         long[] tagRequests = new long[Math.max(tagExtent, 1)];
         long[] tagPending = new long[Math.max(tagExtent, 1)];
@@ -40,16 +40,13 @@ final class StatsCollector {
             allBytes += tc.allBytes;
             allPendingMax += Math.max(0, tc.allPendingMax);
             cached += tc.cachedBytes();
-            long[] req = tc.tagRequests;
-            long[] pend = tc.tagPending;
-            long[] pmax = tc.tagPendingMax;
-            for (int t = 0; t < Math.min(Math.min(req.length, pend.length), Math.min(pmax.length, tagRequests.length)); t++) {
-                tagRequests[t] += req[t];
-                if (t < tc.tagBytes.length) {
-                    tagBytes[t] += tc.tagBytes[t];
-                }
-                tagPending[t] += pend[t];
-                tagPendingMax[t] += pmax[t];
+            long[] st = tc.tagStats; // one read: the owner may replace it with a larger copy meanwhile
+            for (int t = 0; t < Math.min(st.length / ThreadCache.TAG_STRIDE, tagRequests.length); t++) {
+                int i = t * ThreadCache.TAG_STRIDE;
+                tagRequests[t] += st[i + ThreadCache.REQUESTS];
+                tagBytes[t] += st[i + ThreadCache.BYTES];
+                tagPending[t] += st[i + ThreadCache.PENDING];
+                tagPendingMax[t] += st[i + ThreadCache.PENDING_MAX];
             }
         }
         List<PoolStats.SizeClassStats> classes = new ArrayList<>();

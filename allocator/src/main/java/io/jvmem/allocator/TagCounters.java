@@ -3,7 +3,7 @@ package io.jvmem.allocator;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Per-pool, per-tag totals. Threads keep their own running delta per tag ({@link ThreadCache#tagPending}) and publish
+ * Per-pool, per-tag totals. Threads keep their own running delta per tag ({@link ThreadCache#tagStats}) and publish
  * it here once it passes {@link #PUBLISH_BYTES} in either direction, so a tagged malloc/free pair costs two plain
  * array updates; the high-water mark is therefore exact to within that slack per thread.
  */

@@ -20,17 +20,22 @@ final class ThreadCache {
     final long[] nfree = new long[SizeClasses.NCLASSES + 1];
     /** Bytes of huge blocks handed out minus taken back through this thread (classes count blocks, not bytes). */
     long hugeBytes;
-    /** Per tag: bytes not yet published to the tag's global counter, and request counts. */
-    long[] tagPending = new long[8];
-    long[] tagRequests = new long[8];
-    /** Per tag: usable bytes handed out (cumulative). */
-    long[] tagBytes = new long[8];
+    /**
+     * Per tag {@code t}, at {@code t * TAG_STRIDE}: {@link #PENDING} bytes not yet published to the tag's global
+     * counter, {@link #PENDING_MAX} the highest pending value since the last publication (makes peaks exact per
+     * thread), {@link #REQUESTS} and {@link #BYTES} (usable bytes handed out, cumulative). One array, so that a tagged
+     * malloc or free pays one bounds check and touches one cache line.
+     */
+    long[] tagStats = new long[8 * TAG_STRIDE];
+    static final int TAG_STRIDE = 4;
+    static final int PENDING = 0;
+    static final int PENDING_MAX = 1;
+    static final int REQUESTS = 2;
+    static final int BYTES = 3;
     /** All blocks: usable bytes handed out (cumulative), and the unpublished in-use delta and its maximum. */
     long allBytes;
     long allPending;
     long allPendingMax;
-    /** Per tag: the highest {@link #tagPending} reached since the last publication (makes peaks exact per thread). */
-    long[] tagPendingMax = new long[8];
     /** Operations of this cache's thread in flight (gated pools); written by the owner, read by a closing thread. */
     int busy;
     /** Set by another thread that ran out of memory: give everything back at the next slow path. */
@@ -116,12 +121,14 @@ final class ThreadCache {
         return cls < counts.length;
     }
 
+    /** How many tags {@link #tagStats} has room for. */
+    int tagCapacity() {
+        return tagStats.length / TAG_STRIDE;
+    }
+
     void growTags(int tag) {
-        int len = Math.max(tag + 1, tagPending.length * 2);
-        tagPending = java.util.Arrays.copyOf(tagPending, len);
-        tagRequests = java.util.Arrays.copyOf(tagRequests, len);
-        tagBytes = java.util.Arrays.copyOf(tagBytes, len);
-        tagPendingMax = java.util.Arrays.copyOf(tagPendingMax, len);
+        int len = Math.max(tag + 1, tagCapacity() * 2);
+        tagStats = java.util.Arrays.copyOf(tagStats, len * TAG_STRIDE);
     }
 
     long cachedBytes() {

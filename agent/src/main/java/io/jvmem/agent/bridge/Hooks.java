@@ -39,7 +39,8 @@ public abstract class Hooks {
 
     /**
      * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment or
-     * libc allocation at {@code site}, zeroed when {@code zero}; or 0: the JDK (or libc) allocates.
+     * libc allocation at {@code site}, zeroed when {@code zero} (arena segments are zeroed by the bridge); or 0: the
+     * JDK (or libc) allocates.
      */
     public abstract long allocateSegment(int site, long size, long alignment, boolean zero);
 

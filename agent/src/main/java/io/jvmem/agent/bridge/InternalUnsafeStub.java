@@ -26,4 +26,8 @@ final class InternalUnsafeStub {
     void copyMemory(long from, long to, long bytes) {
         throw new AssertionError("never called");
     }
+
+    void putLongUnaligned(Object o, long offset, long x) {
+        throw new AssertionError("never called");
+    }
 }

@@ -15,11 +15,17 @@ final class Release implements Runnable, java.util.function.Consumer<java.lang.f
 
     @Override
     public void accept(java.lang.foreign.MemorySegment ignored) {
-        run();
+        release(address);
     }
 
     @Override
     public void run() {
+        release(address);
+    }
+
+    /** Out of line, so that the JDK's cleanup loop stays small enough to inline into the arena's close. */
+    @DontInlineStub
+    private static void release(long address) {
         try {
             Bridge.h.release(address);
         } catch (Throwable ignored) {

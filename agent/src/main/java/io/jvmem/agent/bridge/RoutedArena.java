@@ -35,15 +35,41 @@ final class RoutedArena implements Arena {
         if (byteSize < 0 || byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
         }
-        long a = Bridge.h.allocateSegment(site, byteSize, byteAlignment, true);
+        long a = block(site, byteSize, byteAlignment);
         if (a == 0) {
             return arena.allocate(byteSize, byteAlignment); // not routed (min-size, fallback): the JDK's memory
         }
+        zero(a, byteSize);
         try {
             return MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a));
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
             Bridge.h.release(a);
             throw t;
+        }
+    }
+
+    /**
+     * The pool block, out of line: the JIT's inlining depth (15 levels) counts from the method being compiled, and the
+     * allocator's own path is deep enough that, inlined below the program's method and this bridge, its memory
+     * accesses became calls. Compiled on its own, the allocator inlines whole; the call costs a few ns and passes
+     * only numbers, so nothing of the caller escapes.
+     */
+    @DontInlineStub
+    private static long block(int site, long byteSize, long byteAlignment) {
+        return Bridge.h.allocateSegment(site, byteSize, byteAlignment, false);
+    }
+
+    /**
+     * Zeroes a new segment's block as the JDK zeroes its own ({@code SegmentFactories.initNativeMemory}: 8-byte stores
+     * up to the size rounded up to 8, which the pool's blocks, 16-byte granular, always hold). Here, in the caller's
+     * compilation and two calls deep, the loop compiles as it does for the JDK's arenas; in the allocator, below the
+     * agent's calls, the JIT's inlining depth limit made each of its stores a call (64 KiB: 3× the JDK's time).
+     */
+    private static void zero(long address, long byteSize) {
+        InternalUnsafeStub u = InternalUnsafeStub.getUnsafe();
+        long end = (Math.max(byteSize, 1) + 7) & ~7L;
+        for (long i = 0; i < end; i += 8) {
+            u.putLongUnaligned(null, address + i, 0L);
         }
     }
 
