@@ -112,11 +112,6 @@ final class AgentRuntime {
             }));
             inst.addTransformer(transformer, true);
             rt.retransformLoaded(inst, log);
-            try {
-                inst.retransformClasses(sun.misc.Unsafe.class); // its frees pool-aware however they are reached
-            } catch (Throwable t) {
-                log.warn("could not make sun.misc.Unsafe's frees pool-aware: " + t);
-            }
             long t4 = System.nanoTime();
             if (log.enabled(AgentConfig.LogLevel.INFO)) {
                 log.info("started" + (late ? " (late attach)" : "") + ": " + pools.size() + " pools, " + routes.size()
@@ -208,6 +203,16 @@ final class AgentRuntime {
         ClassLoader platform = ClassLoader.getPlatformClassLoader();
         for (Class<?> c : inst.getAllLoadedClasses()) {
             ClassLoader l = c.getClassLoader();
+            if (l == null && c.getName().equals("sun.misc.Unsafe")) {
+                // Its frees become pool-aware however they are reached. Loaded only once a program uses it (a hello
+                // world never does): then the transformer patches it as it loads, and start-up pays no retransform.
+                try {
+                    inst.retransformClasses(c);
+                } catch (Throwable t) {
+                    log.warn("could not make sun.misc.Unsafe's frees pool-aware: " + t);
+                }
+                continue;
+            }
             if (l == null || l == platform || c.isArray() || c.isHidden() || c.isPrimitive()
                     || AgentTransformer.isExempt(c.getName().replace('.', '/')) || !inst.isModifiableClass(c)) {
                 continue;

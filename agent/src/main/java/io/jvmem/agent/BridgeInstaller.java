@@ -69,7 +69,7 @@ final class BridgeInstaller {
 
     /** Defines the bridge in java.base and the hooks class next to the agent (before the pools exist). */
     static Defined define(Instrumentation inst) throws Exception {
-        Function<byte[], Class<?>> nio = JavaNioDefiner.open(inst, Set.of(sun.misc.Unsafe.class.getModule()));
+        Function<byte[], Class<?>> nio = JavaNioDefiner.open(inst, unsupportedModule());
         nio.apply(remapped(SOURCE + "Hooks"));
         nio.apply(remapped(SOURCE + "Release"));
         Class<?> bridge = nio.apply(remapped(SOURCE + "Bridge"));
@@ -78,6 +78,12 @@ final class BridgeInstaller {
         }
         Class<?> impl = MethodHandles.lookup().defineClass(remapped("io/jvmem/agent/HooksImpl"));
         return new Defined(bridge, impl, ReferenceProcessing.define(nio, remapped(REFWAIT + "WaitForReferenceProcessing")));
+    }
+
+    /** jdk.unsupported (sun.misc.Unsafe's module), found without loading sun.misc.Unsafe, which a program may never use. */
+    private static Set<Module> unsupportedModule() {
+        Module m = ModuleLayer.boot().findModule("jdk.unsupported").orElse(null); // no lambda: its bootstrap costs start-up
+        return m == null ? Set.of() : Set.of(m);
     }
 
     /** Creates the hooks over the pools and hands them to the bridge; returns the hooks. */
