@@ -1,4 +1,5 @@
-# Sourced by bin/demo and bin/test: exports JAVA_HOME pointing at a JDK 22+ and puts it first on PATH.
+# Sourced by bin/demo, bin/test and bin/find-java: exports JAVA_HOME pointing at a JDK 22+ and puts it first on PATH;
+# checks that Maven is there unless JVMEM_NO_MVN is set.
 # Order: $JAVA_HOME if it is 22+, then the newest JDK 22+ under /usr/lib/jvm (and /opt, /usr/local).
 
 jvmem_java_major() {
@@ -32,9 +33,10 @@ fi
 export JAVA_HOME="$JVMEM_JDK"
 export PATH="$JAVA_HOME/bin:$PATH"
 
-if ! command -v mvn >/dev/null 2>&1; then
+if [ -z "${JVMEM_NO_MVN:-}" ] && ! command -v mvn >/dev/null 2>&1; then
   echo "jvmem: Apache Maven (mvn) is not on PATH; install it (apt-get install maven) and retry." >&2
   exit 1
 fi
 # Maven's own libraries touch sun.misc.Unsafe; keep JDK 24+ from warning about them on every build.
-export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"
+# jansi.noreset: Maven 3.8's console library writes ESC[0m to stdout and stderr at exit even in batch mode (-B).
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -Djansi.noreset=true"
