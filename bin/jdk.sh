@@ -37,6 +37,11 @@ if [ -z "${JVMEM_NO_MVN:-}" ] && ! command -v mvn >/dev/null 2>&1; then
   echo "jvmem: Apache Maven (mvn) is not on PATH; install it (apt-get install maven) and retry." >&2
   exit 1
 fi
-# Maven's own libraries touch sun.misc.Unsafe; keep JDK 24+ from warning about them on every build.
+# Maven's own libraries (Guava, jansi) touch sun.misc.Unsafe and native code; keep JDK 24+ from warning about them on
+# every build (the Unsafe flag exists from JDK 23 on, and an older JVM refuses to start with it).
 # jansi.noreset: Maven 3.8's console library writes ESC[0m to stdout and stderr at exit even in batch mode (-B).
-export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -Djansi.noreset=true"
+JVMEM_JDK_MAJOR=$(jvmem_java_major "$JAVA_HOME/bin/java")
+if [ "$JVMEM_JDK_MAJOR" -ge 23 ]; then
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi
+export MAVEN_OPTS="${MAVEN_OPTS:-} --enable-native-access=ALL-UNNAMED -Djansi.noreset=true"
