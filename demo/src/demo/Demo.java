@@ -33,14 +33,25 @@ public final class Demo {
         }
         String agent = args[0];
         Path config = Path.of(args[1]);
-        Path report = reportPath(config);
+        Properties props = properties(config);
+        Path report = reportPath(config, props);
+        // The same memory budget for both runs: the JDK's direct memory is capped at the pool's size, so both runs wait
+        // for the garbage collector to reclaim dropped buffers when it runs out (by default the JDK's cap is the heap's).
+        String cap = onePoolSize(props);
         Files.createDirectories(report.toAbsolutePath().getParent());
         Files.deleteIfExists(report);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classes = System.getProperty("java.class.path");
 
-        System.out.println("== 1/2  " + PROGRAM + " without the agent: its direct buffers come from the JDK's memory");
-        Run plain = run(List.of(java, "-cp", classes, PROGRAM));
+        List<String> plainCommand = new java.util.ArrayList<>(List.of(java));
+        String capped = "";
+        if (cap != null) {
+            plainCommand.add("-XX:MaxDirectMemorySize=" + cap);
+            capped = " (-XX:MaxDirectMemorySize=" + cap + ", the pool's size)";
+        }
+        plainCommand.addAll(List.of("-cp", classes, PROGRAM));
+        System.out.println("== 1/2  " + PROGRAM + " without the agent: its direct buffers come from the JDK's memory" + capped);
+        Run plain = run(plainCommand);
         String agentArg = "-javaagent:" + agent + "=" + config;
         System.out.println("== 2/2  the same program with " + agentArg);
         Run routed = run(List.of(java, "--enable-native-access=ALL-UNNAMED", agentArg, "-cp", classes, PROGRAM));
@@ -82,12 +93,24 @@ public final class Demo {
         return new Run(exit, out.toString(), (System.nanoTime() - t0) / 1_000_000);
     }
 
-    /** The {@code report} key of the config, read as the agent reads it (java.util.Properties, UTF-8). */
-    static Path reportPath(Path config) throws IOException {
+    /** The config, read as the agent reads it (java.util.Properties, UTF-8). */
+    static Properties properties(Path config) throws IOException {
         Properties p = new Properties();
         try (Reader in = Files.newBufferedReader(config, StandardCharsets.UTF_8)) {
             p.load(in);
         }
+        return p;
+    }
+
+    /** The size of the config's only pool, as written ({@code 256m}: the JVM reads the same suffixes), or null. */
+    static String onePoolSize(Properties p) {
+        List<String> sizes = p.stringPropertyNames().stream().filter(k -> k.startsWith("pool.") && k.endsWith(".size"))
+                .map(k -> p.getProperty(k).strip()).toList();
+        return sizes.size() == 1 && sizes.get(0).matches("[0-9]+[kKmMgGtT]?") ? sizes.get(0) : null;
+    }
+
+    /** The config's {@code report} key. */
+    static Path reportPath(Path config, Properties p) {
         String report = p.getProperty("report", "").strip();
         if (report.isEmpty()) {
             throw new IllegalArgumentException(config + " has no report key: the demo reads the agent's report");
