@@ -83,14 +83,14 @@ class DemoIT {
                     mib(report.number(pool, "inUse")), mib(report.number(pool, "peakInUse"))), context);
         }
         for (Map<String, Object> route : report.list("routes")) {
-            long fallbacks = report.number(route, "fallbacks");
-            if (fallbacks == 0) {
+            long routeFallbacks = report.number(route, "fallbacks");
+            if (routeFallbacks == 0) {
                 assertLine(summary, "Fallback  none on route " + route.get("name") + ": pool " + route.get("pool")
                         + " served every request.", context);
             } else {
                 assertLine(summary, String.format(Locale.ROOT,
                         "Fallback  route %s: %s (%s) went to the JDK's memory instead, because the pool was:",
-                        route.get("name"), count(fallbacks, "request"), mib(report.number(route, "fallbackBytes"))), context);
+                        route.get("name"), count(routeFallbacks, "request"), mib(report.number(route, "fallbackBytes"))), context);
                 @SuppressWarnings("unchecked")
                 Map<String, Map<String, Object>> reasons = (Map<String, Map<String, Object>>) route.get("fallbackReasons");
                 for (Map.Entry<String, Map<String, Object>> e : reasons.entrySet()) {
