@@ -54,7 +54,8 @@ public final class TestSummary {
             t.tests += num(suite, "tests");
             t.failed += num(suite, "failures") + num(suite, "errors");
             t.skipped += num(suite, "skipped");
-            t.seconds += Double.parseDouble(suite.getAttribute("time").replace(",", "").isEmpty() ? "0" : suite.getAttribute("time").replace(",", ""));
+            String time = suite.getAttribute("time").replace(",", ""); // surefire may group thousands
+            t.seconds += time.isEmpty() ? 0 : Double.parseDouble(time);
             NodeList cases = suite.getElementsByTagName("testcase");
             for (int i = 0; i < cases.getLength(); i++) {
                 Element c = (Element) cases.item(i);
