@@ -1,4 +1,5 @@
-# Sourced by bin/demo and bin/test: exports JAVA_HOME pointing at a JDK 22+ and puts it first on PATH.
+# Sourced by bin/demo, bin/test and bin/find-java: exports JAVA_HOME pointing at a JDK 22+ and puts it first on PATH;
+# checks that Maven is there unless JVMEM_NO_MVN is set.
 # Order: $JAVA_HOME if it is 22+, then the newest JDK 22+ under /usr/lib/jvm (and /opt, /usr/local).
 
 jvmem_java_major() {
@@ -32,9 +33,15 @@ fi
 export JAVA_HOME="$JVMEM_JDK"
 export PATH="$JAVA_HOME/bin:$PATH"
 
-if ! command -v mvn >/dev/null 2>&1; then
+if [ -z "${JVMEM_NO_MVN:-}" ] && ! command -v mvn >/dev/null 2>&1; then
   echo "jvmem: Apache Maven (mvn) is not on PATH; install it (apt-get install maven) and retry." >&2
   exit 1
 fi
-# Maven's own libraries touch sun.misc.Unsafe; keep JDK 24+ from warning about them on every build.
-export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"
+# Maven's own libraries (Guava, jansi) touch sun.misc.Unsafe and native code; keep JDK 24+ from warning about them on
+# every build (the Unsafe flag exists from JDK 23 on, and an older JVM refuses to start with it).
+# jansi.noreset: Maven 3.8's console library writes ESC[0m to stdout and stderr at exit even in batch mode (-B).
+JVMEM_JDK_MAJOR=$(jvmem_java_major "$JAVA_HOME/bin/java")
+if [ "$JVMEM_JDK_MAJOR" -ge 23 ]; then
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi
+export MAVEN_OPTS="${MAVEN_OPTS:-} --enable-native-access=ALL-UNNAMED -Djansi.noreset=true"

@@ -63,7 +63,9 @@ final class Report {
             field(b, "size", p.size(), false);
             field(b, "usable", s.usable(), false);
             field(b, "inUse", s.allocated(), false);
-            field(b, "peakInUse", s.peakAllocated(), false);
+            // The allocator's peak is exact for one thread and an upper bound within 1 MiB per thread otherwise; no
+            // block can outgrow the pool, so the bound is tightened to what the pool can hold.
+            field(b, "peakInUse", Math.min(s.peakAllocated(), s.usable()), false);
             field(b, "active", s.active(), false);
             field(b, "allocations", s.mallocs(), false);
             field(b, "frees", s.frees(), false);
@@ -133,7 +135,7 @@ final class Report {
             field(b, "allocations", t == null ? 0 : t.requests(), false);
             field(b, "bytes", t == null ? 0 : t.bytes(), false);
             field(b, "inUse", t == null ? 0 : t.inUse(), false);
-            field(b, "peakInUse", t == null ? 0 : t.peakInUse(), false);
+            field(b, "peakInUse", t == null ? 0 : Math.min(t.peakInUse(), stats.get(site.route.spec.pool()).usable()), false);
             b.append('}');
             sep = ",\n";
         }

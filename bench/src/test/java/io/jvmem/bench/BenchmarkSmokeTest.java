@@ -3,6 +3,10 @@ package io.jvmem.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -13,6 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.VerboseMode;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
@@ -27,8 +35,22 @@ import org.openjdk.jmh.runner.options.TimeValue;
  */
 @org.junit.jupiter.api.Tag("bench-smoke")
 class BenchmarkSmokeTest {
+    /**
+     * JMH's console output, kept for a look instead of flooding the build's. The in-process runs make JMH print "Non-forked
+     * runs may silently omit JVM options, mess up profilers, disable compiler hints": true, and harmless here, since a
+     * smoke run measures nothing (bench/run, which does, forks).
+     */
+    private static final Path JMH_LOG = Path.of("target", "jmh-smoke.log");
+
     @TempDir
     Path dir;
+
+    private static Collection<RunResult> run(Options options) throws RunnerException, IOException {
+        Files.createDirectories(JMH_LOG.getParent());
+        try (PrintStream log = new PrintStream(new FileOutputStream(JMH_LOG.toFile(), true), true, StandardCharsets.UTF_8)) {
+            return new Runner(options, OutputFormatFactory.createFormatInstance(log, VerboseMode.NORMAL)).run();
+        }
+    }
 
     private Collection<RunResult> jmh(String include, String json, String... params) throws Exception {
         ChainedOptionsBuilder b = new OptionsBuilder()
@@ -39,7 +61,7 @@ class BenchmarkSmokeTest {
         for (int i = 0; i < params.length; i += 2) {
             b.param(params[i], params[i + 1]);
         }
-        Collection<RunResult> results = new Runner(b.build()).run();
+        Collection<RunResult> results = run(b.build());
         for (RunResult r : results) {
             assertTrue(r.getPrimaryResult().getScore() > 0, r.getParams().getBenchmark());
         }
@@ -86,19 +108,19 @@ class BenchmarkSmokeTest {
         Path config = dir.resolve("agent.properties");
         Files.writeString(config, "pool.main.size=64m\nroute.bench.include=io.jvmem.bench.routed\nroute.bench.pool=main\n"
                 + "report=" + dir.resolve("agent-report.json") + "\n");
-        Collection<RunResult> pool = new Runner(new OptionsBuilder()
+        Collection<RunResult> pool = run(new OptionsBuilder()
                 .include("AgentAllocateDirectBenchmark\\.allocateDirectInvokeCleaner").param("size", "4096")
                 .forks(1).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(50))
                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                         "-Djvmem.bench.variant=pool", "-javaagent:" + agent + "=" + config)
-                .build()).run();
+                .build());
         assertEquals(1, pool.size(), "the pool variant ran (its setup checks that buffers come from the pool)");
-        Collection<RunResult> reach = new Runner(new OptionsBuilder()
+        Collection<RunResult> reach = run(new OptionsBuilder()
                 .include("AgentReachBenchmark\\.(confinedArena|sharedArena|handleFreeMemory|methodInvoke)$").param("size", "4096")
                 .forks(1).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(50))
                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                         "-Djvmem.bench.variant=pool", "-javaagent:" + agent + "=" + config)
-                .build()).run();
+                .build());
         assertEquals(4, reach.size(), "the pool variants of the arenas, the handle and Method.invoke ran (their setup checks "
                 + "that the arenas' segments come from the pool and that the handle is pool-aware)");
         StartupTimer.main(new String[] {dir.resolve("startup.json").toString(), "1", System.getProperty("java.class.path"),
