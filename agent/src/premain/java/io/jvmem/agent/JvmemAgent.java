@@ -27,7 +27,7 @@ public final class JvmemAgent {
 
     private static void start(String args, Instrumentation inst, boolean late) {
         if (feature(System.getProperty("java.specification.version")) < MIN_FEATURE) {
-            System.err.println("jvmem: jvmem needs JDK " + MIN_FEATURE + " or later; this is " + System.getProperty("java.version"));
+            System.err.println("jvmem: the agent needs JDK " + MIN_FEATURE + " or later; this is " + System.getProperty("java.version"));
             System.err.flush();
             if (!late) {
                 Runtime.getRuntime().halt(1);

@@ -240,7 +240,7 @@ class AgentProcessIT {
                 version = line.substring("JAVA_VERSION=".length()).replace("\"", "");
             }
         }
-        return "jvmem: jvmem needs JDK 22 or later; this is " + version;
+        return "jvmem: the agent needs JDK 22 or later; this is " + version;
     }
 
     @Test
