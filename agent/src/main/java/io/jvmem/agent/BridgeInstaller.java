@@ -118,12 +118,45 @@ final class BridgeInstaller {
 
     /** One of the agent's own class files, as the agent jar holds it. */
     static byte[] classFile(String internalName) throws IOException {
+        java.util.jar.JarFile jar = agentJar();
+        if (jar != null) {
+            java.util.zip.ZipEntry e = jar.getEntry(internalName + ".class");
+            if (e != null) {
+                try (InputStream in = jar.getInputStream(e)) {
+                    return in.readAllBytes();
+                }
+            }
+        }
         try (InputStream in = BridgeInstaller.class.getResourceAsStream("/" + internalName + ".class")) {
             if (in == null) {
                 throw new IOException("agent jar lacks " + internalName + ".class");
             }
             return in.readAllBytes();
         }
+    }
+
+    private static java.util.jar.JarFile agentJar;
+    private static boolean agentJarLooked;
+
+    /**
+     * The agent's jar, opened once, or null when the agent runs from a directory (tests). Read directly: a resource
+     * lookup through the class loader first searches the JDK's modules (opening its image reader) and then goes
+     * through a jar URL connection, some 40 classes loaded at start-up for nothing.
+     */
+    private static synchronized java.util.jar.JarFile agentJar() {
+        if (!agentJarLooked) {
+            agentJarLooked = true;
+            try {
+                java.security.CodeSource cs = BridgeInstaller.class.getProtectionDomain().getCodeSource();
+                java.nio.file.Path p = cs == null ? null : java.nio.file.Path.of(cs.getLocation().toURI());
+                if (p != null && java.nio.file.Files.isRegularFile(p)) {
+                    agentJar = new java.util.jar.JarFile(p.toFile(), false);
+                }
+            } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
+                agentJar = null; // the class loader's resources serve instead
+            }
+        }
+        return agentJar;
     }
 
     /** Typed access to the hooks' counters (the hooks class is defined at run time, so it is reached reflectively). */

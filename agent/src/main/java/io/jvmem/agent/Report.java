@@ -32,7 +32,19 @@ final class Report {
 
     /** A name of our own next to the report, not Files.createTempFile: that initialises SecureRandom at exit. */
     private static Path temporary(Path path) {
-        return path.toAbsolutePath().resolveSibling("." + path.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+        return path.toAbsolutePath().resolveSibling("." + path.getFileName() + "." + pid() + ".tmp");
+    }
+
+    /**
+     * This process's id, read from /proc/self: {@code ProcessHandle.current()} initialises the JDK's process reaper
+     * (its thread factory, a lambda and an executor), about 25 ms at start-up, where the report's probe runs.
+     */
+    private static String pid() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return Long.toString(ProcessHandle.current().pid());
+        }
     }
 
     /**
