@@ -166,7 +166,7 @@ final class AgentRuntime {
                 if (spec.kind() == Kind.CTO) {
                     p = CtoPool.openOrCreate(spec.path(), spec.layout(), spec.size(), spec.onDirty() == OnDirty.RECREATE,
                             spec.options(PoolOptions.DEFAULT));
-                    if (p.size() != spec.size()) { // an existing pool keeps the size it was made with
+                    if (p.size() < spec.size() || p.size() > spec.maxSize()) { // an existing pool keeps its size (a growable one grows)
                         log.warn(config.source() + ": pool." + spec.name() + ".size: the pool file is " + bytes(p.size())
                                 + ", the config asks " + bytes(spec.size()) + "; the file's size is used");
                     }

@@ -39,6 +39,8 @@ final class Allocator {
     final HeapArena[] arenas;
     final PoolOptions options;
     final TagCounters tags = new TagCounters();
+    /** Taken by every write of the pool header while the pool is open (root, growth), each of which rewrites its checksum. */
+    final Object headerLock = new Object();
     final SlabTable slabs;
     final Accounting accounting;
     final ThreadCaches caches;

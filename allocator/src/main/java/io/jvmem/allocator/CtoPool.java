@@ -324,7 +324,7 @@ public final class CtoPool extends PoolBase {
         if (address != 0 && !heap.isLiveBlock(address)) {
             throw new InvalidFreeException("setRoot(0x" + Long.toHexString(address) + "): not a live block of pool " + name(), address);
         }
-        synchronized (this) {
+        synchronized (heap.headerLock) {
             PoolLayout.setRoot(heap.pool, address == 0 ? 0 : address - heap.base);
         }
     }

@@ -51,7 +51,9 @@ final class HeapGrowth {
             newSize = least;
         }
         long newPages = layout.heapPagesAt(newSize);
-        layout.setSize(heap.pool, newSize);
+        synchronized (heap.headerLock) {
+            layout.setSize(heap.pool, newSize);
+        }
         heap.poolSize = newSize;
         synchronized (chunks) {
             chunks.add(new long[] {currentPages, newPages - currentPages});

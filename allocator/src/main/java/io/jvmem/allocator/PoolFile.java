@@ -1,11 +1,7 @@
 package io.jvmem.allocator;
 
-import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 
 /**
  * The memory under a pool, through FFM system calls: an unlinked temporary file in a directory (libvmem's
