@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The pool keys of memory tiers: max-size, numa, huge-pages and path = memfd:. */
+@org.junit.jupiter.api.Tag("unit")
 class PoolTierConfigTest {
     private static AgentConfig parse(String... lines) {
         return ConfigParser.parse("t.properties", List.of(lines));

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Pools that start small and grow in place up to pool.<name>.max-size (PoolOptions.withMaxSize). */
+@org.junit.jupiter.api.Tag("unit")
 class GrowablePoolTest {
     private static final long MIB = 1L << 20;
     private static final PoolOptions GROWS_TO_1G = PoolOptions.DEFAULT.withMaxSize(1L << 30);

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Huge pages, where this machine permits them (root: /proc/sys/vm/nr_hugepages, mount -t hugetlbfs, the THP shmem
  * knob); each test restores every setting it changed, and skips with the reason where it may not change it.
  */
+@org.junit.jupiter.api.Tag("unit")
 class HugePagesTest {
     private static final long MIB = 1L << 20;
     private static final long HUGE = 2 * MIB;

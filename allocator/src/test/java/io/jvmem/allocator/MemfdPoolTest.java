@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Volatile pools in an anonymous memory file (memfd_create): no directory, so no /dev/shm limit. */
+@org.junit.jupiter.api.Tag("unit")
 class MemfdPoolTest {
     private static final long MIB = 1L << 20;
 

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
  * NUMA placement verified through the kernel on this machine's node 0: /proc/self/numa_maps shows the policy on the
  * pool's mapping, and move_pages reports node 0 for every touched page.
  */
+@org.junit.jupiter.api.Tag("unit")
 class NumaPlacementTest {
     private static final long MIB = 1L << 20;
 

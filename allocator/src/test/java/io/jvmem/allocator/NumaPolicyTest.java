@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Timeout;
  * maxnode one more than the mask's bits (libnuma's {@code nmask->size + 1}). Multi-node placement cannot run on this
  * one-node machine; this is what it would send.
  */
+@org.junit.jupiter.api.Tag("unit")
 class NumaPolicyTest {
     @Test
     @Timeout(10)
