@@ -68,7 +68,8 @@ public final class CtoPool extends PoolBase {
      * {@link PoolErrorReason#TOO_SMALL}, {@link PoolErrorReason#BAD_ARGUMENT} (layout name),
      * {@link PoolErrorReason#UNSAFE_PERMISSIONS} (the mode, or a directory on the path anyone may write without the
      * sticky bit), {@link PoolErrorReason#EXISTS}, {@link PoolErrorReason#NO_SPACE} (the file system has less free
-     * space than {@code size}: refused before the file is made), {@link PoolErrorReason#IO}; on failure no file is
+     * space than {@code size}: refused before the file is made), {@link PoolErrorReason#NUMA_NODE} (a policy naming a
+     * node that does not exist or has no memory), {@link PoolErrorReason#IO}; on failure no file is
      * left behind.
      */
     public static CtoPool create(Path path, String layout, long size, int mode, PoolOptions options) {
@@ -218,9 +219,10 @@ public final class CtoPool extends PoolBase {
     /**
      * Opens the pool if the file exists, else creates it with {@code size} bytes. With {@code discardIfDirty}, a pool
      * left open by a crash is started afresh, and so is a file of ours (mode 0600) whose creation was killed before it
-     * became a pool. A pool's size is fixed when it is made: an existing pool opens with its own size whatever
-     * {@code size} says (its contents are what it is for, and they cannot be kept at another size); compare
-     * {@link #size()} with the size asked for to tell the user. Throws as {@link #open} and {@link #create}.
+     * became a pool. An existing pool opens with its own size (a growable pool's grown size) and maximum size,
+     * whatever {@code size} and {@link PoolOptions#maxSize()} say (its contents are what it is for, and they cannot be
+     * kept at another size); compare {@link #size()} with the size asked for to tell the user. Throws as
+     * {@link #open} and {@link #create}.
      */
     public static CtoPool openOrCreate(Path path, String layout, long size, boolean discardIfDirty, PoolOptions options) {
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {

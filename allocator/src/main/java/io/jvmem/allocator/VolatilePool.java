@@ -62,7 +62,11 @@ public final class VolatilePool extends PoolBase {
      * {@link PoolErrorReason#TOO_SMALL} (below {@link #MIN_POOL}), {@link PoolErrorReason#NOT_FOUND} (no such
      * directory), {@link PoolErrorReason#UNSAFE_PERMISSIONS} ({@code dir} or a directory above it is writable by
      * everyone without the sticky bit), {@link PoolErrorReason#NO_SPACE} (the file system has less free space than
-     * {@code size}: refused before anything is taken), {@link PoolErrorReason#IO} (another system call failed).
+     * {@code size}: refused before anything is taken), {@link PoolErrorReason#NUMA_NODE} (a policy naming a node that
+     * does not exist or has no memory), {@link PoolErrorReason#BAD_ARGUMENT} (a size that is not a whole number of a
+     * hugetlbfs's pages), {@link PoolErrorReason#IO} (another system call failed). With
+     * {@link PoolOptions#maxSize()} the pool starts at {@code size} and grows in place; allocations beyond the maximum
+     * fail with {@link PoolErrorReason#MAX_SIZE}.
      */
     public static VolatilePool create(String name, Path dir, long size, PoolOptions options) {
         if (PoolFiles.isCharDevice(dir)) {
