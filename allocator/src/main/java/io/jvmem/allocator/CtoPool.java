@@ -141,7 +141,14 @@ public final class CtoPool extends PoolBase {
             boolean closedCleanly = PoolLayout.state(seg) == PoolLayout.STATE_CLOSED;
             PoolLayout geometry;
             if (closedCleanly || PoolLayout.headerIntact(seg)) {
-                geometry = PoolLayout.read(seg, file.size());
+                try {
+                    geometry = PoolLayout.read(seg, file.size());
+                } catch (PoolException e) {
+                    if (closedCleanly || e.reason() != PoolErrorReason.SIZE_MISMATCH) {
+                        throw e;
+                    }
+                    geometry = null; // killed between growing the file and recording the growth in the header
+                }
                 if (PoolLayout.kind(seg) != PoolLayout.KIND_CTO) {
                     throw new PoolException(PoolErrorReason.NOT_A_POOL, "pool " + path + " is not a close-to-open pool");
                 }
@@ -169,7 +176,7 @@ public final class CtoPool extends PoolBase {
                             + " was not closed cleanly and is too small (" + file.size()
                             + " bytes) to start afresh");
                 }
-                return format(file, path, layout, geometry != null ? geometry : PoolLayout.compute(file.size()), options);
+                return format(file, path, layout, geometry != null ? geometry : PoolBase.layoutFor(file, file.size()), options);
             }
             if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
                 throw new PoolException(PoolErrorReason.CORRUPT, "pool " + path

@@ -127,6 +127,28 @@ class GrowablePoolTest {
     }
 
     @Test
+    @Timeout(120)
+    void aCtoPoolKilledBetweenGrowingItsFileAndItsHeaderIsNotClosedCleanlyAndCanBeDiscarded(@TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("grow.pool");
+        try (CtoPool pool = CtoPool.create(file, "g", 16 * MIB, 0600, PoolOptions.DEFAULT.withMaxSize(256 * MIB))) {
+            assertNotEquals(0, pool.malloc(32 * MIB), MemoryPool.lastError());
+        }
+        long closedSize = Files.size(file);
+        CtoFiles.writeLong(file, PoolLayout.OFF_STATE, PoolLayout.STATE_OPEN); // the state a crash leaves
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.allocate(1), closedSize + 2 * MIB - 1); // the file grew; its header did not
+        }
+        PoolException e = assertThrows(PoolException.class, () -> CtoPool.open(file, "g"));
+        assertEquals(PoolErrorReason.NOT_CLOSED_CLEANLY, e.reason(), e.getMessage());
+        try (CtoPool pool = CtoPool.open(file, "g", true, PoolOptions.DEFAULT)) {
+            assertEquals(closedSize + 2 * MIB, pool.size());
+            assertNotEquals(0, pool.malloc(100 * MIB), "started afresh, and grows on: " + MemoryPool.lastError());
+            assertTrue(pool.check().consistent());
+        }
+    }
+
+    @Test
     @Timeout(60)
     void freedPagesOfAGrownHeapAreStillPurged() {
         try (VolatilePool pool = VolatilePool.createMemfd("grow", 16 * MIB, PoolOptions.DEFAULT.withMaxSize(128 * MIB)
