@@ -161,6 +161,11 @@ final class PoolFile implements MappedFile {
             throw new PoolException(PoolErrorReason.BAD_ARGUMENT, "pool size " + size + " is not a whole number of the "
                     + "file system's " + page + "-byte pages (" + description + ")");
         }
+        String short_ = fresh ? memoryShort(fd, size) : null;
+        if (short_ != null) {
+            throw new PoolException(PoolErrorReason.NO_SPACE, "cannot reserve " + size + " bytes for " + description + ": "
+                    + short_ + "; nothing was reserved");
+        }
         long span = PoolLayout.ceil(Math.max(size, maxSize), page);
         long align = Math.max(page, SPAN_ALIGN);
         long raw = Native.mmap(0, span + align, Native.PROT_NONE,
@@ -226,6 +231,12 @@ final class PoolFile implements MappedFile {
             return false;
         }
         long free = Native.freeBytes(null, fd);
+        String short_ = memoryShort(fd, newSize - old);
+        if (short_ != null) {
+            Errors.set(PoolErrorReason.NO_SPACE, "cannot grow " + description + " from " + old + " to " + newSize + " bytes: "
+                    + short_);
+            return false;
+        }
         if (free >= 0 && free < newSize - old) {
             Errors.set(PoolErrorReason.NO_SPACE, "cannot grow " + description + " from " + old + " to " + newSize
                     + " bytes: No space left on device (the file system has " + free + " bytes free)");
@@ -285,6 +296,34 @@ final class PoolFile implements MappedFile {
             }
         }
         return 0;
+    }
+
+    /**
+     * Why memory cannot hold {@code bytes} more of a file whose file system sets no limit (a memfd, a tmpfs mounted
+     * with size=0), or null: such a reservation takes memory until the machine has none left and wakes the OOM killer
+     * instead of failing, so it is refused when it exceeds MemAvailable. Other file systems say no themselves.
+     */
+    private static String memoryShort(int fd, long bytes) {
+        if (Native.freeBytes(null, fd) != Long.MAX_VALUE || Native.filePageSize(fd) != SizeClasses.PAGE) {
+            return null;
+        }
+        long available = memAvailable();
+        return available >= 0 && bytes > available ? "No space left on device (the file system sets no limit, and "
+                + "memory has " + available + " bytes available)" : null;
+    }
+
+    /** MemAvailable from /proc/meminfo in bytes, or -1 if unknown. */
+    static long memAvailable() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.substring(13).trim().split("\\s+")[0]) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
     }
 
     /** A failed growth step: the range back to reserved address space, the file back to its size (its pages freed). */

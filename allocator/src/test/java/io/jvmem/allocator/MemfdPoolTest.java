@@ -36,6 +36,24 @@ class MemfdPoolTest {
 
     @Test
     @Timeout(60)
+    void aMemfdPoolLargerThanAvailableMemoryIsRefusedBeforeAnythingIsReserved() {
+        long available = PoolFile.memAvailable();
+        org.junit.jupiter.api.Assumptions.assumeTrue(available > 0, "no MemAvailable in /proc/meminfo");
+        long size = (available + (1L << 30)) & -(2L << 20);
+        PoolException e = org.junit.jupiter.api.Assertions.assertThrows(PoolException.class,
+                () -> VolatilePool.createMemfd("mfd-c", size, PoolOptions.DEFAULT));
+        assertEquals(PoolErrorReason.NO_SPACE, e.reason());
+        assertTrue(e.getMessage().contains("memory has") && e.getMessage().contains("nothing was reserved"), e.getMessage());
+        try (VolatilePool pool = VolatilePool.createMemfd("mfd-c", 300 * MIB, PoolOptions.DEFAULT.withMaxSize(size))) {
+            assertEquals(0, pool.malloc(available + (512L << 20)));
+            assertEquals(PoolErrorReason.NO_SPACE, MemoryPool.lastErrorReason(), "growth past available memory: "
+                    + MemoryPool.lastError());
+            assertTrue(pool.check().consistent());
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void aMemfdPoolPunchesFreedPages() {
         try (VolatilePool pool = VolatilePool.createMemfd("mfd-b", 32 * MIB, PoolOptions.DEFAULT.withThreadCacheMax(0))) {
             long a = pool.malloc(8 * MIB);
