@@ -1,5 +1,7 @@
 package io.jvmem.agent;
 
+import io.jvmem.allocator.NumaPolicy;
+import io.jvmem.allocator.PoolOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +46,24 @@ record AgentConfig(String source, List<PoolSpec> pools, List<RouteSpec> routes, 
     enum LogLevel { QUIET, WARN, INFO, DEBUG }
 
     /** {@code path} is a directory or device for volatile pools, the pool file for cto pools. */
-    record PoolSpec(String name, Kind kind, Path path, long size, String layout, OnDirty onDirty) {
+    /**
+     * One pool: {@code size} is the initial size and {@code maxSize} the limit it grows to ({@code size} when it does
+     * not grow); {@code numa} null for the kernel's placement; {@code defaultPath} when the config named no path.
+     */
+    record PoolSpec(String name, Kind kind, Path path, long size, String layout, OnDirty onDirty, long maxSize,
+                    NumaPolicy numa, PoolOptions.HugePages hugePages, boolean defaultPath) {
+        /** The path value of a volatile pool in an anonymous memory file. */
+        static final String MEMFD = "memfd:";
+
+        boolean memfd() {
+            return path.toString().equals(MEMFD);
+        }
+
+        /** {@code base} with this pool's size limit, placement and huge pages. */
+        PoolOptions options(PoolOptions base) {
+            PoolOptions o = base.withNumaPolicy(numa).withHugePages(hugePages);
+            return maxSize > size ? o.withMaxSize(maxSize) : o;
+        }
     }
 
     /** Prefixes are dotted names: a package prefix or a class name. */

@@ -137,7 +137,8 @@ final class AgentRuntime {
     /** Whether creating the configured pools needs the FFM linker (cto pools, devices, other file systems). */
     private static boolean needsLinker(AgentConfig config) {
         for (PoolSpec spec : config.pools()) {
-            if (spec.kind() == Kind.CTO || VolatilePool.createNeedsLinker(spec.path(), spec.size(), VOLATILE_OPTIONS)) {
+            if (spec.kind() == Kind.CTO || spec.memfd()
+                    || VolatilePool.createNeedsLinker(spec.path(), spec.size(), spec.options(VOLATILE_OPTIONS))) {
                 return true;
             }
         }
@@ -152,20 +153,22 @@ final class AgentRuntime {
         return Path.of(s);
     }
 
-    private static Map<String, MemoryPool> openPools(AgentConfig config, AgentLog log) {
+    static Map<String, MemoryPool> openPools(AgentConfig config, AgentLog log) {
         Map<String, MemoryPool> pools = new LinkedHashMap<>();
         for (PoolSpec spec : config.pools()) {
             try {
                 MemoryPool p;
                 if (spec.kind() == Kind.CTO) {
                     p = CtoPool.openOrCreate(spec.path(), spec.layout(), spec.size(), spec.onDirty() == OnDirty.RECREATE,
-                            PoolOptions.DEFAULT);
-                    if (p.size() != spec.size()) { // an existing pool keeps the size it was made with
+                            spec.options(PoolOptions.DEFAULT));
+                    if (p.size() < spec.size() || p.size() > spec.maxSize()) { // an existing pool keeps its size (a growable one grows)
                         log.warn(config.source() + ": pool." + spec.name() + ".size: the pool file is " + bytes(p.size())
                                 + ", the config asks " + bytes(spec.size()) + "; the file's size is used");
                     }
-                } else {
-                    p = VolatilePool.create(spec.name(), spec.path(), spec.size(), VOLATILE_OPTIONS); // checks directory or device itself
+                } else if (spec.memfd()) {
+                    p = VolatilePool.createMemfd(spec.name(), spec.size(), spec.options(VOLATILE_OPTIONS));
+                } else { // checks directory or device itself
+                    p = VolatilePool.create(spec.name(), spec.path(), spec.size(), spec.options(VOLATILE_OPTIONS));
                 }
                 pools.put(spec.name(), p);
             } catch (PoolException e) {
@@ -176,11 +179,16 @@ final class AgentRuntime {
                 // the line to blame: size for a lack of room, layout for a layout mismatch, else the path
                 String key = switch (e.reason()) {
                     case NO_SPACE, TOO_SMALL, TOO_LARGE -> prefix + "size";
+                    case NUMA_NODE -> prefix + "numa";
                     case LAYOUT -> config.lines().containsKey(prefix + "layout") ? prefix + "layout" : prefix + "path";
                     default -> prefix + "path";
                 };
-                throw config.error(key, prefix + "size", e.getMessage() + (e.reason() == PoolErrorReason.NOT_CLOSED_CLEANLY
-                        ? " (set " + prefix + "on-dirty=recreate to start it afresh)" : ""));
+                String hint = e.reason() == PoolErrorReason.NOT_CLOSED_CLEANLY ? " (set " + prefix + "on-dirty=recreate to start it afresh)"
+                        : e.reason() == PoolErrorReason.NO_SPACE && spec.defaultPath() && spec.kind() == Kind.VOLATILE
+                        ? " (" + spec.path() + ", where pools go by default, is smaller than the pool, as a container's"
+                        + " /dev/shm often is: set " + prefix + "path = memfd: for a pool in memory with no directory)"
+                        : "";
+                throw config.error(key, prefix + "size", e.getMessage() + hint);
             }
         }
         return pools;

@@ -7,6 +7,8 @@ import io.jvmem.agent.AgentConfig.OnDirty;
 import io.jvmem.agent.AgentConfig.OnExhausted;
 import io.jvmem.agent.AgentConfig.PoolSpec;
 import io.jvmem.agent.AgentConfig.RouteSpec;
+import io.jvmem.allocator.NumaPolicy;
+import io.jvmem.allocator.PoolOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -74,9 +76,17 @@ final class ConfigParser {
     private final String charsetNote;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
-    private ConfigParser(String file, String charsetNote) {
+    /** Where a volatile pool without a path goes: /dev/shm, or the temporary directory where there is none. */
+    private final Path defaultPoolDir;
+
+    private ConfigParser(String file, String charsetNote, Path defaultPoolDir) {
         this.file = file;
         this.charsetNote = charsetNote;
+        this.defaultPoolDir = defaultPoolDir;
+    }
+
+    static Path defaultPoolDir() {
+        return Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
     static AgentConfig parse(Path path) {
@@ -122,8 +132,15 @@ final class ConfigParser {
         return parse(file, String.join("\n", lines), null);
     }
 
+    /** As {@link #parse(String, List)} with another default pool directory (tests: a small tmpfs for /dev/shm). */
+    static AgentConfig parse(String file, List<String> lines, Path defaultPoolDir) {
+        ConfigParser p = new ConfigParser(file, null, defaultPoolDir);
+        p.read(String.join("\n", lines));
+        return p.build();
+    }
+
     private static AgentConfig parse(String file, String text, String charsetNote) {
-        ConfigParser p = new ConfigParser(file, charsetNote);
+        ConfigParser p = new ConfigParser(file, charsetNote, defaultPoolDir());
         p.read(text.startsWith("\ufeff") ? text.substring(1) : text);
         return p.build();
     }
@@ -252,8 +269,8 @@ final class ConfigParser {
         String prefix = "pool." + name + ".";
         for (String k : keys.values()) {
             String attr = k.substring(prefix.length());
-            if (!List.of("kind", "path", "size", "layout", "on-dirty").contains(attr)) {
-                throw error(k, "unknown pool key (known: kind, path, size, layout, on-dirty)");
+            if (!List.of("kind", "path", "size", "layout", "on-dirty", "max-size", "numa", "huge-pages").contains(attr)) {
+                throw error(k, "unknown pool key (known: kind, path, size, max-size, layout, on-dirty, numa, huge-pages)");
             }
         }
         Kind kind = keys.containsKey("kind") ? enumValue(keys.get("kind"), value(keys.get("kind")), Kind.class, "volatile, cto")
@@ -264,11 +281,14 @@ final class ConfigParser {
             if (v.isEmpty()) {
                 throw error(keys.get("path"), "needs a path");
             }
+            if (v.equals(PoolSpec.MEMFD) && kind == Kind.CTO) {
+                throw error(keys.get("path"), "a cto pool needs a pool file; memfd: is for volatile pools");
+            }
             path = Path.of(v);
         } else if (kind == Kind.CTO) {
             throw error(firstLine(keys), prefix + "path", "a cto pool needs the path of its pool file");
         } else {
-            path = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
+            path = defaultPoolDir;
         }
         if (!keys.containsKey("size")) {
             throw error(firstLine(keys), prefix + "size", "missing (bytes, with k/m/g/t suffixes)");
@@ -295,7 +315,27 @@ final class ConfigParser {
             }
             onDirty = enumValue(keys.get("on-dirty"), value(keys.get("on-dirty")), OnDirty.class, "fail, recreate");
         }
-        return new PoolSpec(name, kind, path, size, layout, onDirty);
+        long maxSize = size;
+        if (keys.containsKey("max-size")) {
+            maxSize = size(keys.get("max-size"));
+            if (maxSize < size) {
+                throw error(keys.get("max-size"), "max-size " + maxSize + " is below the pool's size " + size);
+            }
+        }
+        NumaPolicy numa = null;
+        if (keys.containsKey("numa")) {
+            try {
+                numa = NumaPolicy.parse(value(keys.get("numa")));
+            } catch (IllegalArgumentException e) {
+                throw error(keys.get("numa"), e.getMessage());
+            }
+        }
+        PoolOptions.HugePages huge = PoolOptions.HugePages.NONE;
+        if (keys.containsKey("huge-pages")) {
+            huge = enumValue(keys.get("huge-pages"), value(keys.get("huge-pages")), PoolOptions.HugePages.class,
+                    "none, transparent");
+        }
+        return new PoolSpec(name, kind, path, size, layout, onDirty, maxSize, numa, huge, !keys.containsKey("path"));
     }
 
     private RouteSpec route(String name, Map<String, String> keys, java.util.Set<String> poolNames) {

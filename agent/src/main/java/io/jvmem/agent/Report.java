@@ -81,6 +81,12 @@ final class Report {
             field(b, "active", s.active(), false);
             field(b, "allocations", s.mallocs(), false);
             field(b, "frees", s.frees(), false);
+            PoolStats.Tier t = s.tier(); // where the pool's memory is (issue 11)
+            field(b, "maxSize", t.maxSize(), false);
+            field(b, "numa", t.numaPolicy(), false);
+            b.append(", \"pagesPerNode\": ").append(t.pagesPerNode().toString());
+            field(b, "hugePages", t.hugePages(), false);
+            field(b, "hugePageBytes", t.hugePageBytes(), false);
             b.append('}');
             sep = ",\n";
         }

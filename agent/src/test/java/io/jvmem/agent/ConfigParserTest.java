@@ -79,7 +79,7 @@ class ConfigParserTest {
 
     @Test
     void unknownKeyNamesFileLineAndKey() {
-        assertEquals("app.properties:2: pool.main.sise: unknown pool key (known: kind, path, size, layout, on-dirty)",
+        assertEquals("app.properties:2: pool.main.sise: unknown pool key (known: kind, path, size, max-size, layout, on-dirty, numa, huge-pages)",
                 error("pool.main.size=64m", "pool.main.sise=1g"));
         assertTrue(error("pool.main.size=64m", "", "reprot=/x").startsWith("app.properties:3: reprot: unknown key"));
     }

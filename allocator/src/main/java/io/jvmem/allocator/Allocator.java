@@ -27,9 +27,11 @@ final class Allocator {
     final String name;
     final MemorySegment pool;
     final long base;
-    final long poolSize;
+    /** Bytes of the pool's file (or region) in use: a growable pool's grow ({@link HeapGrowth}). */
+    volatile long poolSize;
     final long heapAddr;
-    final long heapBytes;
+    /** Bytes the heap may grow to: its size, unless the pool grows. Addresses beyond the heap in use have no live bit. */
+    final long maxHeapBytes;
     final PoolLayout layout;
     final PageMap pageMap;
     final LiveMap live;
@@ -37,6 +39,8 @@ final class Allocator {
     final HeapArena[] arenas;
     final PoolOptions options;
     final TagCounters tags = new TagCounters();
+    /** Taken by every write of the pool header while the pool is open (root, growth), each of which rewrites its checksum. */
+    final Object headerLock = new Object();
     final SlabTable slabs;
     final Accounting accounting;
     final ThreadCaches caches;
@@ -63,13 +67,16 @@ final class Allocator {
         this.poolSize = pool.byteSize();
         this.layout = layout;
         this.heapAddr = base + layout.heapOffset;
-        this.heapBytes = layout.heapBytes();
+        this.maxHeapBytes = layout.maxHeapPages << SizeClasses.LG_PAGE;
         this.options = options;
         this.debug = options.junkFill() || options.redzones();
-        this.pageMap = new PageMap(pool, layout);
+        this.pageMap = new PageMap(pool, layout, layout.heapPagesAt(poolSize));
         this.live = new LiveMap(pool, layout);
         this.pages = new PageAllocator(pageMap, backing, layout.heapOffset);
         this.pages.setHeapAddress(heapAddr);
+        if (backing instanceof MappedFile file && file.maxSize() > file.size()) {
+            pages.setGrowth(new HeapGrowth(this, file, layout, pageMap.pages));
+        }
         this.slabs = new SlabTable(pageMap, pages);
         this.accounting = new Accounting(pageMap, slabs, tags);
         this.arenas = new HeapArena[options.arenas()];
@@ -167,8 +174,9 @@ final class Allocator {
         boolean rz = options.redzones();
         long lead = rz ? Math.max(Redzones.RZ, align) : 0;
         long req = rz ? size + lead + Redzones.RZ : size;
-        if (req < 0 || req > heapBytes) {
-            return fail(PoolErrorReason.TOO_LARGE, "request of " + size + " bytes exceeds the pool's heap of " + heapBytes + " bytes");
+        if (req < 0 || req > maxHeapBytes) {
+            return fail(PoolErrorReason.TOO_LARGE, "request of " + size + " bytes exceeds the pool's heap of " + maxHeapBytes
+                    + " bytes" + (maxHeapBytes > heapBytes() ? " at its maximum size" : ""));
         }
         long blockAlign = rz ? Math.max(align, SizeClasses.QUANTUM) : align;
         int cls = classFor(req, blockAlign);
@@ -269,7 +277,7 @@ final class Allocator {
      */
     private boolean freeToCache(ThreadCache tc, long address) {
         long off = address - heapAddr;
-        if (off < 0 || off >= heapBytes || (off & (SizeClasses.QUANTUM - 1)) != 0 || !live.isSet(off)
+        if (off < 0 || off >= maxHeapBytes || (off & (SizeClasses.QUANTUM - 1)) != 0 || !live.isSet(off)
                 || ALL.get(ValueLayout.JAVA_LONG, address) == (freeSecret ^ address)) {
             return false;
         }
@@ -372,7 +380,7 @@ final class Allocator {
 
     boolean isLiveBlock(long address) {
         long off = address - heapAddr;
-        return off >= 0 && off < heapBytes && (off & (SizeClasses.QUANTUM - 1)) == 0 && isHandedOut(off);
+        return off >= 0 && off < heapBytes() && (off & (SizeClasses.QUANTUM - 1)) == 0 && isHandedOut(off);
     }
 
     /** In the user's hands: handed out by its slab or the page allocator, and not resting in a thread cache. */
@@ -402,7 +410,7 @@ final class Allocator {
     /** Heap offset of a would-be block address, or an InvalidFreeException saying why it cannot be one. */
     long blockOffset(long address, String op) {
         long off = address - heapAddr;
-        if (off < 0 || off >= heapBytes) {
+        if (off < 0 || off >= heapBytes()) {
             throw invalid(address, op, address - base >= 0 && address - base < poolSize
                     ? "address lies in the pool's metadata, not in a block" : "address is outside the pool");
         }
@@ -439,9 +447,11 @@ final class Allocator {
                 fail(PoolErrorReason.NO_SPACE, "out of memory in pool " + name + ": request of " + req + " bytes: " + Errors.last());
             } else if (off < 0) {
                 long free = pages.freePages() << SizeClasses.LG_PAGE;
-                fail(req > heapBytes ? PoolErrorReason.TOO_LARGE : PoolErrorReason.OUT_OF_MEMORY, "out of memory in pool " + name + ": request of " + req + " bytes; " + free
+                PoolErrorReason why = req > maxHeapBytes ? PoolErrorReason.TOO_LARGE
+                        : Errors.lastReason() == PoolErrorReason.MAX_SIZE ? PoolErrorReason.MAX_SIZE : PoolErrorReason.OUT_OF_MEMORY;
+                fail(why, "out of memory in pool " + name + ": request of " + req + " bytes; " + free
                         + " bytes free in pages (largest run " + (pages.largestFreeRun() << SizeClasses.LG_PAGE)
-                        + ") of " + heapBytes);
+                        + ") of " + heapBytes() + (why == PoolErrorReason.MAX_SIZE ? ": " + Errors.last() : ""));
             }
         }
         return off;
@@ -504,6 +514,11 @@ final class Allocator {
 
     MemorySegment segment(long address) {
         return MemorySegment.ofAddress(address).reinterpret(usableSize(address));
+    }
+
+    /** Bytes of heap in use now (a growable pool's grow). */
+    long heapBytes() {
+        return pageMap.pages << SizeClasses.LG_PAGE;
     }
 
     boolean contains(long address) {

@@ -72,7 +72,7 @@ final class Checker {
     static List<String> checkRaw(java.lang.foreign.MemorySegment pool, PoolLayout layout) {
         List<String> problems = new ArrayList<>();
         try {
-            walk(null, pool, layout, new PageMap(pool, layout), new LiveMap(pool, layout), problems);
+            walk(null, pool, layout, new PageMap(pool, layout, layout.heapPagesAt(PoolLayout.size(pool))), new LiveMap(pool, layout), problems);
         } catch (RuntimeException e) {
             problems.add("check stopped at damaged metadata: " + e);
         }
@@ -94,7 +94,7 @@ final class Checker {
         boolean counts = h == null && PoolLayout.recordsSlabCounts(pool);
         long rootPoolOffset = PoolLayout.root(pool);
         long root = rootPoolOffset == 0 ? -1 : rootPoolOffset - layout.heapOffset; // heap offset
-        String rootProblem = rootOutsideHeap(rootPoolOffset, layout);
+        String rootProblem = rootOutsideHeap(rootPoolOffset, layout, map.pages);
         boolean rootSeen = rootProblem != null || root < 0;
         Set<Long> cached = new HashSet<>();
         if (h != null) {
@@ -230,17 +230,17 @@ final class Checker {
     }
 
     /** Why a root at pool offset {@code off} cannot name a block, judged from the layout alone; null if it may. */
-    private static String rootOutsideHeap(long off, PoolLayout layout) {
+    private static String rootOutsideHeap(long off, PoolLayout layout, long heapPages) {
         if (off == 0) {
             return null;
         }
-        if (off < 0 || off >= layout.poolSize) {
+        if (off < 0 || off >= layout.maxSize) {
             return "lies outside the pool";
         }
         if (off < layout.heapOffset) {
             return "lies in the pool's metadata, not in a block";
         }
-        if (off >= layout.heapOffset + layout.heapBytes()) {
+        if (off >= layout.heapOffset + (heapPages << SizeClasses.LG_PAGE)) {
             return "lies past the end of the heap";
         }
         if (((off - layout.heapOffset) & (SizeClasses.QUANTUM - 1)) != 0) {

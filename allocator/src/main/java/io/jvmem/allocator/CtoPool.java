@@ -68,7 +68,8 @@ public final class CtoPool extends PoolBase {
      * {@link PoolErrorReason#TOO_SMALL}, {@link PoolErrorReason#BAD_ARGUMENT} (layout name),
      * {@link PoolErrorReason#UNSAFE_PERMISSIONS} (the mode, or a directory on the path anyone may write without the
      * sticky bit), {@link PoolErrorReason#EXISTS}, {@link PoolErrorReason#NO_SPACE} (the file system has less free
-     * space than {@code size}: refused before the file is made), {@link PoolErrorReason#IO}; on failure no file is
+     * space than {@code size}: refused before the file is made), {@link PoolErrorReason#NUMA_NODE} (a policy naming a
+     * node that does not exist or has no memory), {@link PoolErrorReason#IO}; on failure no file is
      * left behind.
      */
     public static CtoPool create(Path path, String layout, long size, int mode, PoolOptions options) {
@@ -79,11 +80,14 @@ public final class CtoPool extends PoolBase {
                     + " is refused: group or others could write it");
         }
         PoolPaths.checkDirectories(PoolPaths.parentOf(path), path);
-        PoolFile file = PoolFile.createNamed(path, size, mode);
+        Placement placement = Placement.of(options);
+        placement.checkNodes();
+        long max = Math.max(size, options.maxSize().orElse(size));
+        PoolFile file = PoolFile.createNamed(path, size, mode, max, placement);
         try {
             MemorySegment seg = file.segment();
-            PoolLayout geometry = PoolLayout.compute(size);
-            geometry.format(seg, PoolLayout.KIND_CTO, layout);
+            PoolLayout geometry = PoolBase.layoutFor(file, size);
+            geometry.format(seg, PoolLayout.KIND_CTO, layout, size);
             Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, true, true, true);
             markOpen(seg, file);
             return new CtoPool(heap, file, path, layout);
@@ -119,23 +123,32 @@ public final class CtoPool extends PoolBase {
     private static CtoPool open(Path path, String layout, boolean discardIfDirty, PoolOptions options, long createSize) {
         checkLayout(layout);
         PoolPaths.checkDirectories(PoolPaths.parentOf(path), path);
-        PoolFile file = PoolFile.openNamed(path, discardIfDirty ? createSize : 0);
+        Placement placement = Placement.of(options);
+        placement.checkNodes();
+        PoolFile file = PoolFile.openNamed(path, discardIfDirty ? createSize : 0, placement);
         try {
             MemorySegment seg = file.segment();
             if (createSize > 0 && discardIfDirty && interruptedCreate(seg, file)) {
-                if (file.size != createSize) {
+                if (file.size() != createSize) {
                     file = file.reserveAgain(createSize);
                     seg = file.segment();
                 }
-                return format(file, path, layout, PoolLayout.compute(file.size), options);
+                return format(file, path, layout, PoolLayout.compute(file.size()), options);
             }
             if (PoolLayout.magic(seg) != PoolLayout.MAGIC) {
-                PoolLayout.read(seg, file.size); // throws: not a jvmem pool
+                PoolLayout.read(seg, file.size()); // throws: not a jvmem pool
             }
             boolean closedCleanly = PoolLayout.state(seg) == PoolLayout.STATE_CLOSED;
             PoolLayout geometry;
             if (closedCleanly || PoolLayout.headerIntact(seg)) {
-                geometry = PoolLayout.read(seg, file.size);
+                try {
+                    geometry = PoolLayout.read(seg, file.size());
+                } catch (PoolException e) {
+                    if (closedCleanly || e.reason() != PoolErrorReason.SIZE_MISMATCH) {
+                        throw e;
+                    }
+                    geometry = null; // killed between growing the file and recording the growth in the header
+                }
                 if (PoolLayout.kind(seg) != PoolLayout.KIND_CTO) {
                     throw new PoolException(PoolErrorReason.NOT_A_POOL, "pool " + path + " is not a close-to-open pool");
                 }
@@ -158,12 +171,12 @@ public final class CtoPool extends PoolBase {
                     throw new PoolException(PoolErrorReason.NOT_CLOSED_CLEANLY, "pool " + path
                             + " was not closed cleanly (the program using it crashed or was killed)");
                 }
-                if (file.size < MIN_POOL) {
+                if (file.size() < MIN_POOL) {
                     throw new PoolException(PoolErrorReason.TOO_SMALL, "pool " + path
-                            + " was not closed cleanly and is too small (" + file.size
+                            + " was not closed cleanly and is too small (" + file.size()
                             + " bytes) to start afresh");
                 }
-                return format(file, path, layout, geometry != null ? geometry : PoolLayout.compute(file.size), options);
+                return format(file, path, layout, geometry != null ? geometry : PoolBase.layoutFor(file, file.size()), options);
             }
             if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
                 throw new PoolException(PoolErrorReason.CORRUPT, "pool " + path
@@ -187,7 +200,7 @@ public final class CtoPool extends PoolBase {
     /** Formats a pool in place (discarded, or its creation interrupted) and opens it. */
     private static CtoPool format(PoolFile file, Path path, String layout, PoolLayout geometry, PoolOptions options) {
         MemorySegment seg = file.segment();
-        geometry.format(seg, PoolLayout.KIND_CTO, layout); // state OPEN first
+        geometry.format(seg, PoolLayout.KIND_CTO, layout, file.size()); // state OPEN first
         // a discarded pool's pages still hold old data and old bits: format, but do not claim they read as zero
         Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, true, false, true);
         markOpen(seg, file);
@@ -213,9 +226,10 @@ public final class CtoPool extends PoolBase {
     /**
      * Opens the pool if the file exists, else creates it with {@code size} bytes. With {@code discardIfDirty}, a pool
      * left open by a crash is started afresh, and so is a file of ours (mode 0600) whose creation was killed before it
-     * became a pool. A pool's size is fixed when it is made: an existing pool opens with its own size whatever
-     * {@code size} says (its contents are what it is for, and they cannot be kept at another size); compare
-     * {@link #size()} with the size asked for to tell the user. Throws as {@link #open} and {@link #create}.
+     * became a pool. An existing pool opens with its own size (a growable pool's grown size) and maximum size,
+     * whatever {@code size} and {@link PoolOptions#maxSize()} say (its contents are what it is for, and they cannot be
+     * kept at another size); compare {@link #size()} with the size asked for to tell the user. Throws as
+     * {@link #open} and {@link #create}.
      */
     public static CtoPool openOrCreate(Path path, String layout, long size, boolean discardIfDirty, PoolOptions options) {
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
@@ -235,10 +249,10 @@ public final class CtoPool extends PoolBase {
      * the pool) are read into memory, and a sparse file on a full file system checks like any other.
      */
     public static PoolCheck check(Path path, String layout) {
-        PoolFile.Reader file;
+        NamedFiles.Reader file;
         try {
             PoolPaths.checkDirectories(PoolPaths.parentOf(path), path);
-            file = PoolFile.openForCheck(path);
+            file = NamedFiles.openForCheck(path);
         } catch (PoolException e) {
             return new PoolCheck(PoolCheck.Status.NOT_CHECKED, List.of(e.getMessage()), e.reason());
         }
@@ -319,7 +333,7 @@ public final class CtoPool extends PoolBase {
         if (address != 0 && !heap.isLiveBlock(address)) {
             throw new InvalidFreeException("setRoot(0x" + Long.toHexString(address) + "): not a live block of pool " + name(), address);
         }
-        synchronized (this) {
+        synchronized (heap.headerLock) {
             PoolLayout.setRoot(heap.pool, address == 0 ? 0 : address - heap.base);
         }
     }
@@ -351,7 +365,7 @@ public final class CtoPool extends PoolBase {
             }
             AtRest.record(heap); // slab counts and root, for the next open's cross-check
             heap.layout.seal(heap.pool); // metadata and header checksums; the state word stays OPEN
-            if (!file.flush(0, file.size)) {
+            if (!file.flush(0, file.size())) {
                 throw new PoolException(PoolErrorReason.IO, "pool " + path() + " not closed cleanly: "
                         + MemoryPool.lastError());
             }

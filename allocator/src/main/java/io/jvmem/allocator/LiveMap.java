@@ -24,7 +24,7 @@ final class LiveMap {
     private final long base;
 
     LiveMap(MemorySegment pool, PoolLayout layout) {
-        this.bits = pool.asSlice(layout.liveMapOffset, SizeClasses.pageCeil(layout.heapPages * SizeClasses.PAGE / 128));
+        this.bits = pool.asSlice(layout.liveMapOffset, SizeClasses.pageCeil(layout.maxHeapPages * SizeClasses.PAGE / 128));
         this.base = bits.address();
     }
 

@@ -19,6 +19,25 @@ sealed interface MappedFile extends Backing permits PoolFile, TmpfsFile {
      */
     Runnable unmap();
 
+    /**
+     * Grows the file and its mapping in place to {@code newSize} bytes; false, with the reason in
+     * {@link MemoryPool#lastError()}, if it cannot ({@link PoolErrorReason#MAX_SIZE} for a file of fixed size).
+     */
+    default boolean extendTo(long newSize) {
+        Errors.set(PoolErrorReason.MAX_SIZE, "the pool's file cannot grow (no max-size)");
+        return false;
+    }
+
+    /** Bytes the file may grow to (address space reserved for it): {@link #size()} unless it grows. */
+    default long maxSize() {
+        return size();
+    }
+
+    /** The file system's page size (a hugetlbfs's huge page size, else 4096). */
+    default long filePageSize() {
+        return SizeClasses.PAGE;
+    }
+
     /** Reserves what creation left unreserved on a background thread (see {@link TmpfsFile}); a no-op otherwise. */
     default void reserveRestInBackground() {
     }

@@ -43,6 +43,11 @@ final class Native {
     static final int FALLOC_FL_KEEP_SIZE = 0x01;
     static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     static final int MADV_REMOVE = 9;
+    static final int MADV_HUGEPAGE = 14;
+    static final int MADV_POPULATE_WRITE = 23;
+    static final int MFD_CLOEXEC = 0x1;
+    static final int MFD_HUGETLB = 0x4;
+    static final int MPOL_MF_STRICT = 0x1;
 
     static final int LOCK_SH = 1;
     static final int LOCK_EX = 2;
@@ -57,6 +62,7 @@ final class Native {
     static final int EINVAL = 22;
     static final int EISDIR = 21;
     static final int ENOMEM = 12;
+    static final int EFAULT = 14;
     static final int EINTR = 4;
     static final int ENXIO = 6;
     static final int EDQUOT = 122;
@@ -106,6 +112,9 @@ final class Native {
     private static final long SYS_STATX = AARCH64 ? 291 : 332;
     private static final long SYS_PREAD64 = AARCH64 ? 67 : 17;
     private static final long SYS_LSEEK = AARCH64 ? 62 : 8;
+    private static final long SYS_MBIND = AARCH64 ? 235 : 237;
+    private static final long SYS_MOVE_PAGES = AARCH64 ? 239 : 279;
+    private static final long SYS_MEMFD_CREATE = AARCH64 ? 279 : 319;
     private static final long AT_EMPTY_PATH = 0x1000;
     private static final long STATX_BLOCKS = 0x400;
     private static final long AT_FDCWD = -100;
@@ -199,6 +208,35 @@ final class Native {
 
     static final int MS_SYNC = 4;
 
+    /** mbind(2): the NUMA policy {@code mode} over [addr, addr + length) for the nodes in {@code nodemask}. */
+    static int mbind(long addr, long length, int mode, long[] nodemask, long maxnode, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocateFrom(ValueLayout.JAVA_LONG, nodemask);
+            return (int) syscall(SYS_MBIND, addr, length, mode, mask.address(), maxnode, flags);
+        }
+    }
+
+    /**
+     * move_pages(2) of this process in query mode (no nodes given): for each page address, the node that holds it, or
+     * a negative errno (-ENOENT: not present in this process's page tables). Returns the call's result.
+     */
+    static long queryPages(long[] pageAddresses, int[] statusOut) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pages = arena.allocateFrom(ValueLayout.JAVA_LONG, pageAddresses);
+            MemorySegment status = arena.allocate(ValueLayout.JAVA_INT, pageAddresses.length);
+            long r = syscall(SYS_MOVE_PAGES, 0, pageAddresses.length, pages.address(), 0, status.address(), 0);
+            MemorySegment.copy(status, ValueLayout.JAVA_INT, 0, statusOut, 0, pageAddresses.length);
+            return r;
+        }
+    }
+
+    /** memfd_create(2): an anonymous file with no directory behind it; a descriptor, or negative. */
+    static int memfdCreate(String name, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) syscall(SYS_MEMFD_CREATE, arena.allocateFrom(name).address(), flags, 0, 0, 0, 0);
+        }
+    }
+
     static int flock(int fd, int operation) {
         return (int) syscall(SYS_FLOCK, fd, operation, 0, 0, 0, 0);
     }
@@ -229,6 +267,23 @@ final class Native {
                 return Long.MAX_VALUE;
             }
             return bavail * bsize;
+        }
+    }
+
+    static final long HUGETLBFS_MAGIC = 0x958458f6L;
+
+    /**
+     * The page size of the open file's file system: a hugetlbfs's huge page size (its f_bsize), else 4096; -1 when
+     * fstatfs fails.
+     */
+    static long filePageSize(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(128, 8);
+            if (syscall(SYS_FSTATFS, fd, buf.address(), 0, 0, 0, 0) != 0) {
+                return -1;
+            }
+            long type = buf.get(ValueLayout.JAVA_LONG, 0) & 0xffffffffL;
+            return type == HUGETLBFS_MAGIC ? buf.get(ValueLayout.JAVA_LONG, 8) : 4096;
         }
     }
 

@@ -25,10 +25,48 @@ final class PageAllocator {
     private long purgedPages;
     private long purges;
 
+    /** Null for a heap of fixed size. */
+    private HeapGrowth growth;
+
     PageAllocator(PageMap map, Backing backing, long heapOffset) {
         this.map = map;
         this.backing = backing;
         this.heapOffset = heapOffset;
+    }
+
+    void setGrowth(HeapGrowth growth) {
+        this.growth = growth;
+    }
+
+    /** Chunks the heap is made of (see {@link HeapGrowth}). */
+    int chunks() {
+        HeapGrowth g = growth;
+        return g == null ? 1 : g.chunkCount();
+    }
+
+    /**
+     * Adds heap pages [oldPages, newPages), just grown and reserved, reading as zero, as a free run (joined to a free
+     * run that ends the heap).
+     */
+    private void extend(long oldPages, long newPages) {
+        map.pages = newPages;
+        long start = oldPages;
+        long len = newPages - oldPages;
+        long flags = PageMap.ZERO;
+        int epoch = epochNow();
+        if (oldPages > 0) {
+            long prev = map.get(oldPages - 1);
+            if (PageMap.kind(prev) == PageMap.FREE && PageMap.isTail(prev)) {
+                long plen = PageMap.pages(prev);
+                long phead = map.get(oldPages - plen);
+                unindex(oldPages - plen, plen, phead);
+                flags = phead & (PageMap.ZERO | PageMap.DECOMMITTED);
+                epoch = PageMap.tag(phead);
+                start = oldPages - plen;
+                len += plen;
+            }
+        }
+        insert(start, len, flags, epoch);
     }
 
     /** Formats the whole heap as one free run. */
@@ -111,27 +149,42 @@ final class PageAllocator {
      * {@code zeroOut[0]} tells the caller whether the run reads as zero.
      */
     synchronized long alloc(long pages, long alignBytes, int cls, int tag, boolean[] zeroOut) {
-        Long found = null;
-        long at = -1;
+        long at = find(pages, alignBytes);
+        if (at == -2 && growth != null) {
+            long slack = alignBytes > SizeClasses.PAGE ? alignBytes / SizeClasses.PAGE : 0;
+            long old = map.pages;
+            long last = old > 0 ? map.get(old - 1) : 0;
+            long trailing = old > 0 && PageMap.kind(last) == PageMap.FREE && PageMap.isTail(last) ? PageMap.pages(last) : 0;
+            long grown = growth.grow(old, Math.max(1, pages + slack - trailing)); // the new chunk joins a free run at the end
+            if (grown > old) {
+                extend(old, grown);
+                at = find(pages, alignBytes);
+            }
+        }
+        return at < 0 ? -1 : take(at, pages, alignBytes, cls, tag, zeroOut);
+    }
+
+    /** First page of the free run best fitting {@code pages} at {@code alignBytes}, -2 if none fits. */
+    private long find(long pages, long alignBytes) {
         for (Long k : freeRuns.tailSet(key(pages, 0))) {
             long start = k & 0xffffffffL;
             long len = k >>> 32;
             long aligned = alignedStart(start, alignBytes);
             if (aligned + pages <= start + len) {
-                found = k;
-                at = aligned;
-                break;
+                return start;
             }
             if (alignBytes <= SizeClasses.PAGE) {
                 break; // unreachable: any run at least `pages` long fits
             }
         }
-        if (found == null) {
-            return -1;
-        }
-        long start = found & 0xffffffffL;
-        long len = found >>> 32;
+        return -2;
+    }
+
+    /** Takes {@code pages} aligned out of the free run headed at {@code start}; -1 if they cannot be reserved. */
+    private long take(long start, long pages, long alignBytes, int cls, int tag, boolean[] zeroOut) {
+        long at = alignedStart(start, alignBytes);
         long head = map.get(start);
+        long len = PageMap.pages(head);
         unindex(start, len, head);
         long flags = head & (PageMap.ZERO | PageMap.DECOMMITTED);
         int epoch = PageMap.tag(head);

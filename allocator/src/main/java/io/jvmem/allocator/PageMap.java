@@ -39,11 +39,12 @@ final class PageMap {
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     /** Absolute address of entry 0; entries are read through the static all-memory segment (cheapest access). */
     private final long base;
-    final long pages;
+    /** Heap pages in use: the heap's current size (a growable pool's grows, under the page allocator's lock). */
+    volatile long pages;
 
-    PageMap(MemorySegment pool, PoolLayout layout) {
+    PageMap(MemorySegment pool, PoolLayout layout, long pages) {
         this.base = pool.address() + layout.pageMapOffset;
-        this.pages = layout.heapPages;
+        this.pages = pages;
     }
 
     /** Entry of a heap page; callers keep {@code page} below {@link #pages}. */

@@ -148,6 +148,24 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
         heap.caches.flushCurrentThread();
     }
 
+    /** Smallest heap a pool starts with, so that its metadata (laid out for the maximum size) leaves room. */
+    static final long MIN_HEAP = 1L << 20;
+
+    /**
+     * The layout of a new pool on {@code file} starting at {@code size} bytes: laid out for the file's maximum size and
+     * page size. Throws {@link PoolErrorReason#TOO_SMALL} when the metadata for the maximum leaves less than
+     * {@link #MIN_HEAP} of heap in the initial size.
+     */
+    static PoolLayout layoutFor(MappedFile file, long size) {
+        PoolLayout layout = PoolLayout.compute(file.maxSize(), file.filePageSize());
+        if (layout.heapPagesAt(size) << SizeClasses.LG_PAGE < MIN_HEAP) {
+            throw new PoolException(PoolErrorReason.TOO_SMALL, "pool size " + size + " is too small for a maximum size of "
+                    + file.maxSize() + ": the metadata for the maximum takes " + layout.heapOffset
+                    + " bytes; give a size of at least " + (layout.heapOffset + MIN_HEAP) + " bytes");
+        }
+        return layout;
+    }
+
     Allocator allocator() {
         return heap;
     }

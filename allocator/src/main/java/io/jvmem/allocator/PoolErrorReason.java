@@ -58,5 +58,11 @@ public enum PoolErrorReason {
     /** An alignment that is not a power of two. */
     BAD_ALIGNMENT,
     /** A system call failed for another reason (the message carries the system's error text). */
-    IO
+    IO,
+    /** A growable pool reached its maximum size and has no free run large enough for the request. */
+    MAX_SIZE,
+    /** A NUMA policy names a node that does not exist or has no memory, or the kernel refused it. */
+    NUMA_NODE,
+    /** The file system's page size differs from the one the pool was made with (a hugetlbfs of other pages). */
+    PAGE_SIZE
 }

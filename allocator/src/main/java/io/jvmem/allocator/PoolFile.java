@@ -1,11 +1,7 @@
 package io.jvmem.allocator;
 
-import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 
 /**
  * The memory under a pool, through FFM system calls: an unlinked temporary file in a directory (libvmem's
@@ -26,22 +22,36 @@ final class PoolFile implements MappedFile {
     static final long RESERVE_CHUNK = 64L << 20;
 
     final long address;
-    final long size;
+    /** Bytes of the file mapped and reserved; a growable pool's grow ({@link #extendTo}). */
+    private volatile long size;
+    /** Bytes of address space held for the pool from {@link #address}: its size, or its maximum size if it grows. */
+    final long span;
+    /** The file system's page size: sizes, growth and holes come in these units. */
+    final long filePage;
     final String description;
     final boolean syncMapped;
     private final int fd;
     private final boolean punchable;
+    private final Placement placement;
     private boolean unmapped;
     /** Permission bits of a named pool file as opened (0 for other files). */
     private int mode;
 
     private PoolFile(long address, long size, int fd, String description, boolean punchable, boolean syncMapped) {
+        this(address, size, size, SizeClasses.PAGE, fd, description, punchable, syncMapped, Placement.NONE);
+    }
+
+    private PoolFile(long address, long size, long span, long filePage, int fd, String description, boolean punchable,
+                     boolean syncMapped, Placement placement) {
         this.address = address;
         this.size = size;
+        this.span = span;
+        this.filePage = filePage;
         this.fd = fd;
         this.description = description;
         this.punchable = punchable;
         this.syncMapped = syncMapped;
+        this.placement = placement;
     }
 
     @Override
@@ -59,11 +69,6 @@ final class PoolFile implements MappedFile {
         return syncMapped;
     }
 
-    /** A fresh unlinked temporary file of {@code size} bytes in {@code dir}, reserved with fallocate and mapped. */
-    static PoolFile createTemp(Path dir, long size) {
-        return createTemp(dir, size, PoolFile::fallocate);
-    }
-
     /** fallocate(2) as a reservation step: 0, or the errno it failed with (tests simulate a full file system). */
     interface Reserver {
         int fallocate(int fd, int mode, long offset, long length);
@@ -73,50 +78,8 @@ final class PoolFile implements MappedFile {
         return Native.fallocate(fd, mode, offset, length) == 0 ? 0 : Native.lastErrno();
     }
 
-    /** As {@link #createTemp(Path, long)} with the reservation call replaced (tests simulate a full file system). */
-    static PoolFile createTemp(Path dir, long size, Reserver reserver) {
-        if (!Files.isDirectory(dir)) {
-            throw new PoolException(Files.exists(dir) ? PoolErrorReason.BAD_ARGUMENT : PoolErrorReason.NOT_FOUND,
-                    "cannot create pool in " + dir + ": not a directory");
-        }
-        String d = dir.toAbsolutePath().toString();
-        requireSpace(d, size, d);
-        int fd = Native.open(d, Native.O_TMPFILE | Native.O_RDWR | Native.O_CLOEXEC, 0600);
-        if (fd < 0) {
-            int errno = Native.lastErrno();
-            if (errno != Native.EOPNOTSUPP && errno != Native.EISDIR && errno != Native.EINVAL) {
-                throw new PoolException(reasonOf(errno), "cannot create pool file in " + d + ": " + Native.strerror(errno));
-            }
-            fd = createAndUnlink(d);
-        }
-        try {
-            reserve(fd, size, d, reserver);
-            return map(fd, size, "temporary file in " + d, true);
-        } catch (RuntimeException e) {
-            Native.close(fd);
-            throw e;
-        }
-    }
-
-    private static int createAndUnlink(String dir) {
-        SecureRandom random = new SecureRandom();
-        for (int attempt = 0; attempt < 100; attempt++) {
-            String name = dir + "/.jvmem-" + Long.toHexString(random.nextLong() & Long.MAX_VALUE);
-            int fd = Native.open(name, Native.O_CREAT | Native.O_EXCL | Native.O_RDWR | Native.O_NOFOLLOW | Native.O_CLOEXEC, 0600);
-            if (fd >= 0) {
-                Native.unlink(name);
-                return fd;
-            }
-            int errno = Native.lastErrno();
-            if (errno != Native.EEXIST) {
-                throw new PoolException(reasonOf(errno), "cannot create pool file in " + dir + ": " + Native.strerror(errno));
-            }
-        }
-        throw new PoolException(PoolErrorReason.IO, "cannot create pool file in " + dir + ": no unused name found");
-    }
-
     /** Reserves [0, size) chunk by chunk; the first chunk that fails stops it (ENOSPC: {@link PoolErrorReason#NO_SPACE}). */
-    private static void reserve(int fd, long size, String where, Reserver reserver) {
+    static void reserve(int fd, long size, String where, Reserver reserver) {
         for (long off = 0; off < size; off += RESERVE_CHUNK) {
             long len = Math.min(RESERVE_CHUNK, size - off);
             int errno = reserver.fallocate(fd, 0, off, len);
@@ -157,55 +120,7 @@ final class PoolFile implements MappedFile {
         };
     }
 
-    /** The whole device DAX at {@code device}; its size comes from sysfs. */
-    static PoolFile openDevice(Path device) {
-        long size = deviceSize(device);
-        return openDevice(device, size);
-    }
-
-    static PoolFile openDevice(Path device, long size) {
-        String d = device.toAbsolutePath().toString();
-        // non-blocking, and never as the controlling terminal: the path may name a device other than a DAX one
-        int fd = Native.open(d, Native.O_RDWR | Native.O_NONBLOCK | Native.O_NOCTTY | Native.O_CLOEXEC, 0);
-        if (fd < 0) {
-            int errno = Native.lastErrno();
-            throw new PoolException(reasonOf(errno), "cannot open device " + d + ": " + Native.strerror(errno));
-        }
-        try {
-            return map(fd, size, "device " + d, false);
-        } catch (RuntimeException e) {
-            Native.close(fd);
-            throw e;
-        }
-    }
-
-    static boolean isCharDevice(Path p) {
-        try {
-            int mode = (Integer) Files.getAttribute(p, "unix:mode");
-            return (mode & 0170000) == 0020000;
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    static long deviceSize(Path device) {
-        try {
-            int rdev = ((Number) Files.getAttribute(device, "unix:rdev")).intValue();
-            int major = (rdev >>> 8) & 0xfff;
-            int minor = (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
-            Path sys = Path.of("/sys/dev/char/" + major + ":" + minor + "/size");
-            if (!Files.exists(sys)) {
-                throw new PoolException(PoolErrorReason.BAD_ARGUMENT, "cannot determine the size of device " + device
-                        + ": no " + sys + " (not a device DAX?)");
-            }
-            return Long.parseLong(Files.readString(sys).trim());
-        } catch (IOException | NumberFormatException e) {
-            throw new PoolException(PoolErrorReason.IO, "cannot determine the size of device " + device + ": "
-                    + e.getMessage());
-        }
-    }
-
-    private static PoolFile map(int fd, long size, String description, boolean punchable) {
+    static PoolFile map(int fd, long size, String description, boolean punchable) {
         return map(fd, size, description, punchable, Native.PROT_READ_WRITE);
     }
 
@@ -223,6 +138,211 @@ final class PoolFile implements MappedFile {
         return new PoolFile(a, size, fd, description, punchable, sync);
     }
 
+    // ---------------------------------------------------------------- placed and growable mappings
+
+    /** Alignment of a reserved span: whole huge pages, so that transparent huge pages and hugetlbfs can map it. */
+    private static final long SPAN_ALIGN = 2L << 20;
+
+    /**
+     * Maps the open file {@code fd} into address space reserved for {@code maxSize} bytes (one PROT_NONE,
+     * MAP_NORESERVE mapping, the file mapped over its start with MAP_FIXED), applies {@code placement} to the mapping,
+     * and only then, for a {@code fresh} file, sets its size and reserves its pages (fallocate: a full file system
+     * fails here, never with SIGBUS later; on tmpfs and hugetlbfs the reservation follows the NUMA policy). Sizes
+     * must be whole pages of the file system (huge pages on hugetlbfs). On failure the mapping is gone; the caller
+     * closes the descriptor.
+     */
+    static PoolFile mapPlaced(int fd, long size, long maxSize, Placement placement, String description, boolean fresh,
+                              boolean punchable) {
+        long page = Native.filePageSize(fd);
+        if (page <= 0) {
+            page = SizeClasses.PAGE;
+        }
+        if (size % page != 0) {
+            throw new PoolException(PoolErrorReason.BAD_ARGUMENT, "pool size " + size + " is not a whole number of the "
+                    + "file system's " + page + "-byte pages (" + description + ")");
+        }
+        String short_ = fresh ? memoryShort(fd, size) : null;
+        if (short_ != null) {
+            throw new PoolException(PoolErrorReason.NO_SPACE, "cannot reserve " + size + " bytes for " + description + ": "
+                    + short_ + "; nothing was reserved");
+        }
+        long span = PoolLayout.ceil(Math.max(size, maxSize), page);
+        long align = Math.max(page, SPAN_ALIGN);
+        long raw = Native.mmap(0, span + align, Native.PROT_NONE,
+                Native.MAP_PRIVATE | Native.MAP_ANONYMOUS | Native.MAP_NORESERVE, -1, 0);
+        if (raw == Native.MAP_FAILED) {
+            throw new PoolException(PoolErrorReason.IO, "cannot reserve " + span + " bytes of address space for "
+                    + description + ": " + Native.strerror(Native.lastErrno()));
+        }
+        long base = PoolLayout.ceil(raw, align);
+        if (base > raw) {
+            Native.munmap(raw, base - raw);
+        }
+        if (raw + span + align > base + span) {
+            Native.munmap(base + span, raw + span + align - (base + span));
+        }
+        try {
+            if (fresh && Native.ftruncate(fd, size) != 0) {
+                int errno = Native.lastErrno();
+                throw new PoolException(reasonOf(errno), "cannot size " + description + " to " + size + " bytes: "
+                        + Native.strerror(errno));
+            }
+            int fixed = Native.MAP_FIXED;
+            long a = Native.mmap(base, size, Native.PROT_READ_WRITE, Native.MAP_SHARED_VALIDATE | Native.MAP_SYNC | fixed, fd, 0);
+            boolean sync = a == base;
+            if (!sync) {
+                a = Native.mmap(base, size, Native.PROT_READ_WRITE, Native.MAP_SHARED | fixed, fd, 0);
+            }
+            if (a != base) {
+                throw new PoolException(PoolErrorReason.IO, "cannot map " + size + " bytes of " + description + ": "
+                        + Native.strerror(Native.lastErrno()));
+            }
+            placement.apply(base, size, description);
+            PoolFile f = new PoolFile(base, size, span, page, fd, description, punchable, sync, placement);
+            if (fresh) {
+                int errno = f.reserveRange(0, size);
+                if (errno != 0) {
+                    throw new PoolException(reasonOf(errno), "cannot reserve " + size + " bytes for a pool in "
+                            + description + ": " + Native.strerror(errno));
+                }
+            }
+            return f;
+        } catch (RuntimeException e) {
+            Native.munmap(base, span);
+            throw e;
+        }
+    }
+
+    /**
+     * Grows the file and its mapping in place to {@code newSize} bytes (a whole number of file pages, within the
+     * reserved span): size, map the new range at its fixed address, place it, reserve its pages. False, with the
+     * reason in {@link MemoryPool#lastError()} ({@link PoolErrorReason#MAX_SIZE}, {@link PoolErrorReason#NO_SPACE},
+     * {@link PoolErrorReason#IO}), and the file and mapping as they were, when any step fails.
+     */
+    @Override
+    public synchronized boolean extendTo(long newSize) {
+        long old = size;
+        if (newSize <= old) {
+            return true;
+        }
+        if (newSize > span || unmapped) {
+            Errors.set(PoolErrorReason.MAX_SIZE, "cannot grow " + description + " to " + newSize + " bytes: its maximum is "
+                    + span + " bytes");
+            return false;
+        }
+        long free = Native.freeBytes(null, fd);
+        String short_ = memoryShort(fd, newSize - old);
+        if (short_ != null) {
+            Errors.set(PoolErrorReason.NO_SPACE, "cannot grow " + description + " from " + old + " to " + newSize + " bytes: "
+                    + short_);
+            return false;
+        }
+        if (free >= 0 && free < newSize - old) {
+            Errors.set(PoolErrorReason.NO_SPACE, "cannot grow " + description + " from " + old + " to " + newSize
+                    + " bytes: No space left on device (the file system has " + free + " bytes free)");
+            return false;
+        }
+        if (Native.ftruncate(fd, newSize) != 0) {
+            int errno = Native.lastErrno();
+            Errors.set(reasonOf(errno), "cannot grow " + description + " to " + newSize + " bytes: " + Native.strerror(errno));
+            return false;
+        }
+        int flags = (syncMapped ? Native.MAP_SHARED_VALIDATE | Native.MAP_SYNC : Native.MAP_SHARED) | Native.MAP_FIXED;
+        if (Native.mmap(address + old, newSize - old, Native.PROT_READ_WRITE, flags, fd, old) != address + old) {
+            int errno = Native.lastErrno();
+            undoGrowth(old, newSize);
+            Errors.set(PoolErrorReason.IO, "cannot map the grown part of " + description + ": " + Native.strerror(errno));
+            return false;
+        }
+        try {
+            placement.apply(address + old, newSize - old, description);
+        } catch (PoolException e) {
+            undoGrowth(old, newSize);
+            Errors.set(e.reason(), e.getMessage());
+            return false;
+        }
+        int errno = reserveRange(old, newSize - old);
+        if (errno != 0) {
+            undoGrowth(old, newSize);
+            Errors.set(reasonOf(errno), "cannot grow " + description + " from " + old + " to " + newSize + " bytes: "
+                    + Native.strerror(errno));
+            return false;
+        }
+        size = newSize;
+        return true;
+    }
+
+    /**
+     * Gives [offset, offset + length) of the mapped file its pages: fallocate, chunk by chunk; or, when transparent
+     * huge pages are asked for, MADV_POPULATE_WRITE through the mapping, since only a fault through a mapping advised
+     * MADV_HUGEPAGE gets a huge page (fallocate has no mapping and takes small ones), and it fails with an error
+     * where a plain touch of a full file system would raise SIGBUS. 0, or the errno (ENOSPC for EFAULT/ENOMEM).
+     */
+    private int reserveRange(long offset, long length) {
+        for (long off = 0; off < length; off += RESERVE_CHUNK) {
+            long len = Math.min(RESERVE_CHUNK, length - off);
+            if (placement.transparentHugePages) {
+                if (Native.madvise(address + offset + off, len, Native.MADV_POPULATE_WRITE) != 0) {
+                    int errno = Native.lastErrno();
+                    if (errno != Native.EINVAL) { // EINVAL: a kernel before 5.14; fallocate instead
+                        return errno == Native.EFAULT || errno == Native.ENOMEM ? Native.ENOSPC : errno;
+                    }
+                } else {
+                    continue;
+                }
+            }
+            if (Native.fallocate(fd, 0, offset + off, len) != 0) {
+                return Native.lastErrno();
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Why memory cannot hold {@code bytes} more of a file whose file system sets no limit (a memfd, a tmpfs mounted
+     * with size=0), or null: such a reservation takes memory until the machine has none left and wakes the OOM killer
+     * instead of failing, so it is refused when it exceeds MemAvailable. Other file systems say no themselves.
+     */
+    private static String memoryShort(int fd, long bytes) {
+        if (Native.freeBytes(null, fd) != Long.MAX_VALUE || Native.filePageSize(fd) != SizeClasses.PAGE) {
+            return null;
+        }
+        long available = memAvailable();
+        return available >= 0 && bytes > available ? "No space left on device (the file system sets no limit, and "
+                + "memory has " + available + " bytes available)" : null;
+    }
+
+    /** MemAvailable from /proc/meminfo in bytes, or -1 if unknown. */
+    static long memAvailable() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.substring(13).trim().split("\\s+")[0]) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** A failed growth step: the range back to reserved address space, the file back to its size (its pages freed). */
+    private void undoGrowth(long old, long newSize) {
+        Native.mmap(address + old, newSize - old, Native.PROT_NONE,
+                Native.MAP_PRIVATE | Native.MAP_ANONYMOUS | Native.MAP_FIXED | Native.MAP_NORESERVE, -1, 0);
+        Native.ftruncate(fd, old);
+    }
+
+    @Override
+    public long filePageSize() {
+        return filePage;
+    }
+
+    @Override
+    public long maxSize() {
+        return span;
+    }
+
     // ---------------------------------------------------------------- named pool files (close-to-open pools)
 
     /**
@@ -231,6 +351,11 @@ final class PoolFile implements MappedFile {
      * file is made; on any failure nothing is left behind.
      */
     static PoolFile createNamed(Path path, long size, int mode) {
+        return createNamed(path, size, mode, size, Placement.NONE);
+    }
+
+    /** As {@link #createNamed(Path, long, int)}, growable to {@code maxSize} and placed (see {@link #mapPlaced}). */
+    static PoolFile createNamed(Path path, long size, int mode, long maxSize, Placement placement) {
         String p = path.toAbsolutePath().toString();
         requireSpace(PoolPaths.parentOf(path).toString(), size, p);
         int fd = Native.open(p, Native.O_CREAT | Native.O_EXCL | Native.O_RDWR | Native.O_NOFOLLOW | Native.O_CLOEXEC, mode);
@@ -240,44 +365,14 @@ final class PoolFile implements MappedFile {
                     : "cannot create pool " + p + ": " + Native.strerror(errno));
         }
         try {
-            lock(fd, p, Native.LOCK_EX);
+            NamedFiles.lock(fd, p, Native.LOCK_EX);
+            if (maxSize > size || !placement.isDefault() || Native.filePageSize(fd) > SizeClasses.PAGE) {
+                return mapPlaced(fd, size, maxSize, placement, "pool file " + p, true, true);
+            }
             reserve(fd, size, p, PoolFile::fallocate);
             return map(fd, size, "pool file " + p, true);
         } catch (RuntimeException e) {
             Native.unlink(p);
-            Native.close(fd);
-            throw e;
-        }
-    }
-
-    /** An existing named pool file, open, checked and locked, not mapped. */
-    private record Opened(int fd, String path, long size, int mode) {
-    }
-
-    /**
-     * Opens an existing pool file. Its type is checked first without opening it (opening a FIFO blocks, opening a
-     * device may act on it); then it is opened non-blocking, without following a symbolic link and never as a
-     * controlling terminal, and checked again through the descriptor (no race with a rename): a regular file of this
-     * user that nobody else may write. Locked exclusively for use, shared for an offline check.
-     */
-    private static Opened openExisting(Path path, boolean readOnly) {
-        PoolPaths.checkRegularFile(path);
-        String p = path.toAbsolutePath().toString();
-        int flags = (readOnly ? 0 : Native.O_RDWR) | Native.O_NOFOLLOW | Native.O_NONBLOCK | Native.O_NOCTTY | Native.O_CLOEXEC;
-        int fd = Native.open(p, flags, 0);
-        if (fd < 0) {
-            int errno = Native.lastErrno();
-            throw new PoolException(reasonOf(errno), switch (errno) {
-                case Native.ELOOP -> "refusing to open pool " + p + ": it is a symbolic link";
-                case Native.ENOENT -> "cannot open pool " + p + ": no such file";
-                default -> "cannot open pool " + p + ": " + Native.strerror(errno);
-            });
-        }
-        try {
-            long[] st = trusted(fd, p);
-            lock(fd, p, readOnly ? Native.LOCK_SH : Native.LOCK_EX);
-            return new Opened(fd, p, st[0], (int) st[1] & 07777);
-        } catch (RuntimeException e) {
             Native.close(fd);
             throw e;
         }
@@ -290,22 +385,22 @@ final class PoolFile implements MappedFile {
      * 0600 whose creation was killed (no magic, or shorter than a pool header and all zeros) through, the short one
      * reserved to that size, for the caller to create afresh.
      */
-    static PoolFile openNamed(Path path, long reserveShort) {
-        Opened o = openExisting(path, false);
+    static PoolFile openNamed(Path path, long reserveShort, Placement placement) {
+        NamedFiles.Opened o = NamedFiles.openExisting(path, false);
         String p = o.path();
         try {
             long size = o.size();
             boolean unborn = reserveShort > 0 && o.mode() == 0600;
             if (size < PoolLayout.HEADER_BYTES) {
-                boolean zeros = allZero(o.fd());
+                boolean zeros = NamedFiles.allZero(o.fd());
                 if (!unborn || !zeros) {
-                    throw shortFile(p, zeros);
+                    throw NamedFiles.shortFile(p, zeros);
                 }
                 requireSpace(o.fd(), reserveShort - size, p);
                 reserve(o.fd(), reserveShort, p, PoolFile::fallocate);
                 size = reserveShort;
             } else {
-                long magic = readLong(o.fd(), PoolLayout.OFF_MAGIC, p);
+                long magic = NamedFiles.readLong(o.fd(), PoolLayout.OFF_MAGIC, p);
                 if (magic == 0 && !unborn) {
                     throw new PoolException(PoolErrorReason.UNFORMATTED, "not a jvmem pool (no magic: never formatted, "
                             + "or its creation was interrupted): " + p);
@@ -313,6 +408,22 @@ final class PoolFile implements MappedFile {
                     throw new PoolException(PoolErrorReason.NOT_A_POOL, "not a jvmem pool: bad magic: " + p);
                 }
                 reserveHoles(o.fd(), size, p);
+                if (magic == PoolLayout.MAGIC) {
+                    // read before the header is validated: only sizes the reservation of address space
+                    long max = NamedFiles.readLong(o.fd(), PoolLayout.OFF_MAX_SIZE, p);
+                    long page = NamedFiles.readLong(o.fd(), PoolLayout.OFF_PAGE_SIZE, p);
+                    long fsPage = Native.filePageSize(o.fd());
+                    if (page != 0 && fsPage > 0 && page != fsPage) {
+                        throw new PoolException(PoolErrorReason.PAGE_SIZE, "cannot open pool " + p + ": it was made with "
+                                + page + "-byte pages and its file system now has " + fsPage + "-byte pages");
+                    }
+                    if (max > size || !placement.isDefault() || fsPage > SizeClasses.PAGE) {
+                        PoolFile f = mapPlaced(o.fd(), size, Math.max(size, Math.min(max, 1L << 46)), placement,
+                                "pool file " + p, false, true);
+                        f.mode = o.mode();
+                        return f;
+                    }
+                }
             }
             PoolFile f = map(o.fd(), size, "pool file " + p, true);
             f.mode = o.mode();
@@ -321,12 +432,6 @@ final class PoolFile implements MappedFile {
             Native.close(o.fd());
             throw e;
         }
-    }
-
-    private static PoolException shortFile(String p, boolean zeros) {
-        return zeros ? new PoolException(PoolErrorReason.UNFORMATTED, "not a jvmem pool (no magic): " + p
-                + " is shorter than a pool header (its creation was interrupted)")
-                : new PoolException(PoolErrorReason.NOT_A_POOL, "not a jvmem pool: " + p + " is shorter than a pool header");
     }
 
     /**
@@ -364,77 +469,6 @@ final class PoolFile implements MappedFile {
         }
     }
 
-    private static long readLong(int fd, long offset, String p) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(8, 8);
-            if (Native.pread(fd, b.address(), 8, offset) != 8) {
-                throw new PoolException(PoolErrorReason.IO, "cannot read pool " + p + ": "
-                        + Native.strerror(Native.lastErrno()));
-            }
-            return b.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
-        }
-    }
-
-    /**
-     * A named pool file opened for an offline check: share-locked and read with pread, never mapped (a check writes
-     * nothing, so it cannot give holes their pages first; reading a hole with pread takes no page).
-     */
-    static final class Reader implements AutoCloseable {
-        final String path;
-        final long size;
-        private final int fd;
-
-        private Reader(Opened o) {
-            this.fd = o.fd();
-            this.path = o.path();
-            this.size = o.size();
-        }
-
-        /** Bytes [offset, offset + length) of the file, in memory of {@code arena}. */
-        MemorySegment read(Arena arena, long offset, long length) {
-            MemorySegment buf = arena.allocate(Math.max(1, length), SizeClasses.PAGE);
-            long done = 0;
-            while (done < length) {
-                long r = Native.pread(fd, buf.address() + done, Math.min(length - done, 1L << 30), offset + done);
-                if (r <= 0) {
-                    throw new PoolException(PoolErrorReason.IO, "cannot read pool " + path + " at " + (offset + done) + ": "
-                            + (r == 0 ? "the file ends there" : Native.strerror(Native.lastErrno())));
-                }
-                done += r;
-            }
-            return buf.asSlice(0, length);
-        }
-
-        @Override
-        public void close() {
-            Native.close(fd);
-        }
-    }
-
-    /** Opens an existing pool file for {@link Reader reading} (see {@link #openExisting}). */
-    static Reader openForCheck(Path path) {
-        Opened o = openExisting(path, true);
-        if (o.size() < PoolLayout.HEADER_BYTES) {
-            boolean zeros = allZero(o.fd());
-            Native.close(o.fd());
-            throw shortFile(o.path(), zeros);
-        }
-        return new Reader(o);
-    }
-
-    private static boolean allZero(int fd) {
-        try {
-            for (byte b : Files.readAllBytes(Path.of("/proc/self/fd/" + fd))) {
-                if (b != 0) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     int mode() {
         return mode;
     }
@@ -453,48 +487,40 @@ final class PoolFile implements MappedFile {
         return f;
     }
 
-    /** The open file's size and mode, after checking it is a regular file we own and nobody else may write. */
-    private static long[] trusted(int fd, String p) {
-        Path self = Path.of("/proc/self/fd/" + fd); // stat of the open file itself: no race with a rename
-        try {
-            int mode = (Integer) Files.getAttribute(self, "unix:mode");
-            int uid = (Integer) Files.getAttribute(self, "unix:uid");
-            int me = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-            if ((mode & 0170000) != 0100000) {
-                throw new PoolException(PoolErrorReason.NOT_REGULAR_FILE, "refusing to open pool " + p
-                        + ": not a regular file (" + PoolPaths.typeName(mode) + ")");
-            }
-            if (uid != me) {
-                throw new PoolException(PoolErrorReason.UNSAFE_PERMISSIONS, "refusing to open pool " + p + ": owned by uid "
-                        + uid + ", not by this user (uid " + me + ")");
-            }
-            if ((mode & 0022) != 0) {
-                throw new PoolException(PoolErrorReason.UNSAFE_PERMISSIONS, "refusing to open pool " + p
-                        + ": writable by group or others (mode " + Integer.toOctalString(mode & 07777) + ")");
-            }
-            return new long[] {(Long) Files.getAttribute(self, "unix:size"), mode};
-        } catch (IOException e) {
-            throw new PoolException(PoolErrorReason.IO, "cannot inspect pool " + p + ": " + e.getMessage());
-        }
-    }
-
-    private static void lock(int fd, String p, int how) {
-        if (Native.flock(fd, how | Native.LOCK_NB) != 0) {
-            int errno = Native.lastErrno();
-            throw new PoolException(reasonOf(errno), errno == Native.EWOULDBLOCK
-                    ? "pool " + p + " is already open (locked by this or another process)"
-                    : "cannot lock pool " + p + ": " + Native.strerror(errno));
-        }
-    }
-
     @Override
     public boolean punch(long poolOffset, long length) {
-        return punchable && Native.fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, poolOffset, length) == 0;
+        if (!punchable) {
+            return false;
+        }
+        long start = poolOffset;
+        long end = poolOffset + length;
+        if (filePage > SizeClasses.PAGE) {
+            // huge pages go back whole: punch the ones inside the range, zero the parts of those at its edges (the
+            // caller marks the whole range as reading zero); a range holding no whole huge page stays as it is
+            start = PoolLayout.ceil(poolOffset, filePage);
+            end = (poolOffset + length) / filePage * filePage;
+            if (end <= start) {
+                return false;
+            }
+            Allocator.all().asSlice(address + poolOffset, start - poolOffset).fill((byte) 0);
+            Allocator.all().asSlice(address + end, poolOffset + length - end).fill((byte) 0);
+        }
+        return Native.fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, start, end - start) == 0;
     }
 
     @Override
     public boolean commit(long poolOffset, long length) {
         if (!punchable) {
+            return true;
+        }
+        if (placement.transparentHugePages) {
+            int errno = reserveRange(poolOffset, length);
+            if (errno != 0) {
+                Native.fallocate(fd, Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, poolOffset, length);
+                Errors.set(reasonOf(errno), "cannot reserve " + length + " bytes again in the pool file: "
+                        + Native.strerror(errno));
+                return false;
+            }
             return true;
         }
         for (long off = 0; off < length; off += RESERVE_CHUNK) {
@@ -526,14 +552,14 @@ final class PoolFile implements MappedFile {
             return () -> { };
         }
         unmapped = true;
-        long a = Native.mmap(address, size, Native.PROT_READ_WRITE,
+        long a = Native.mmap(address, span, Native.PROT_READ_WRITE,
                 Native.MAP_PRIVATE | Native.MAP_ANONYMOUS | Native.MAP_FIXED | Native.MAP_NORESERVE, -1, 0);
         if (a != address) {
-            Native.munmap(address, size);
+            Native.munmap(address, span);
         }
         Native.close(fd);
         long addr = address;
-        long len = size;
+        long len = span;
         return () -> Native.munmap(addr, len);
     }
 

@@ -22,11 +22,14 @@ import java.util.zip.CRC32C;
  *     0  u64  magic "JVMEMPL\0"
  *     8  u32  major version         12  u32  minor version
  *    16  u32  kind (1 volatile, 2 close-to-open)   20 u32 reserved (0)
- *    24  u64  pool size in bytes
+ *    24  u64  pool size in bytes (the file's size: a growable pool's grows)
  *    32  u64  page map offset       40  u64  live map offset
- *    48  u64  heap offset           56  u64  heap pages
+ *    48  u64  heap offset           56  u64  heap pages (in use now: a growable pool's grow)
  *    64  u64  root offset (0 = none, else a live block: checked at open)
  *    72  u32  layout name length    76  ...  layout name, UTF-8, at most 1024 bytes
+ *  1104  u64  maximum size (3.0 on; 0 in 2.x: the pool size): the page map and live map are laid out for it
+ *  1112  u64  the file's page size (3.0 on; 0 in 2.x: 4096): 2 MiB on a hugetlbfs of 2 MiB pages; a reopen
+ *             refuses a file system whose page size differs
  *  4072  u64  CRC32C of the page map and live map, written at a clean close (close-to-open pools)
  *  4080  u64  CRC32C of bytes [0, 4080): everything above, not the state word
  *  4088  u64  state, the commit point: "CLOSED" (0x434c4f534544) = closed cleanly; anything else is not
@@ -40,13 +43,20 @@ import java.util.zip.CRC32C;
  *   <li>create and format: state OPEN first, then every field and the header checksum, the magic last (a file killed
  *       during create has no magic: "not a jvmem pool (no magic)"; with the magic, the version is always valid).</li>
  * </ul>
- * Metadata costs 8 + 32 = 40 bytes per 4 KiB heap page, under 1% of the pool.
+ * Metadata costs 8 + 32 = 40 bytes per 4 KiB heap page, under 1% of the pool; a growable pool lays it out, and
+ * reserves it, for its maximum size at creation, and its heap grows in chunks after it (see {@link HeapGrowth}).
+ *
+ * <p>Format 3.0 added the maximum size and page size; a 2.x pool (whose layout is that of a 3.0 pool whose maximum is
+ * its size) opens, and its first clean close rewrites it as 3.0. A library that reads 2.x refuses a 3.0 pool by its
+ * major version, rather than misreading a grown pool's layout as corrupt.
  */
 final class PoolLayout {
     static final long MAGIC = 0x004c504d454d564aL; // "JVMEMPL\0" read little endian
-    static final int MAJOR = 2;
-    /** 1: slab pages of a cleanly closed pool record their regions in use (see {@link PageMap}); 0 pools still open. */
-    static final int MINOR = 1;
+    static final int MAJOR = 3;
+    /** 2.1 on: slab pages of a cleanly closed pool record their regions in use (see {@link PageMap}); 2.0 pools still open. */
+    static final int MINOR = 0;
+    /** The oldest major version this library opens (and upgrades at close). */
+    static final int OLDEST_MAJOR = 2;
     static final int KIND_VOLATILE = 1;
     static final int KIND_CTO = 2;
     static final long STATE_CLOSED = 0x434C4F534544L; // "CLOSED"
@@ -66,6 +76,8 @@ final class PoolLayout {
     static final long OFF_ROOT = 64;
     static final long OFF_LAYOUT_LEN = 72;
     static final long OFF_LAYOUT = 76;
+    static final long OFF_MAX_SIZE = 1104;
+    static final long OFF_PAGE_SIZE = 1112;
     static final long OFF_META_CRC = SizeClasses.PAGE - 24;
     static final long OFF_CHECKSUM = SizeClasses.PAGE - 16;
     static final long OFF_STATE = SizeClasses.PAGE - 8;
@@ -77,38 +89,62 @@ final class PoolLayout {
             ValueLayout.JAVA_LONG.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN).varHandle();
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
-    final long poolSize;
+    /** Bytes the pool may grow to (its size, for a pool of fixed size): the metadata is laid out for this. */
+    final long maxSize;
     final long pageMapOffset;
     final long liveMapOffset;
     final long heapOffset;
-    final long heapPages;
+    /** Heap pages at the maximum size: the page map's and live map's capacity. */
+    final long maxHeapPages;
+    /** The file's page size: growth and holes come in these units (4 KiB, or a hugetlbfs's huge page). */
+    final long filePageSize;
 
-    private PoolLayout(long poolSize, long pageMapOffset, long liveMapOffset, long heapOffset, long heapPages) {
-        this.poolSize = poolSize;
+    private PoolLayout(long maxSize, long pageMapOffset, long liveMapOffset, long heapOffset, long maxHeapPages,
+                       long filePageSize) {
+        this.maxSize = maxSize;
         this.pageMapOffset = pageMapOffset;
         this.liveMapOffset = liveMapOffset;
         this.heapOffset = heapOffset;
-        this.heapPages = heapPages;
+        this.maxHeapPages = maxHeapPages;
+        this.filePageSize = filePageSize;
     }
 
-    /** Largest heap that fits in {@code poolSize} bytes together with its metadata. */
+    /** Largest heap that fits in {@code poolSize} bytes together with its metadata (a pool of fixed size). */
     static PoolLayout compute(long poolSize) {
+        return compute(poolSize, SizeClasses.PAGE);
+    }
+
+    /**
+     * Layout of a pool that may grow to {@code maxSize} bytes of a file with pages of {@code filePageSize}: the heap
+     * starts at a multiple of the file page size, so that every chunk the heap grows by is made of whole file pages.
+     */
+    static PoolLayout compute(long maxSize, long filePageSize) {
         long page = SizeClasses.PAGE;
-        long pages = (poolSize - HEADER_BYTES) / (page + 8 + page / 128);
+        long pages = (maxSize - HEADER_BYTES) / (page + 8 + page / 128);
         while (pages > 0) {
             long pageMap = HEADER_BYTES;
             long liveMap = pageMap + SizeClasses.pageCeil(pages * 8);
-            long heap = liveMap + SizeClasses.pageCeil(pages * page / 128);
-            if (heap + pages * page <= poolSize) {
-                return new PoolLayout(poolSize, pageMap, liveMap, heap, pages);
+            long heap = ceil(liveMap + SizeClasses.pageCeil(pages * page / 128), filePageSize);
+            if (heap + pages * page <= maxSize) {
+                return new PoolLayout(maxSize, pageMap, liveMap, heap, pages, filePageSize);
             }
             pages--;
         }
-        throw new IllegalArgumentException("pool too small: " + poolSize);
+        throw new IllegalArgumentException("pool too small: " + maxSize);
     }
 
-    long heapBytes() {
-        return heapPages * SizeClasses.PAGE;
+    static long ceil(long n, long unit) {
+        return (n + unit - 1) / unit * unit;
+    }
+
+    /** Heap pages of a pool file of {@code size} bytes (0 if it does not reach the heap). */
+    long heapPagesAt(long size) {
+        return Math.max(0, Math.min(maxHeapPages, (size - heapOffset) / SizeClasses.PAGE));
+    }
+
+    /** The file size holding {@code heapPages} heap pages: whole file pages, at most the maximum size. */
+    long sizeFor(long heapPages) {
+        return Math.min(maxSize, ceil(heapOffset + heapPages * SizeClasses.PAGE, filePageSize));
     }
 
     long metadataBytes() {
@@ -120,7 +156,7 @@ final class PoolLayout {
      * that a kill at any point leaves a header that is refused as not closed cleanly or, during create, has no magic.
      * Over an old header (a discarded pool) the magic and version stay as they were throughout.
      */
-    void format(MemorySegment pool, int kind, String layoutName) {
+    void format(MemorySegment pool, int kind, String layoutName, long poolSize) {
         byte[] name = layoutName == null ? new byte[0] : layoutName.getBytes(StandardCharsets.UTF_8);
         if (name.length > MAX_LAYOUT_NAME) {
             throw new IllegalArgumentException("layout name longer than " + MAX_LAYOUT_NAME + " bytes");
@@ -136,7 +172,9 @@ final class PoolLayout {
         h.set(LONG, OFF_PAGE_MAP, pageMapOffset);
         h.set(LONG, OFF_LIVE_MAP, liveMapOffset);
         h.set(LONG, OFF_HEAP, heapOffset);
-        h.set(LONG, OFF_HEAP_PAGES, heapPages);
+        h.set(LONG, OFF_HEAP_PAGES, heapPagesAt(poolSize));
+        h.set(LONG, OFF_MAX_SIZE, maxSize);
+        h.set(LONG, OFF_PAGE_SIZE, filePageSize);
         h.set(INT, OFF_LAYOUT_LEN, name.length);
         MemorySegment.copy(MemorySegment.ofArray(name), 0, h, OFF_LAYOUT, name.length);
         writeChecksum(h);
@@ -183,9 +221,25 @@ final class PoolLayout {
             throw new PoolException(PoolErrorReason.SIZE_MISMATCH, "pool size in header (" + size
                     + ") does not match the file (" + actualSize + ")");
         }
-        PoolLayout expected = compute(size);
+        long maxSize = pool.get(LONG, OFF_MAX_SIZE);
+        long filePage = pool.get(LONG, OFF_PAGE_SIZE);
+        if (maxSize == 0 && filePage == 0) { // 2.x: fixed size, 4 KiB pages
+            maxSize = size;
+            filePage = SizeClasses.PAGE;
+        }
+        if (maxSize < size || filePage < SizeClasses.PAGE || Long.bitCount(filePage) != 1 || filePage > (1L << 30)) {
+            throw new PoolException(PoolErrorReason.CORRUPT, "pool header has an impossible maximum size " + maxSize
+                    + " or page size " + filePage);
+        }
+        PoolLayout expected;
+        try {
+            expected = compute(maxSize, filePage);
+        } catch (IllegalArgumentException e) {
+            throw new PoolException(PoolErrorReason.CORRUPT, "pool header describes an impossible layout");
+        }
         if (pool.get(LONG, OFF_PAGE_MAP) != expected.pageMapOffset || pool.get(LONG, OFF_LIVE_MAP) != expected.liveMapOffset
-                || pool.get(LONG, OFF_HEAP) != expected.heapOffset || pool.get(LONG, OFF_HEAP_PAGES) != expected.heapPages) {
+                || pool.get(LONG, OFF_HEAP) != expected.heapOffset
+                || pool.get(LONG, OFF_HEAP_PAGES) != expected.heapPagesAt(size) || expected.heapPagesAt(size) == 0) {
             throw new PoolException(PoolErrorReason.CORRUPT, "pool header describes an impossible layout");
         }
         int len = pool.get(INT, OFF_LAYOUT_LEN);
@@ -195,10 +249,23 @@ final class PoolLayout {
         return expected;
     }
 
+    /** The size recorded in the header (the file's, for a valid header). */
+    static long size(MemorySegment pool) {
+        return pool.get(LONG, OFF_SIZE);
+    }
+
+    /** Records a growth step: the new size and heap pages, then the header checksum. */
+    void setSize(MemorySegment pool, long size) {
+        pool.set(LONG, OFF_SIZE, size);
+        pool.set(LONG, OFF_HEAP_PAGES, heapPagesAt(size));
+        writeChecksum(pool);
+    }
+
     /** Null when a pool of version major.minor can be used by this library, else why not. */
     static String versionProblem(int major, int minor) {
-        if (major != MAJOR) {
-            return "pool format version " + major + "." + minor + " is not supported (this library reads " + MAJOR + ".x)";
+        if (major < OLDEST_MAJOR || major > MAJOR) {
+            return "pool format version " + major + "." + minor + " is not supported (this library reads "
+                    + OLDEST_MAJOR + ".x to " + MAJOR + ".x)";
         }
         return null;
     }
@@ -216,7 +283,7 @@ final class PoolLayout {
 
     /** Whether a pool closed cleanly records each slab's regions in use in its page map (format 2.1 on). */
     static boolean recordsSlabCounts(MemorySegment pool) {
-        return state(pool) == STATE_CLOSED && minor(pool) >= 1;
+        return state(pool) == STATE_CLOSED && (pool.get(INT, OFF_MAJOR) > 2 || minor(pool) >= 1);
     }
 
     static int kind(MemorySegment pool) {
@@ -263,7 +330,11 @@ final class PoolLayout {
      * pool, then commits with {@link #setState} CLOSED and flushes the header.
      */
     void seal(MemorySegment pool) {
-        pool.set(INT, OFF_MINOR, MINOR); // a 2.0 pool closed by this version now records its slab counts
+        // a 2.x pool closed by this version now records its slab counts, maximum size and page size
+        pool.set(INT, OFF_MAJOR, MAJOR);
+        pool.set(INT, OFF_MINOR, MINOR);
+        pool.set(LONG, OFF_MAX_SIZE, maxSize);
+        pool.set(LONG, OFF_PAGE_SIZE, filePageSize);
         pool.set(LONG, OFF_META_CRC, metadataChecksum(pool));
         writeChecksum(pool);
     }

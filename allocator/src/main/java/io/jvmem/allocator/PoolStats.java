@@ -17,10 +17,30 @@ import java.util.List;
  * @param purged     bytes of pages returned to the file system so far
  * @param mallocs    allocations served
  * @param frees      blocks freed
+ * @param tier       where the pool's memory is: size limit, page size, NUMA placement, huge pages
  */
 public record PoolStats(String name, long mapped, long usable, long metadata, long allocated, long peakAllocated, long active,
                         long cached, long dirty, long purged, long mallocs, long frees, long largestFree,
-                        List<SizeClassStats> sizeClasses, List<ArenaStats> arenas, List<TagStats> tags) {
+                        List<SizeClassStats> sizeClasses, List<ArenaStats> arenas, List<TagStats> tags, Tier tier) {
+
+    /**
+     * The memory tier under the pool, as the kernel reports it at the time of the snapshot.
+     *
+     * @param maxSize        bytes the pool may grow to ({@code mapped} for a pool of fixed size)
+     * @param filePageSize   page size of the pool's file system (2 MiB on a hugetlbfs of 2 MiB pages, else 4096)
+     * @param chunks         chunks the heap is made of (1, plus one per growth step)
+     * @param numaPolicy     the NUMA policy asked for, in numactl's words, or "default"
+     * @param pagesPerNode   pages of the pool mapped by this process, per NUMA node (index = node), from move_pages(2);
+     *                       measured only for a pool with a NUMA policy or huge pages (empty otherwise, and when the
+     *                       kernel cannot say)
+     * @param pagesNotPresent pages of the pool this process has not touched (on no node yet)
+     * @param hugePages      huge pages asked for: "none", "transparent", or "hugetlbfs"
+     * @param hugePageBytes  bytes of the pool actually backed by huge pages (/proc/self/smaps), -1 when none were
+     *                       asked for (not measured)
+     */
+    public record Tier(long maxSize, long filePageSize, int chunks, String numaPolicy, List<Long> pagesPerNode,
+                       long pagesNotPresent, String hugePages, long hugePageBytes) {
+    }
 
     /** One size class; {@code size} is -1 for the huge (page-rounded) row. */
     public record SizeClassStats(int index, long size, String kind, long mallocs, long frees, long live,

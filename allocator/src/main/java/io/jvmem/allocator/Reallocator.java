@@ -81,7 +81,7 @@ final class Reallocator {
     private boolean resizeInPlace(ThreadCache tc, long block, long user, long off, long e, long size, int tag) {
         boolean rz = h.options.redzones();
         long req = rz ? size + (user - block) + Redzones.RZ : size;
-        if (req < 0 || req > h.heapBytes) {
+        if (req < 0 || req > h.maxHeapBytes) {
             return false; // the move reports it
         }
         int cls = SizeClasses.index(req);

@@ -53,7 +53,7 @@ final class Redzones {
 
     /** Block address behind a redzoned user address, read from the 16-byte header before it. */
     static long block(Allocator h, long address, String op) {
-        h.blockOffset(address - RZ, op);
+        h.blockOffset(address - RZ, op); // within the heap in use: the header below is mapped
         int lead = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 16);
         int magic = ALL.get(ValueLayout.JAVA_INT_UNALIGNED, address - 12);
         if (magic == FREED) {

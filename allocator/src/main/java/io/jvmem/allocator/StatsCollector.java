@@ -14,6 +14,30 @@ final class StatsCollector {
         }
     }
 
+    /**
+     * The pool's tier; where its pages are is asked of the kernel ({@link Residency}, a system call per 4096 pages)
+     * only for a pool that asked for a NUMA policy or huge pages, so that statistics stay cheap for the others.
+     */
+    static PoolStats.Tier tier(Allocator h) {
+        long size = h.poolSize;
+        long page = h.layout.filePageSize;
+        Placement placement = Placement.of(h.options);
+        boolean measure = !placement.isDefault() || page > SizeClasses.PAGE;
+        long[] perNode = measure ? Residency.pagesPerNode(h.base, size, page) : new long[0];
+        List<Long> nodes = new ArrayList<>();
+        for (int i = 0; i + 1 < perNode.length; i++) {
+            nodes.add(perNode[i]);
+        }
+        while (!nodes.isEmpty() && nodes.getLast() == 0 && nodes.size() > 1) {
+            nodes.removeLast();
+        }
+        long notPresent = perNode.length == 0 ? 0 : perNode[perNode.length - 1];
+        String huge = page > SizeClasses.PAGE ? "hugetlbfs" : placement.transparentHugePages ? "transparent" : "none";
+        long hugeBytes = huge.equals("none") ? -1 : Residency.hugePageBytes(h.base, size);
+        return new PoolStats.Tier(Math.max(h.layout.maxSize, size), page, h.pages.chunks(),
+                placement.numa == null ? "default" : placement.numa.toString(), List.copyOf(nodes), notPresent, huge, hugeBytes);
+    }
+
     private static PoolStats collectLocked(Allocator h) {
         List<ThreadCache> caches = h.caches.snapshot();
         int slots = SizeClasses.NCLASSES + 1;
@@ -116,9 +140,9 @@ final class StatsCollector {
         }
         long freeBytes = h.pages.freePages() << SizeClasses.LG_PAGE;
         long peakAllocated = Math.max(Math.max(h.tags.totalPeak(), allocated), h.tags.totalPublished() + allPendingMax);
-        return new PoolStats(h.name, h.poolSize, h.heapBytes, h.layout.metadataBytes(), allocated, peakAllocated,
-                h.heapBytes - freeBytes, cached, h.pages.dirtyPages() << SizeClasses.LG_PAGE,
+        return new PoolStats(h.name, h.poolSize, h.heapBytes(), h.layout.metadataBytes(), allocated, peakAllocated,
+                h.heapBytes() - freeBytes, cached, h.pages.dirtyPages() << SizeClasses.LG_PAGE,
                 h.pages.purgedPages() << SizeClasses.LG_PAGE, mallocs, frees,
-                h.pages.largestFreeRun() << SizeClasses.LG_PAGE, List.copyOf(classes), List.copyOf(arenas), List.copyOf(tags));
+                h.pages.largestFreeRun() << SizeClasses.LG_PAGE, List.copyOf(classes), List.copyOf(arenas), List.copyOf(tags), tier(h));
     }
 }

@@ -40,6 +40,10 @@ final class StatsPrinter {
             b.append(String.format("Allocated: %d, active: %d, cached: %d, dirty: %d, purged: %d, largest free: %d%n",
                     s.allocated(), s.active(), s.cached(), s.dirty(), s.purged(), s.largestFree()));
             b.append(String.format("Operations: %d mallocs, %d frees%n", s.mallocs(), s.frees()));
+            PoolStats.Tier tier = s.tier();
+            b.append(String.format("Tier: max size %d, file page %d, chunks %d, numa %s, pages per node %s (%d not touched),"
+                    + " huge pages %s (%d bytes backed)%n", tier.maxSize(), tier.filePageSize(), tier.chunks(), tier.numaPolicy(),
+                    tier.pagesPerNode(), tier.pagesNotPresent(), tier.hugePages(), tier.hugePageBytes()));
             if (!s.tags().isEmpty()) {
                 b.append("tags:                                      in use     requests    peak in use\n");
                 for (PoolStats.TagStats t : s.tags()) {
@@ -94,7 +98,14 @@ final class StatsPrinter {
                     .append(",\"active\":").append(s.active()).append(",\"cached\":").append(s.cached())
                     .append(",\"dirty\":").append(s.dirty()).append(",\"purged\":").append(s.purged())
                     .append(",\"largest_free\":").append(s.largestFree())
-                    .append(",\"mallocs\":").append(s.mallocs()).append(",\"frees\":").append(s.frees()).append("},\"tags\":[");
+                    .append(",\"mallocs\":").append(s.mallocs()).append(",\"frees\":").append(s.frees()).append('}');
+            PoolStats.Tier tier = s.tier();
+            b.append(",\"tier\":{\"max_size\":").append(tier.maxSize()).append(",\"file_page\":").append(tier.filePageSize())
+                    .append(",\"chunks\":").append(tier.chunks()).append(",\"numa\":").append(quote(tier.numaPolicy()))
+                    .append(",\"pages_per_node\":").append(tier.pagesPerNode().toString().replace(" ", ""))
+                    .append(",\"pages_not_present\":").append(tier.pagesNotPresent())
+                    .append(",\"huge_pages\":").append(quote(tier.hugePages())).append(",\"huge_page_bytes\":")
+                    .append(tier.hugePageBytes()).append("},\"tags\":[");
             String ts = "";
             for (PoolStats.TagStats t : s.tags()) {
                 b.append(ts).append("{\"name\":").append(quote(t.name())).append(",\"in_use\":").append(t.inUse())

@@ -141,7 +141,7 @@ final class ThreadCaches {
             return shared;
         }
         ThreadCache tc = new ThreadCache(t, arenas[Math.floorMod(nextArena.getAndIncrement(), arenas.length)], maxCachedClass,
-                Math.min(4L << 20, heap.heapBytes / 64));
+                Math.min(4L << 20, heap.heapBytes() / 64));
         synchronized (registry) {
             registry.add(tc);
         }

@@ -1,6 +1,7 @@
 package io.jvmem.allocator;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -42,7 +43,13 @@ public final class VolatilePool extends PoolBase {
      * in the background, which the JDK's file API creates.
      */
     public static boolean createNeedsLinker(Path dir, long size, PoolOptions options) {
-        return !TmpfsFile.isTmpfs(dir) || (size > TmpfsFile.UP_FRONT_MAX && !options.reserveInBackground());
+        return !TmpfsFile.isTmpfs(dir) || (size > TmpfsFile.UP_FRONT_MAX && !options.reserveInBackground())
+                || placed(size, options);
+    }
+
+    /** Whether the pool needs a mapping of its own making: growable, placed, or on huge pages. */
+    private static boolean placed(long size, PoolOptions options) {
+        return options.maxSize().orElse(size) > size || !Placement.of(options).isDefault();
     }
 
     public static VolatilePool create(String name, Path dir, long size) {
@@ -55,19 +62,52 @@ public final class VolatilePool extends PoolBase {
      * {@link PoolErrorReason#TOO_SMALL} (below {@link #MIN_POOL}), {@link PoolErrorReason#NOT_FOUND} (no such
      * directory), {@link PoolErrorReason#UNSAFE_PERMISSIONS} ({@code dir} or a directory above it is writable by
      * everyone without the sticky bit), {@link PoolErrorReason#NO_SPACE} (the file system has less free space than
-     * {@code size}: refused before anything is taken), {@link PoolErrorReason#IO} (another system call failed).
+     * {@code size}: refused before anything is taken), {@link PoolErrorReason#NUMA_NODE} (a policy naming a node that
+     * does not exist or has no memory), {@link PoolErrorReason#BAD_ARGUMENT} (a size that is not a whole number of a
+     * hugetlbfs's pages), {@link PoolErrorReason#IO} (another system call failed). With
+     * {@link PoolOptions#maxSize()} the pool starts at {@code size} and grows in place; allocations beyond the maximum
+     * fail with {@link PoolErrorReason#MAX_SIZE}.
      */
     public static VolatilePool create(String name, Path dir, long size, PoolOptions options) {
-        if (PoolFile.isCharDevice(dir)) {
+        if (PoolFiles.isCharDevice(dir)) {
             PoolPaths.checkDirectories(PoolPaths.parentOf(dir), dir);
-            return onFile(name, PoolFile.openDevice(dir), dir.toString(), options);
+            return onFile(name, PoolFiles.openDevice(dir), dir.toString(), options);
         }
         checkSize(size);
         PoolPaths.checkDirectories(dir, dir);
         if (!createNeedsLinker(dir, size, options)) {
             return onFile(name, TmpfsFile.create(dir, size, options.reserveInBackground()), dir.toString(), options);
         }
-        return onFile(name, PoolFile.createTemp(dir, size), dir.toString(), options);
+        if (placed(size, options) || isHugetlbfs(dir)) {
+            Placement placement = Placement.of(options);
+            placement.checkNodes();
+            long max = Math.max(size, options.maxSize().orElse(size));
+            return onFile(name, PoolFiles.createTemp(dir, size, max, placement), dir.toString(), options);
+        }
+        return onFile(name, PoolFiles.createTemp(dir, size), dir.toString(), options);
+    }
+
+    /**
+     * Creates a pool of {@code size} bytes (growing up to {@link PoolOptions#maxSize()}) in an anonymous memory file
+     * (memfd_create): no directory behind it, so no /dev/shm limit applies (a container's /dev/shm is often 64 MiB),
+     * with the same reservation, punching and placement as a tmpfs file. Safe to call from any thread. Throws
+     * {@link PoolException} with reason {@link PoolErrorReason#TOO_SMALL}, {@link PoolErrorReason#NO_SPACE} (memory
+     * cannot hold the pool's reservation), {@link PoolErrorReason#NUMA_NODE}, {@link PoolErrorReason#IO}.
+     */
+    public static VolatilePool createMemfd(String name, long size, PoolOptions options) {
+        checkSize(size);
+        Placement placement = Placement.of(options);
+        placement.checkNodes();
+        long max = Math.max(size, options.maxSize().orElse(size));
+        return onFile(name, PoolFiles.createMemfd(name, size, max, placement), "memfd:", options);
+    }
+
+    static boolean isHugetlbfs(Path dir) {
+        try {
+            return Files.isDirectory(dir) && "hugetlbfs".equals(Files.getFileStore(dir).type());
+        } catch (java.io.IOException | SecurityException e) {
+            return false;
+        }
     }
 
     /** Reserved at creation when the rest is reserved in the background: the metadata and this much heap. */
@@ -78,11 +118,11 @@ public final class VolatilePool extends PoolBase {
         try {
             checkSize(file.size());
             MemorySegment seg = file.segment();
-            PoolLayout layout = PoolLayout.compute(file.size());
+            PoolLayout layout = layoutFor(file, file.size());
             if (!file.reserveUpTo(Math.min(file.size(), layout.heapOffset + FIRST_RESERVE))) {
                 throw new PoolException(PoolErrorReason.NO_SPACE, MemoryPool.lastError());
             }
-            layout.format(seg, PoolLayout.KIND_VOLATILE, "");
+            layout.format(seg, PoolLayout.KIND_VOLATILE, "", file.size());
             boolean zero = file.canPunch(); // a fresh file reads as zero; a device may hold anything
             Allocator heap = new Allocator(name, seg, layout, file, options, true, zero);
             VolatilePool pool = new VolatilePool(heap, file, path);
@@ -110,7 +150,7 @@ public final class VolatilePool extends PoolBase {
         checkSize(region.byteSize());
         MemorySegment seg = MemorySegment.ofAddress(region.address()).reinterpret(region.byteSize());
         PoolLayout layout = PoolLayout.compute(seg.byteSize());
-        layout.format(seg, PoolLayout.KIND_VOLATILE, "");
+        layout.format(seg, PoolLayout.KIND_VOLATILE, "", seg.byteSize());
         Allocator heap = new Allocator(name, seg, layout, Backing.PINNED, options, true, false);
         return new VolatilePool(heap, null, "region@0x" + Long.toHexString(region.address()));
     }

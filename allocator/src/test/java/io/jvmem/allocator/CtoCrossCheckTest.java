@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,7 +87,7 @@ class CtoCrossCheckTest {
     @Timeout(60)
     void aRootIntoAFreePageRunIsRefused() throws Exception {
         Closed p = closedPool();
-        setRootAndRecompute(p.file(), GEOMETRY.heapOffset + GEOMETRY.heapBytes() - SizeClasses.PAGE);
+        setRootAndRecompute(p.file(), GEOMETRY.heapOffset + (GEOMETRY.maxHeapPages << SizeClasses.LG_PAGE) - SizeClasses.PAGE);
         assertRefused(p.file(), "root");
         assertRefused(p.file(), "free page run");
     }
@@ -259,7 +260,10 @@ class CtoCrossCheckTest {
         for (int i = 0; i < SizeClasses.slabPages(cls); i++) {
             CtoFiles.writeLong(p.file(), at + i * 8L, PageMap.slab(1234, cls, i)); // a session id, not a count
         }
+        CtoFiles.writeInt(p.file(), PoolLayout.OFF_MAJOR, 2);
         CtoFiles.writeInt(p.file(), PoolLayout.OFF_MINOR, 0);
+        CtoFiles.writeLong(p.file(), PoolLayout.OFF_MAX_SIZE, 0); // 2.x has neither field
+        CtoFiles.writeLong(p.file(), PoolLayout.OFF_PAGE_SIZE, 0);
         CtoFiles.recomputeChecksums(p.file());
         PoolCheck c = CtoPool.check(p.file(), LAYOUT);
         assertEquals(PoolCheck.Status.CONSISTENT, c.status(), c.problems().toString());
@@ -267,7 +271,9 @@ class CtoCrossCheckTest {
             assertTrue(TestPools.all(pool.addressOf(p.small()[3]), 64, (byte) 4));
             assertTrue(pool.check().consistent());
         }
-        assertEquals(PoolLayout.MINOR, (int) CtoFiles.readLong(p.file(), PoolLayout.OFF_MINOR), "closing upgrades the minor version");
+        assertEquals(PoolLayout.MAJOR, (int) CtoFiles.readLong(p.file(), PoolLayout.OFF_MAJOR), "closing upgrades the version");
+        assertEquals(PoolLayout.MINOR, (int) CtoFiles.readLong(p.file(), PoolLayout.OFF_MINOR), "closing upgrades the version");
+        assertEquals(Files.size(p.file()), CtoFiles.readLong(p.file(), PoolLayout.OFF_MAX_SIZE), "a 2.x pool's maximum is its size");
         assertEquals(PoolCheck.Status.CONSISTENT, CtoPool.check(p.file(), LAYOUT).status());
     }
 

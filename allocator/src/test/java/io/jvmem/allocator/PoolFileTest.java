@@ -159,7 +159,7 @@ class PoolFileTest {
         int[] calls = {0};
         PoolFile.Reserver failing = (fd, mode, off, len) -> ++calls[0] >= 2 ? Native.ENOSPC
                 : PoolFile.fallocate(fd, mode, off, len);
-        PoolException e = assertThrows(PoolException.class, () -> PoolFile.createTemp(dir, 256L << 20, failing));
+        PoolException e = assertThrows(PoolException.class, () -> PoolFiles.createTemp(dir, 256L << 20, failing));
         assertEquals(PoolErrorReason.NO_SPACE, e.reason(), e.getMessage());
         assertEquals(2, calls[0], "the reservation stopped at the chunk that failed");
     }
@@ -185,7 +185,7 @@ class PoolFileTest {
     @Test
     void aCharacterDeviceIsUsedWhole() {
         // /dev/zero stands in for a device DAX: a character device that can be mapped shared.
-        PoolFile dev = PoolFile.openDevice(Path.of("/dev/zero"), 32L << 20);
+        PoolFile dev = PoolFiles.openDevice(Path.of("/dev/zero"), 32L << 20);
         try (VolatilePool pool = VolatilePool.onFile("dax", dev, "/dev/zero", PoolOptions.DEFAULT)) {
             assertEquals(32L << 20, pool.size());
             long a = pool.calloc(1, 1 << 20);
@@ -198,7 +198,7 @@ class PoolFileTest {
     @Test
     @Timeout(60)
     void aDeviceWithoutAKnownSizeIsAClearError() {
-        assertTrue(PoolFile.isCharDevice(Path.of("/dev/zero")));
+        assertTrue(PoolFiles.isCharDevice(Path.of("/dev/zero")));
         PoolException e = assertThrows(PoolException.class, () -> VolatilePool.create("t", Path.of("/dev/zero"), 0));
         assertEquals(PoolErrorReason.BAD_ARGUMENT, e.reason(), e.getMessage());
     }

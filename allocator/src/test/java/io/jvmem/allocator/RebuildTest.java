@@ -30,7 +30,7 @@ class RebuildTest {
              Arena arena = Arena.ofConfined()) {
             MemorySegment seg = fc.map(FileChannel.MapMode.READ_WRITE, 0, fc.size(), arena);
             PoolLayout layout = PoolLayout.read(seg, fc.size());
-            PageMap map = new PageMap(seg, layout);
+            PageMap map = new PageMap(seg, layout, layout.heapPagesAt(fc.size()));
             for (int slab = 0; slab < 3; slab++) {
                 long start = slab == 2 ? 5 : 2L * slab;
                 for (int i = 0; i < 2; i++) {
