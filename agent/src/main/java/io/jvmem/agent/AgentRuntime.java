@@ -65,26 +65,21 @@ final class AgentRuntime {
                 throw config.error("report", null, "cannot write the report " + config.report() + ": " + e);
             }
         }
-        if (needsLinker(config)) {
-            // the FFM linker's first use is slow: prepare it on another core while the bridge is defined
-            Thread.ofPlatform().daemon().name("jvmem-preload").start(new Runnable() {
-                @Override
-                public void run() {
-                    try {
-                        VolatilePool.preload();
-                    } catch (Throwable ignored) {
-                        // creating the pools reports it
-                    }
-                }
-            });
-        }
         AgentLog log = new AgentLog(config.log());
         for (String w : config.warnings()) {
             log.warn(w);
         }
-        BridgeInstaller.Defined bridge = BridgeInstaller.define(inst);
+        PoolOpener opener = new PoolOpener(config, log);
+        opener.start();
+        BridgeInstaller.Defined bridge;
+        try {
+            bridge = BridgeInstaller.define(inst);
+        } catch (Throwable t) {
+            opener.closeWhenOpen(); // a cto pool must not be left marked open
+            throw t;
+        }
         long t1 = System.nanoTime();
-        Map<String, MemoryPool> pools = openPools(config, log);
+        Map<String, MemoryPool> pools = opener.await();
         long t2 = System.nanoTime();
         try {
             MemoryPool[] poolArray = pools.values().toArray(new MemoryPool[0]);
@@ -135,14 +130,66 @@ final class AgentRuntime {
     static final PoolOptions VOLATILE_OPTIONS = PoolOptions.DEFAULT.withReserveInBackground(true);
 
     /** Whether creating the configured pools needs the FFM linker (cto pools, devices, other file systems). */
-    private static boolean needsLinker(AgentConfig config) {
-        for (PoolSpec spec : config.pools()) {
-            if (spec.kind() == Kind.CTO || spec.memfd()
-                    || VolatilePool.createNeedsLinker(spec.path(), spec.size(), spec.options(VOLATILE_OPTIONS))) {
-                return true;
+    /**
+     * Opens the pools on another core while the premain thread defines the bridge: at start-up the two take about as
+     * long as each other (tens of ms each: the FFM classes and the file's first reservation, the java.base classes)
+     * and need nothing of each other. Its errors reach the premain thread as if it had opened the pools itself.
+     */
+    private static final class PoolOpener extends Thread {
+        private final AgentConfig config;
+        private final AgentLog log;
+        private Map<String, MemoryPool> pools;
+        private Throwable failure;
+
+        PoolOpener(AgentConfig config, AgentLog log) {
+            super("jvmem-open-pools");
+            setDaemon(true);
+            this.config = config;
+            this.log = log;
+        }
+
+        @Override
+        public void run() {
+            try {
+                pools = openPools(config, log);
+            } catch (Throwable t) {
+                failure = t;
             }
         }
-        return false;
+
+        /** The pools, once open (join orders their creation before our use); the opening's error, rethrown. */
+        Map<String, MemoryPool> await() throws Exception {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // premain does not give up half-way; the status is kept for the program
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (failure instanceof Exception e) {
+                throw e;
+            }
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            return pools;
+        }
+
+        /** Start-up failed elsewhere: waits for the pools and closes them. */
+        void closeWhenOpen() {
+            try {
+                for (MemoryPool p : await().values()) {
+                    p.close();
+                }
+            } catch (Exception | Error ignored) {
+                // the opening failed too; the first error is the one reported
+            }
+        }
     }
 
     private static Path configPath(String args) {
