@@ -16,11 +16,14 @@ package io.jvmem.allocator;
  *                        handed out (an allocation beyond the reserved part reserves it first; if the file system
  *                        filled up meanwhile, that allocation fails cleanly). Off by default: the whole file is
  *                        reserved before create returns.
+ * @param noDump          keep the pool's memory out of core dumps (madvise MADV_DONTDUMP on the whole mapping, the
+ *                        pool-wide form of malloc(9)'s M_NODUMP): a core of a JVM with a 100 GiB pool is otherwise
+ *                        100 GiB. Off by default.
  */
 public record PoolOptions(int arenas, long threadCacheMax, long decayMillis, boolean junkFill, boolean redzones,
-                          boolean reserveInBackground) {
+                          boolean reserveInBackground, boolean noDump) {
     public static final PoolOptions DEFAULT = new PoolOptions(
-            Math.min(64, 4 * Runtime.getRuntime().availableProcessors()), 1L << 20, 10_000, false, false, false);
+            Math.min(64, 4 * Runtime.getRuntime().availableProcessors()), 1L << 20, 10_000, false, false, false, false);
 
     public PoolOptions {
         if (arenas < 1 || arenas > 1024) {
@@ -35,26 +38,30 @@ public record PoolOptions(int arenas, long threadCacheMax, long decayMillis, boo
     }
 
     public PoolOptions withArenas(int n) {
-        return new PoolOptions(n, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground);
+        return new PoolOptions(n, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, noDump);
     }
 
     public PoolOptions withThreadCacheMax(long bytes) {
-        return new PoolOptions(arenas, bytes, decayMillis, junkFill, redzones, reserveInBackground);
+        return new PoolOptions(arenas, bytes, decayMillis, junkFill, redzones, reserveInBackground, noDump);
     }
 
     public PoolOptions withDecayMillis(long ms) {
-        return new PoolOptions(arenas, threadCacheMax, ms, junkFill, redzones, reserveInBackground);
+        return new PoolOptions(arenas, threadCacheMax, ms, junkFill, redzones, reserveInBackground, noDump);
     }
 
     public PoolOptions withJunkFill(boolean on) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, on, redzones, reserveInBackground);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, on, redzones, reserveInBackground, noDump);
     }
 
     public PoolOptions withRedzones(boolean on) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, on, reserveInBackground);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, on, reserveInBackground, noDump);
     }
 
     public PoolOptions withReserveInBackground(boolean on) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, on);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, on, noDump);
+    }
+
+    public PoolOptions withNoDump(boolean on) {
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, on);
     }
 }
