@@ -33,9 +33,19 @@ final class Malloc9 {
             return Allocator.fail(PoolErrorReason.BAD_ARGUMENT,
                     "M_NODUMP asked of pool " + heap.name + ", which was not created with noDump");
         }
-        return flags.zero()
-                ? waiting(pool, flags, () -> heap.calloc(1, size, tag))
-                : waiting(pool, flags, () -> heap.malloc(size, tag));
+        if (flags.waitTimeout().isEmpty()) {
+            return flags.zero() ? heap.calloc(1, size, tag) : heap.malloc(size, tag);
+        }
+        return waiting(pool, flags, () -> {
+            long a = flags.zero() ? heap.calloc(1, size, tag) : heap.malloc(size, tag);
+            if (a == 0 && retryable(Errors.lastReason())) {
+                a = heap.mallocFromAnyArena(size, tag); // sets no error: the one above stays the thread's last
+                if (a != 0 && flags.zero()) {
+                    Zeroing.zero(a, size);
+                }
+            }
+            return a;
+        });
     }
 
     static long realloc(PoolBase pool, long address, long size, int tag, MallocFlags flags) {
