@@ -79,6 +79,7 @@ final class AgentRuntime {
             });
         }
         AgentLog log = new AgentLog(config.log());
+        log.driveAllocatorLog();
         for (String w : config.warnings()) {
             log.warn(w);
         }

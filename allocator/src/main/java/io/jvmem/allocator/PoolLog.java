@@ -20,20 +20,28 @@ final class PoolLog {
     private static volatile PoolLog current;
 
     final int level;
-    final System.Logger sink;
+    private final LogPolicy policy;
+    private System.Logger sink; // made at the first message: level 0 never loads the platform's LoggerFinder
 
     private PoolLog(LogPolicy policy) {
         this.level = policy.level();
-        System.Logger s = System.getLogger("io.jvmem");
-        if (policy.file().isPresent() && level > 0) {
-            Path p = policy.resolvedFile(ProcessHandle.current().pid()).orElseThrow();
-            try {
-                s = new FileLogger(p);
-            } catch (IOException e) {
-                System.err.println("jvmem: cannot open log file " + p + " (" + e.getMessage() + "); logging to the platform logger");
+        this.policy = policy;
+    }
+
+    private synchronized System.Logger sink() {
+        if (sink == null) {
+            System.Logger s = null;
+            if (policy.file().isPresent()) {
+                Path p = policy.resolvedFile(ProcessHandle.current().pid()).orElseThrow();
+                try {
+                    s = new FileLogger(p);
+                } catch (IOException e) {
+                    System.err.println("jvmem: cannot open log file " + p + " (" + e + "); logging to the platform logger");
+                }
             }
+            sink = s != null ? s : System.getLogger("io.jvmem");
         }
-        this.sink = s;
+        return sink;
     }
 
     static PoolLog get() {
@@ -53,8 +61,12 @@ final class PoolLog {
     static synchronized void install(LogPolicy policy) {
         PoolLog old = current;
         current = new PoolLog(policy);
-        if (old != null && old.sink instanceof FileLogger f) {
-            f.close();
+        if (old != null) {
+            synchronized (old) {
+                if (old.sink instanceof FileLogger f) {
+                    f.close();
+                }
+            }
         }
     }
 
@@ -62,7 +74,7 @@ final class PoolLog {
     static void error(PoolErrorReason reason, String message) {
         PoolLog l = get();
         if (l.level >= 1) {
-            l.sink.log(System.Logger.Level.ERROR, reason + ": " + message);
+            l.sink().log(System.Logger.Level.ERROR, reason + ": " + message);
         }
     }
 
@@ -70,7 +82,7 @@ final class PoolLog {
     static void trace(Supplier<String> message) {
         PoolLog l = get();
         if (l.level >= 2) {
-            l.sink.log(System.Logger.Level.INFO, message.get());
+            l.sink().log(System.Logger.Level.INFO, message.get());
         }
     }
 
@@ -78,7 +90,7 @@ final class PoolLog {
     static void verbose(Supplier<String> message) {
         PoolLog l = get();
         if (l.level >= 3) {
-            l.sink.log(System.Logger.Level.DEBUG, message.get());
+            l.sink().log(System.Logger.Level.DEBUG, message.get());
         }
     }
 
@@ -86,7 +98,7 @@ final class PoolLog {
     static void debug(Supplier<String> message) {
         PoolLog l = get();
         if (l.level >= 4) {
-            l.sink.log(System.Logger.Level.TRACE, message.get());
+            l.sink().log(System.Logger.Level.TRACE, message.get());
         }
     }
 
