@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The agent's {@code log} key drives the allocator's logger (LogPolicy), unless jvmem.log.level gives the level. */
+@org.junit.jupiter.api.Tag("integration")
 class AgentLogIT {
     private static final Path JAR = Path.of("target/jvmem-agent.jar").toAbsolutePath();
 

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** malloc(9)'s mallocarray, zfree and reallocf, and the flags value. */
+@org.junit.jupiter.api.Tag("unit")
 class Malloc9Test {
     @Test
     @Timeout(60)

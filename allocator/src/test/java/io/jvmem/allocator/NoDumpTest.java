@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** PoolOptions.noDump: MADV_DONTDUMP on the pool's mapping, seen as the dd VmFlag in /proc/self/smaps. */
+@org.junit.jupiter.api.Tag("unit")
 class NoDumpTest {
     /** The VmFlags line of the mapping in /proc/self/smaps that contains {@code address}. */
     static String vmFlagsOf(long address) throws IOException {

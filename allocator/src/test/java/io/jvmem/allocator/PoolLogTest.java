@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** PMEMCTO_LOG_LEVEL / PMEMCTO_LOG_FILE and jvmem.log.level / jvmem.log.file, onto System.Logger or a file. */
+@org.junit.jupiter.api.Tag("unit")
 class PoolLogTest {
     @TempDir
     Path dir;

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** M_WAITOK: a malloc that waits for other threads to free, up to a timeout. */
+@org.junit.jupiter.api.Tag("unit")
 class WaitingMallocTest {
     private static final long BLOCK = 256 << 10; // a page run the thread caches keep
 

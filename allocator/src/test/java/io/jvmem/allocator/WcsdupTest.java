@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** pmemcto_wcsdup: UTF-32 wide strings (Linux wchar_t), NUL-terminated. */
+@org.junit.jupiter.api.Tag("unit")
 class WcsdupTest {
     private static final String NON_BMP = "a\uD83D\uDE00 \uD834\uDD1E é 中"; // 😀 and 𝄞 are surrogate pairs in Java
 
