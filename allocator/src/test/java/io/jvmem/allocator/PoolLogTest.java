@@ -62,6 +62,16 @@ class PoolLogTest {
 
     @Test
     @Timeout(60)
+    void levelOneLogsARefusedOpen() throws IOException {
+        Path f = dir.resolve("log");
+        LogPolicy.of(1, f.toString()).install();
+        Path missing = dir.resolve("no-such.pool");
+        org.junit.jupiter.api.Assertions.assertThrows(PoolException.class, () -> CtoPool.open(missing, "x"));
+        assertTrue(read(f).contains("ERROR jvmem: NOT_FOUND: "), read(f));
+    }
+
+    @Test
+    @Timeout(60)
     void levelTwoAddsATraceOfPoolCreation() throws IOException {
         Path f = dir.resolve("log");
         LogPolicy.of(2, f.toString()).install();
