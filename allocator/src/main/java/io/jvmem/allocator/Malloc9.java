@@ -117,6 +117,12 @@ final class Malloc9 {
         }
     }
 
+    /** The pool was closed or deleted (level 2 trace); waiters wake, and their next attempt throws. */
+    static void closed(PoolBase pool) {
+        PoolLog.trace(() -> "pool " + pool.name() + " closed");
+        pool.waiters.released();
+    }
+
     private static boolean retryable(PoolErrorReason r) {
         return r == PoolErrorReason.OUT_OF_MEMORY || r == PoolErrorReason.NO_SPACE;
     }

@@ -87,7 +87,8 @@ public interface MemoryPool extends AutoCloseable {
      * up to the timeout for other threads to free memory (a {@link #free} wakes it) before it returns 0 with
      * {@link PoolErrorReason#OUT_OF_MEMORY} or {@link PoolErrorReason#NO_SPACE}; with {@link MallocFlags#M_NODUMP}, a
      * pool created without {@link PoolOptions#noDump()} returns 0 with {@link PoolErrorReason#BAD_ARGUMENT}. An
-     * interrupt ends a wait: 0, the interrupt status kept. Thread-safe.
+     * interrupt ends a wait: 0, the interrupt status kept; closing the pool ends it with {@link PoolClosedException}.
+     * Thread-safe.
      */
     long malloc(long size, MallocFlags flags);
 

@@ -78,6 +78,7 @@ class PoolLogTest {
         operations();
         String log = read(f);
         assertTrue(log.contains("INFO jvmem: volatile pool test at "), log);
+        assertTrue(log.contains("INFO jvmem: pool test closed"), log);
         assertFalse(log.contains(" DEBUG "), log);
     }
 

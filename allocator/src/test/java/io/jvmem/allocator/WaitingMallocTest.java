@@ -111,4 +111,18 @@ class WaitingMallocTest {
             assertTrue(interrupted[0]);
         }
     }
+
+    @Test
+    @Timeout(60)
+    void closingThePoolEndsAWaitWithPoolClosedException() throws Exception {
+        VolatilePool pool = TestPools.create(VolatilePool.MIN_POOL);
+        fill(pool);
+        CompletableFuture<Long> waiter = CompletableFuture.supplyAsync(
+                () -> pool.malloc(BLOCK, MallocFlags.waitOk(Duration.ofHours(1))));
+        awaitWaiter(pool);
+        pool.close();
+        java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> waiter.get(30, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof PoolClosedException, e.getCause().toString());
+    }
 }
