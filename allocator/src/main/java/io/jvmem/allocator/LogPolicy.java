@@ -15,8 +15,10 @@ import java.util.Properties;
  *       {@link MemoryPool#lastErrorReason()} and {@link MemoryPool#lastError()} (pmemcto_errormsg);</li>
  *   <li>1: details of every error, logged at {@link System.Logger.Level#ERROR};</li>
  *   <li>2: a trace of basic operations (pools created, opened, closed) at {@link System.Logger.Level#INFO};</li>
- *   <li>3: verbose tracing (waits for memory, the malloc(9) calls) at {@link System.Logger.Level#DEBUG};</li>
- *   <li>4: voluminous tracing at {@link System.Logger.Level#TRACE}.</li>
+ *   <li>3: verbose tracing at {@link System.Logger.Level#DEBUG}: waits for memory, and one line per call of
+ *       {@code mallocArray}, {@code zfree}, {@code reallocf}, {@code wcsdup} and the calls that take
+ *       {@link MallocFlags} (the plain malloc family is not traced: its fast paths stay as they are);</li>
+ *   <li>4: voluminous tracing at {@link System.Logger.Level#TRACE}: today the same as 3.</li>
  * </ul>
  * Without a file, messages go to the platform logger {@code System.getLogger("io.jvmem")}, so an application's own
  * framework (JUL by default; SLF4J, Log4j through their System.LoggerFinder) receives them and applies its own

@@ -117,6 +117,15 @@ final class Malloc9 {
         }
     }
 
+    /** Level 3: one line per call of these additions (the arguments and the result); returns {@code result}. */
+    static long traced(PoolBase pool, String call, long a, long b, long result) {
+        if (PoolLog.enabled(3)) {
+            PoolLog.verbose(() -> "pool " + pool.name() + ": " + call + "(" + a + ", " + b + ") = 0x"
+                    + Long.toHexString(result));
+        }
+        return result;
+    }
+
     /** The pool was closed or deleted (level 2 trace); waiters wake, and their next attempt throws. */
     static void closed(PoolBase pool) {
         PoolLog.trace(() -> "pool " + pool.name() + " closed");

@@ -162,53 +162,54 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
 
     @Override
     public long malloc(long size, MallocFlags flags) {
-        return Malloc9.malloc(this, size, 0, flags);
+        return Malloc9.traced(this, "malloc", size, 0, Malloc9.malloc(this, size, 0, flags));
     }
 
     @Override
     public long malloc(long size, AllocationTag tag, MallocFlags flags) {
-        return Malloc9.malloc(this, size, tag.id(), flags);
+        return Malloc9.traced(this, "malloc", size, 0, Malloc9.malloc(this, size, tag.id(), flags));
     }
 
     @Override
     public long mallocArray(long n, long size) {
-        return Malloc9.mallocArray(this, n, size, 0, MallocFlags.NONE);
+        return Malloc9.traced(this, "mallocArray", n, size, Malloc9.mallocArray(this, n, size, 0, MallocFlags.NONE));
     }
 
     @Override
     public long mallocArray(long n, long size, AllocationTag tag) {
-        return Malloc9.mallocArray(this, n, size, tag.id(), MallocFlags.NONE);
+        return Malloc9.traced(this, "mallocArray", n, size, Malloc9.mallocArray(this, n, size, tag.id(), MallocFlags.NONE));
     }
 
     @Override
     public long mallocArray(long n, long size, AllocationTag tag, MallocFlags flags) {
-        return Malloc9.mallocArray(this, n, size, tag.id(), flags);
+        return Malloc9.traced(this, "mallocArray", n, size, Malloc9.mallocArray(this, n, size, tag.id(), flags));
     }
 
     @Override
     public long realloc(long address, long size, AllocationTag tag, MallocFlags flags) {
-        return Malloc9.realloc(this, address, size, tag.id(), flags);
+        return Malloc9.traced(this, "realloc", address, size, Malloc9.realloc(this, address, size, tag.id(), flags));
     }
 
     @Override
     public long reallocf(long address, long size) {
-        return Malloc9.reallocf(this, address, size, 0);
+        return Malloc9.traced(this, "reallocf", address, size, Malloc9.reallocf(this, address, size, 0));
     }
 
     @Override
     public long reallocf(long address, long size, AllocationTag tag) {
-        return Malloc9.reallocf(this, address, size, tag.id());
+        return Malloc9.traced(this, "reallocf", address, size, Malloc9.reallocf(this, address, size, tag.id()));
     }
 
     @Override
     public void zfree(long address) {
         Malloc9.zfree(this, address);
+        Malloc9.traced(this, "zfree", address, 0, 0);
     }
 
     @Override
     public long wcsdup(String s) {
         heap.checkOpen();
-        return Malloc9.wcsdup(this, s.codePoints().toArray());
+        return Malloc9.traced(this, "wcsdup", s.length(), 0, Malloc9.wcsdup(this, s.codePoints().toArray()));
     }
 
     @Override
@@ -217,6 +218,6 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
         if (wcString == 0) {
             return Allocator.fail(PoolErrorReason.BAD_ARGUMENT, "wcsdup of a NULL string");
         }
-        return Malloc9.wcsdup(this, Malloc9.readWide(wcString, Integer.MAX_VALUE - 1));
+        return Malloc9.traced(this, "wcsdup", wcString, 0, Malloc9.wcsdup(this, Malloc9.readWide(wcString, Integer.MAX_VALUE - 1)));
     }
 }

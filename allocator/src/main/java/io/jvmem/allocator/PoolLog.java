@@ -70,6 +70,11 @@ final class PoolLog {
         }
     }
 
+    /** Whether messages of {@code level} (1–4) are logged. */
+    static boolean enabled(int level) {
+        return get().level >= level;
+    }
+
     /** Level 1: details of an error the caller also gets as a reason. */
     static void error(PoolErrorReason reason, String message) {
         PoolLog l = get();

@@ -89,6 +89,7 @@ class PoolLogTest {
         LogPolicy.of(3, f.toString()).install();
         operations();
         assertTrue(read(f).contains("DEBUG jvmem: pool test: waiting up to "), read(f));
+        assertTrue(read(f).contains("DEBUG jvmem: pool test: mallocArray(9223372036854775807, 2) = 0x0"), read(f));
     }
 
     @Test
