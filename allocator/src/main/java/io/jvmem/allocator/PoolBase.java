@@ -16,11 +16,11 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     private final String kind;
 
     PoolBase(Allocator heap, String path, String kind) {
+        NoDump.apply(heap); // PoolOptions.noDump: MADV_DONTDUMP before the pool is handed out
+        PoolLog.trace(() -> kind + " pool " + heap.name + " at " + path + ": " + heap.poolSize + " bytes");
         this.heap = heap;
         this.path = path;
         this.kind = kind;
-        NoDump.apply(heap); // PoolOptions.noDump: MADV_DONTDUMP before the pool is handed out
-        PoolLog.trace(() -> kind + " pool " + heap.name + " at " + path + ": " + heap.poolSize + " bytes");
     }
 
     @Override
