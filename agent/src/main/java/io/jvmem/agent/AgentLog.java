@@ -1,6 +1,7 @@
 package io.jvmem.agent;
 
 import io.jvmem.agent.AgentConfig.LogLevel;
+import io.jvmem.allocator.LogPolicy;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -32,6 +33,24 @@ final class AgentLog {
     void onceWarn(String key, String message) {
         if (enabled(LogLevel.WARN) && said.add(key)) {
             warn(message);
+        }
+    }
+
+    /**
+     * The agent's {@code log} key drives the allocator's logger ({@link LogPolicy}) unless PMEMCTO_LOG_LEVEL or
+     * jvmem.log.level gives its level: quiet and warn 0 (the agent's own lines report exhaustion, once), info 2 (error
+     * details and pools created), debug 3 (verbose tracing). The allocator's messages go to the platform logger, or to
+     * jvmem.log.file / PMEMCTO_LOG_FILE; the agent's own lines stay on stderr as {@code jvmem: ...}.
+     */
+    void driveAllocatorLog() {
+        LogPolicy fromProcess = LogPolicy.fromProcess();
+        int lv = switch (level) {
+            case QUIET, WARN -> 0;
+            case INFO -> 2;
+            case DEBUG -> 3;
+        };
+        if (!fromProcess.levelGiven() && lv > 0) {
+            fromProcess.withLevel(lv).install();
         }
     }
 

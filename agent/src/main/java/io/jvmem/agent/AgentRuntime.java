@@ -66,6 +66,7 @@ final class AgentRuntime {
             }
         }
         AgentLog log = new AgentLog(config.log());
+        log.driveAllocatorLog();
         for (String w : config.warnings()) {
             log.warn(w);
         }

@@ -557,4 +557,29 @@ final class Allocator {
     static MemorySegment all() {
         return ALL;
     }
+
+    /**
+     * M_WAITOK's retry for a small class (see {@link Malloc9}): a free region from any arena, since a block another
+     * thread freed goes back to that thread's arena. 0, changing nothing, when none has one or the debugging aids
+     * are on (their blocks go through {@link #allocate}).
+     */
+    long mallocFromAnyArena(long size, int tag) {
+        int cls = size < 0 || debug ? -1 : SizeClasses.index(size);
+        if (cls < 0 || !SizeClasses.isSmall(cls)) {
+            return 0;
+        }
+        ThreadCache tc = caches.enter();
+        try {
+            long[] one = new long[1];
+            for (HeapArena a : arenas) {
+                if (a.fill(cls, one, 1) == 1) {
+                    onAlloc(tc, one[0], cls, tag);
+                    return heapAddr + one[0];
+                }
+            }
+            return 0;
+        } finally {
+            caches.exit(tc);
+        }
+    }
 }

@@ -355,6 +355,7 @@ public final class CtoPool extends PoolBase {
         closed = true;
         boolean quiet = heap.quiesce(QUIESCE_MILLIS);
         heap.shutdown();
+        Malloc9.closed(this); // M_WAITOK waiters end with PoolClosedException instead of sleeping out their timeout
         try {
             if (!quiet) {
                 throw new PoolException(PoolErrorReason.BUSY, "pool " + path()

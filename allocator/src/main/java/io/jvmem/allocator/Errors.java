@@ -14,6 +14,7 @@ final class Errors {
 
     static void set(PoolErrorReason reason, String message) {
         LAST.set(new Last(reason, message));
+        PoolLog.error(reason, message); // level 1: error details (libpmemcto(7))
     }
 
     static void clear() {

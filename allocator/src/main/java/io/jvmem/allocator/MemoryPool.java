@@ -79,6 +79,69 @@ public interface MemoryPool extends AutoCloseable {
     @Override
     void close();
 
+    // ---------------------------------------------------------------- malloc(9) and libpmemcto additions
+
+    /**
+     * malloc(9) {@code malloc(size, type, flags)}: a block of at least {@code size} bytes, or 0 with a reason. With
+     * {@link MallocFlags#M_ZERO} the requested bytes are zero; with {@link MallocFlags#waitOk M_WAITOK} the call waits
+     * up to the timeout for other threads to free memory (a {@link #free} wakes it) before it returns 0 with
+     * {@link PoolErrorReason#OUT_OF_MEMORY} or {@link PoolErrorReason#NO_SPACE}; with {@link MallocFlags#M_NODUMP}, a
+     * pool created without {@link PoolOptions#noDump()} returns 0 with {@link PoolErrorReason#BAD_ARGUMENT}. An
+     * interrupt ends a wait: 0, the interrupt status kept; closing the pool ends it with {@link PoolClosedException}.
+     * Thread-safe.
+     */
+    long malloc(long size, MallocFlags flags);
+
+    /** {@link #malloc(long, MallocFlags)} counted under {@code tag}. */
+    long malloc(long size, AllocationTag tag, MallocFlags flags);
+
+    /**
+     * malloc(9) {@code mallocarray}: an uninitialised block for {@code n × size} bytes. Where malloc(9) panics when
+     * n × size overflows, this returns 0 with {@link PoolErrorReason#OVERFLOW} (a negative n or size:
+     * {@link PoolErrorReason#NEGATIVE_SIZE}); otherwise as {@link #malloc(long)}. Thread-safe.
+     */
+    long mallocArray(long n, long size);
+
+    /** {@link #mallocArray(long, long)} counted under {@code tag}. */
+    long mallocArray(long n, long size, AllocationTag tag);
+
+    /** {@link #mallocArray(long, long)} with flags, as {@link #malloc(long, MallocFlags)} (M_ZERO makes it calloc). */
+    long mallocArray(long n, long size, AllocationTag tag, MallocFlags flags);
+
+    /**
+     * {@link #realloc(long, long, AllocationTag)} with flags: M_WAITOK waits as {@link #malloc(long, MallocFlags)};
+     * M_ZERO zeroes the bytes past the old usable size (jemalloc's MALLOCX_ZERO: the old size is the boundary).
+     * Throws {@link InvalidFreeException} at once for an address that is not a live block. Thread-safe.
+     */
+    long realloc(long address, long size, AllocationTag tag, MallocFlags flags);
+
+    /**
+     * malloc(9) {@code reallocf}: {@link #realloc(long, long)}, except that when the new block cannot be had the old
+     * block is freed ("free the passed pointer when the requested memory cannot be allocated"); the result is then 0
+     * and {@link #lastErrorReason()} gives the reason. Throws {@link InvalidFreeException} for an address that is not
+     * a live block. Thread-safe.
+     */
+    long reallocf(long address, long size);
+
+    /** {@link #reallocf(long, long)} counted under {@code tag}. */
+    long reallocf(long address, long size, AllocationTag tag);
+
+    /**
+     * malloc(9) {@code zfree}: zeroes the block's usable bytes ({@link #usableSize}), then frees it. 0 is a no-op;
+     * anything that is not a live block throws {@link InvalidFreeException} before a byte is written. Thread-safe.
+     */
+    void zfree(long address);
+
+    /**
+     * pmemcto_wcsdup: a copy of {@code s} as a wide string in the pool, in the platform's {@code wchar_t}: UTF-32
+     * (4 bytes per code point, native byte order, as glibc on Linux) ending in a 0 code point; 0 with a reason when
+     * the pool is full. Thread-safe.
+     */
+    long wcsdup(String s);
+
+    /** pmemcto_wcsdup of the NUL-terminated wchar_t string at native address {@code wcString}, or 0. */
+    long wcsdup(long wcString);
+
     /** Why the calling thread's last failed pool operation failed (pmemcto_errormsg), or "". */
     static String lastError() {
         return Errors.last();

@@ -11,10 +11,13 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
             java.lang.ref.Cleaner.create(Thread.ofPlatform().daemon().name("jvmem-cleaner").factory());
 
     final Allocator heap;
+    final Waiters waiters = new Waiters();
     private final String path;
     private final String kind;
 
     PoolBase(Allocator heap, String path, String kind) {
+        NoDump.apply(heap); // PoolOptions.noDump: MADV_DONTDUMP before the pool is handed out
+        PoolLog.trace(() -> kind + " pool " + heap.name + " at " + path + ": " + heap.poolSize + " bytes");
         this.heap = heap;
         this.path = path;
         this.kind = kind;
@@ -63,6 +66,9 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     @Override
     public void free(long address) {
         heap.free(address);
+        if (waiters.waiting()) { // M_WAITOK callers wait for this
+            Malloc9.released(this);
+        }
     }
 
     @Override
@@ -168,5 +174,68 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
 
     Allocator allocator() {
         return heap;
+    }
+
+    // ---------------------------------------------------------------- malloc(9) and libpmemcto additions (Malloc9)
+
+    @Override
+    public long malloc(long size, MallocFlags flags) {
+        return Malloc9.traced(this, "malloc", size, 0, Malloc9.malloc(this, size, 0, flags));
+    }
+
+    @Override
+    public long malloc(long size, AllocationTag tag, MallocFlags flags) {
+        return Malloc9.traced(this, "malloc", size, 0, Malloc9.malloc(this, size, tag.id(), flags));
+    }
+
+    @Override
+    public long mallocArray(long n, long size) {
+        return Malloc9.traced(this, "mallocArray", n, size, Malloc9.mallocArray(this, n, size, 0, MallocFlags.NONE));
+    }
+
+    @Override
+    public long mallocArray(long n, long size, AllocationTag tag) {
+        return Malloc9.traced(this, "mallocArray", n, size, Malloc9.mallocArray(this, n, size, tag.id(), MallocFlags.NONE));
+    }
+
+    @Override
+    public long mallocArray(long n, long size, AllocationTag tag, MallocFlags flags) {
+        return Malloc9.traced(this, "mallocArray", n, size, Malloc9.mallocArray(this, n, size, tag.id(), flags));
+    }
+
+    @Override
+    public long realloc(long address, long size, AllocationTag tag, MallocFlags flags) {
+        return Malloc9.traced(this, "realloc", address, size, Malloc9.realloc(this, address, size, tag.id(), flags));
+    }
+
+    @Override
+    public long reallocf(long address, long size) {
+        return Malloc9.traced(this, "reallocf", address, size, Malloc9.reallocf(this, address, size, 0));
+    }
+
+    @Override
+    public long reallocf(long address, long size, AllocationTag tag) {
+        return Malloc9.traced(this, "reallocf", address, size, Malloc9.reallocf(this, address, size, tag.id()));
+    }
+
+    @Override
+    public void zfree(long address) {
+        Malloc9.zfree(this, address);
+        Malloc9.traced(this, "zfree", address, 0, 0);
+    }
+
+    @Override
+    public long wcsdup(String s) {
+        heap.checkOpen();
+        return Malloc9.traced(this, "wcsdup", s.length(), 0, Malloc9.wcsdup(this, s.codePoints().toArray()));
+    }
+
+    @Override
+    public long wcsdup(long wcString) {
+        heap.checkOpen();
+        if (wcString == 0) {
+            return Allocator.fail(PoolErrorReason.BAD_ARGUMENT, "wcsdup of a NULL string");
+        }
+        return Malloc9.traced(this, "wcsdup", wcString, 0, Malloc9.wcsdup(this, Malloc9.readWide(wcString, Integer.MAX_VALUE - 1)));
     }
 }

@@ -12,11 +12,13 @@ public class PoolException extends RuntimeException {
     public PoolException(PoolErrorReason reason, String message) {
         super(message);
         this.reason = Objects.requireNonNull(reason);
+        PoolLog.error(reason, message); // level 1: error details (libpmemcto(7))
     }
 
     public PoolException(PoolErrorReason reason, String message, Throwable cause) {
         super(message, cause);
         this.reason = Objects.requireNonNull(reason);
+        PoolLog.error(reason, message);
     }
 
     /** Why the operation failed; never {@link PoolErrorReason#NONE}. */

@@ -26,6 +26,9 @@ import java.util.OptionalLong;
  *       Empty by default: the kernel's default placement.</li>
  *   <li>{@code hugePages}: {@link HugePages#TRANSPARENT} asks for transparent huge pages (MADV_HUGEPAGE) on tmpfs and
  *       memfd pools. A pool in a hugetlbfs directory uses that file system's huge pages whatever this says.</li>
+ *   <li>{@code noDump}: keep the pool's memory out of core dumps (madvise MADV_DONTDUMP on the whole mapping, the
+ *       pool-wide form of malloc(9)'s M_NODUMP): a core of a JVM with a 100 GiB pool is otherwise 100 GiB. Off by
+ *       default.</li>
  * </ul>
  */
 public final class PoolOptions {
@@ -39,7 +42,7 @@ public final class PoolOptions {
 
     public static final PoolOptions DEFAULT = new PoolOptions(
             Math.min(64, 4 * Runtime.getRuntime().availableProcessors()), 1L << 20, 10_000, false, false, false, 0, null,
-            HugePages.NONE);
+            HugePages.NONE, false);
 
     private final int arenas;
     private final long threadCacheMax;
@@ -50,9 +53,11 @@ public final class PoolOptions {
     private final long maxSize;
     private final NumaPolicy numaPolicy;
     private final HugePages hugePages;
+    private final boolean noDump;
 
     private PoolOptions(int arenas, long threadCacheMax, long decayMillis, boolean junkFill, boolean redzones,
-                        boolean reserveInBackground, long maxSize, NumaPolicy numaPolicy, HugePages hugePages) {
+                        boolean reserveInBackground, long maxSize, NumaPolicy numaPolicy, HugePages hugePages,
+                        boolean noDump) {
         if (arenas < 1 || arenas > 1024) {
             throw new IllegalArgumentException("arenas must be in [1, 1024]: " + arenas);
         }
@@ -74,6 +79,7 @@ public final class PoolOptions {
         this.maxSize = maxSize;
         this.numaPolicy = numaPolicy;
         this.hugePages = Objects.requireNonNull(hugePages, "hugePages");
+        this.noDump = noDump;
     }
 
     public int arenas() {
@@ -114,27 +120,27 @@ public final class PoolOptions {
     }
 
     public PoolOptions withArenas(int n) {
-        return new PoolOptions(n, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, maxSize, numaPolicy, hugePages);
+        return new PoolOptions(n, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, maxSize, numaPolicy, hugePages, noDump);
     }
 
     public PoolOptions withThreadCacheMax(long bytes) {
-        return new PoolOptions(arenas, bytes, decayMillis, junkFill, redzones, reserveInBackground, maxSize, numaPolicy, hugePages);
+        return new PoolOptions(arenas, bytes, decayMillis, junkFill, redzones, reserveInBackground, maxSize, numaPolicy, hugePages, noDump);
     }
 
     public PoolOptions withDecayMillis(long ms) {
-        return new PoolOptions(arenas, threadCacheMax, ms, junkFill, redzones, reserveInBackground, maxSize, numaPolicy, hugePages);
+        return new PoolOptions(arenas, threadCacheMax, ms, junkFill, redzones, reserveInBackground, maxSize, numaPolicy, hugePages, noDump);
     }
 
     public PoolOptions withJunkFill(boolean on) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, on, redzones, reserveInBackground, maxSize, numaPolicy, hugePages);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, on, redzones, reserveInBackground, maxSize, numaPolicy, hugePages, noDump);
     }
 
     public PoolOptions withRedzones(boolean on) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, on, reserveInBackground, maxSize, numaPolicy, hugePages);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, on, reserveInBackground, maxSize, numaPolicy, hugePages, noDump);
     }
 
     public PoolOptions withReserveInBackground(boolean on) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, on, maxSize, numaPolicy, hugePages);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, on, maxSize, numaPolicy, hugePages, noDump);
     }
 
     /**
@@ -145,22 +151,30 @@ public final class PoolOptions {
         if (bytes <= 0) {
             throw new IllegalArgumentException("maxSize must be positive: " + bytes);
         }
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, bytes, numaPolicy, hugePages);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, bytes, numaPolicy, hugePages, noDump);
     }
 
     /** Pages placed by {@code policy}; null for the kernel's default placement. */
     public PoolOptions withNumaPolicy(NumaPolicy policy) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, maxSize, policy, hugePages);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, maxSize, policy, hugePages, noDump);
     }
 
     public PoolOptions withHugePages(HugePages mode) {
-        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, maxSize, numaPolicy, mode);
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, maxSize, numaPolicy, mode, noDump);
+    }
+
+    public boolean noDump() {
+        return noDump;
+    }
+
+    public PoolOptions withNoDump(boolean on) {
+        return new PoolOptions(arenas, threadCacheMax, decayMillis, junkFill, redzones, reserveInBackground, maxSize, numaPolicy, hugePages, on);
     }
 
     @Override
     public String toString() {
         return "PoolOptions[arenas=" + arenas + ", threadCacheMax=" + threadCacheMax + ", decayMillis=" + decayMillis
                 + ", junkFill=" + junkFill + ", redzones=" + redzones + ", reserveInBackground=" + reserveInBackground
-                + ", maxSize=" + maxSize + ", numa=" + numaPolicy + ", hugePages=" + hugePages + "]";
+                + ", maxSize=" + maxSize + ", numa=" + numaPolicy + ", hugePages=" + hugePages + ", noDump=" + noDump + "]";
     }
 }

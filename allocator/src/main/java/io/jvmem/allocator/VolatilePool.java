@@ -175,6 +175,7 @@ public final class VolatilePool extends PoolBase {
             deleted = true;
         }
         heap.shutdown();
+        Malloc9.closed(this); // M_WAITOK waiters end with PoolClosedException instead of sleeping out their timeout
         if (file != null) {
             Runnable releasePlaceholder = file.unmap();
             CLEANER.register(this, releasePlaceholder);

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+@org.junit.jupiter.api.Tag("unit")
 class ZeroingTest {
     private static final byte JUNK = (byte) 0xa5;
 
