@@ -51,6 +51,7 @@ final class HeapGrowth {
             newSize = least;
         }
         long newPages = layout.heapPagesAt(newSize);
+        NoDump.apply(heap, heap.poolSize, newSize - heap.poolSize); // the new stretch is a new mapping
         synchronized (heap.headerLock) {
             layout.setSize(heap.pool, newSize);
         }

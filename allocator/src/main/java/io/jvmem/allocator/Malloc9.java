@@ -133,7 +133,7 @@ final class Malloc9 {
     }
 
     private static boolean retryable(PoolErrorReason r) {
-        return r == PoolErrorReason.OUT_OF_MEMORY || r == PoolErrorReason.NO_SPACE;
+        return r == PoolErrorReason.OUT_OF_MEMORY || r == PoolErrorReason.NO_SPACE || r == PoolErrorReason.MAX_SIZE; // a growable pool at its limit waits like a full one
     }
 
     /** One attempt for M_NOWAIT; for M_WAITOK, attempts until one succeeds, fails for good, or the timeout passes. */

@@ -51,4 +51,16 @@ class NoDumpTest {
             assertFalse(vmFlagsOf(a).contains(" dd"), vmFlagsOf(a));
         }
     }
+
+    @Test
+    @Timeout(60)
+    void aGrownChunkOfANoDumpPoolCarriesTheDdFlagToo() throws IOException {
+        try (VolatilePool pool = TestPools.create(VolatilePool.MIN_POOL,
+                PoolOptions.DEFAULT.withNoDump(true).withMaxSize(256L << 20))) {
+            long a = pool.malloc(64L << 20); // beyond the initial 14 MiB: the pool grows
+            assertNotEquals(0, a);
+            String flags = vmFlagsOf(a + (32L << 20));
+            assertTrue(flags.contains(" dd"), flags);
+        }
+    }
 }
