@@ -48,6 +48,8 @@ final class TmpfsFile implements MappedFile {
     private static final int ZERO_CHUNK = 256 << 10;
     /** Pages reserved per background step: an allocation that needs more waits at most for one step. */
     private static final long BACKGROUND_STEP = 16L << 20;
+    /** Least reserved by an allocation that finds the background behind: the wait stays about a millisecond. */
+    private static final long FOREGROUND_STEP = 2L << 20;
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
 
@@ -217,7 +219,7 @@ final class TmpfsFile implements MappedFile {
             if (released) {
                 return false;
             }
-            return end <= reservedEnd || reserveStep(Math.min(size, Math.max(end, reservedEnd + BACKGROUND_STEP)));
+            return end <= reservedEnd || reserveStep(Math.min(size, Math.max(end, reservedEnd + FOREGROUND_STEP)));
         }
     }
 
