@@ -98,7 +98,7 @@ final class AgentRuntime {
                 MemoryPool p = pools.get(spec.pool());
                 routes.add(new Route(spec, p, transients[List.of(poolArray).indexOf(p)]));
             }
-            Sites sites = new Sites();
+            Sites sites = new Sites(Leaks.of(config.leakDetection()));
             AgentTransformer transformer = new AgentTransformer(new RouteTable(routes), sites, log);
             BridgeInstaller.HooksAccess hooks = BridgeInstaller.connect(bridge, sites, poolArray, transients, log, transformer);
             long t3 = System.nanoTime();
@@ -221,6 +221,11 @@ final class AgentRuntime {
     }
 
     private void exit() {
+        Leaks leaks = sites.leaks;
+        String leaked = leaks == null ? null : leaks.summary();
+        if (leaked != null) {
+            log.warn(leaked);
+        }
         for (Route r : routes) {
             String summary = r.fallbackSummary();
             if (summary != null) {
@@ -268,6 +273,11 @@ final class AgentRuntime {
 
     List<Route> routes() {
         return routes;
+    }
+
+    /** The leak tracker, or null when {@code leak-detection=off}. */
+    Leaks leaks() {
+        return sites.leaks;
     }
 
     Sites sites() {

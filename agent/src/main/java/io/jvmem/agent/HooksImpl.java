@@ -134,6 +134,9 @@ final class HooksImpl extends Hooks {
         if (a != 0 && s.transients != null) {
             s.transients.add(a);
         }
+        if (a != 0 && s.leaks != null) {
+            s.leaks.allocated(s, a, size);
+        }
         return a;
     }
 
@@ -203,6 +206,10 @@ final class HooksImpl extends Hooks {
         if (transients[i] != null) {
             transients[i].remove(address);
         }
+        Leaks leaks = sites.leaks;
+        if (leaks != null) {
+            leaks.freed(address);
+        }
         return true;
     }
 
@@ -220,6 +227,14 @@ final class HooksImpl extends Hooks {
         long r = p.realloc(address, size, tag);
         if (r != 0 && transients[i] != null && transients[i].remove(address)) {
             transients[i].add(r);
+        }
+        Leaks leaks = sites.leaks;
+        if (leaks != null) {
+            if (r != 0) {
+                leaks.moved(address, r, size);
+            } else if (size == 0) {
+                leaks.freed(address);
+            }
         }
         return r;
     }

@@ -25,7 +25,17 @@ final class Site {
         return call.equals("handle") || call.equals("reflect");
     }
 
+    /**
+     * Where this site's live blocks are tracked for the leak report: set for the explicit-release calls (Unsafe,
+     * libc through downcalls) when leak detection is on, else null.
+     */
+    final Leaks leaks;
+
     Site(int id, String name, String call, Route route) {
+        this(id, name, call, route, null);
+    }
+
+    Site(int id, String name, String call, Route route, Leaks leaks) {
         this.id = id;
         this.name = name;
         this.call = call;
@@ -34,5 +44,6 @@ final class Site {
         this.tag = indirect() ? AllocationTag.UNTAGGED : AllocationTag.define("site:" + call + ":" + name, call + " at " + name);
         this.minSize = route.spec.minSize();
         this.transients = route.transients;
+        this.leaks = leaks != null && Leaks.explicitRelease(call) ? leaks : null;
     }
 }
