@@ -144,6 +144,7 @@ final class HooksImpl extends Hooks {
     private long reclaim(Site s, long capacity) {
         long a;
         Route.Fallback why = Route.Fallback.RECLAIM_FAILED;
+        AgentEvents.ReclaimWait wait = AgentEvents.beginWait();
         try {
             if (s.route.fail) {
                 a = reclaimer.untilReleased(s, capacity);
@@ -159,6 +160,7 @@ final class HooksImpl extends Hooks {
         } catch (PoolClosedException e) {
             return 0;
         }
+        AgentEvents.endWait(wait, s, capacity, a != 0);
         if (a == 0) {
             exhausted(s, capacity, why); // throws OutOfMemoryError for on-exhausted=fail
         }
@@ -272,6 +274,7 @@ final class HooksImpl extends Hooks {
             why = Route.Fallback.FILE_SYSTEM_FULL;
         }
         s.route.fellBack(why, size);
+        AgentEvents.fallback(s, size, why);
         log.onceWarn("exhausted:" + s.route.name(), "route " + s.route.name() + " fell back to the JDK (DRAM) for the "
                 + "first time: pool " + s.pool.name() + " was " + why.why + " (" + size + " bytes at " + s.name + ")"
                 + fileSystem + "; the exit summary counts the rest");

@@ -598,6 +598,7 @@ final class Allocator {
     }
 
     InvalidFreeException invalid(long address, String op, String why) {
+        PoolEvents.invalidFree(name, op, address, why);
         return new InvalidFreeException(op + "(0x" + Long.toHexString(address) + ") in pool " + name + ": " + why, address);
     }
 
@@ -757,6 +758,9 @@ final class Allocator {
                 fail(req > heapBytes ? PoolErrorReason.TOO_LARGE : PoolErrorReason.OUT_OF_MEMORY, "out of memory in pool " + name + ": request of " + req + " bytes; " + free
                         + " bytes free in pages (largest run " + (pages.largestFreeRun() << SizeClasses.LG_PAGE)
                         + ") of " + heapBytes);
+            }
+            if (off < 0) {
+                PoolEvents.exhausted(name, req, Errors.lastReason());
             }
         }
         return off;
@@ -1082,7 +1086,10 @@ final class Allocator {
     }
 
     long purgeNow() {
-        return pages.purge(0);
+        PoolEvents.Purge e = PoolEvents.beginPurge();
+        long n = pages.purge(0);
+        PoolEvents.endPurge(e, name, n << SizeClasses.LG_PAGE);
+        return n;
     }
 
     static MemorySegment all() {

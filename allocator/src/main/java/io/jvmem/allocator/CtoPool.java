@@ -86,7 +86,7 @@ public final class CtoPool extends PoolBase {
             geometry.format(seg, PoolLayout.KIND_CTO, layout);
             Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, true, true, true);
             markOpen(seg, file);
-            return new CtoPool(heap, file, path, layout);
+            return new CtoPool(heap, file, path, layout).announce(true);
         } catch (RuntimeException e) {
             file.unmap().run();
             Native.unlink(path.toAbsolutePath().toString());
@@ -177,7 +177,7 @@ public final class CtoPool extends PoolBase {
             // on media before the allocator rebuilds: that rewrites slab entries and may free surplus empty slabs
             markOpen(seg, file);
             Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, false, false, true);
-            return new CtoPool(heap, file, path, layout);
+            return new CtoPool(heap, file, path, layout).announce(false);
         } catch (RuntimeException e) {
             file.unmap().run();
             throw e;
@@ -191,7 +191,7 @@ public final class CtoPool extends PoolBase {
         // a discarded pool's pages still hold old data and old bits: format, but do not claim they read as zero
         Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, true, false, true);
         markOpen(seg, file);
-        return new CtoPool(heap, file, path, layout);
+        return new CtoPool(heap, file, path, layout).announce(true);
     }
 
     /**
@@ -339,6 +339,7 @@ public final class CtoPool extends PoolBase {
             return;
         }
         closed = true;
+        retire();
         boolean quiet = heap.quiesce(QUIESCE_MILLIS);
         heap.shutdown();
         try {

@@ -88,6 +88,7 @@ public final class VolatilePool extends PoolBase {
             VolatilePool pool = new VolatilePool(heap, file, path);
             CLEANER.register(pool, new Release(heap, file));
             file.reserveRestInBackground();
+            pool.announce(true);
             return pool;
         } catch (RuntimeException e) {
             file.unmap().run();
@@ -112,7 +113,9 @@ public final class VolatilePool extends PoolBase {
         PoolLayout layout = PoolLayout.compute(seg.byteSize());
         layout.format(seg, PoolLayout.KIND_VOLATILE, "");
         Allocator heap = new Allocator(name, seg, layout, Backing.PINNED, options, true, false);
-        return new VolatilePool(heap, null, "region@0x" + Long.toHexString(region.address()));
+        VolatilePool pool = new VolatilePool(heap, null, "region@0x" + Long.toHexString(region.address()));
+        pool.announce(true);
+        return pool;
     }
 
     public static VolatilePool createInRegion(String name, MemorySegment region) {
@@ -134,6 +137,7 @@ public final class VolatilePool extends PoolBase {
             }
             deleted = true;
         }
+        retire();
         heap.shutdown();
         if (file != null) {
             Runnable releasePlaceholder = file.unmap();
