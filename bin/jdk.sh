@@ -32,7 +32,7 @@ fi
 export JAVA_HOME="$JVMEM_JDK"
 export PATH="$JAVA_HOME/bin:$PATH"
 
-if ! command -v mvn >/dev/null 2>&1; then
+if [ -z "${JVMEM_NO_MAVEN:-}" ] && ! command -v mvn >/dev/null 2>&1; then
   echo "jvmem: Apache Maven (mvn) is not on PATH; install it (apt-get install maven) and retry." >&2
   exit 1
 fi
