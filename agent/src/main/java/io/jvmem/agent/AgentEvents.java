@@ -4,6 +4,7 @@ import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -37,6 +38,9 @@ final class AgentEvents {
     }
 
     static void fallback(Site s, long bytes, Route.Fallback why) {
+        if (!FlightRecorder.isInitialized()) {
+            return;
+        }
         Fallback e = new Fallback();
         if (e.shouldCommit()) {
             e.pool = s.pool.name();
@@ -48,13 +52,20 @@ final class AgentEvents {
         }
     }
 
-    static ReclaimWait beginWait() {
+    /** A wait starting: its event, or null when Flight Recorder is not up (typed Object: the caller loads no JFR class). */
+    static Object beginWait() {
+        if (!FlightRecorder.isInitialized()) {
+            return null;
+        }
         ReclaimWait e = new ReclaimWait();
         e.begin();
         return e;
     }
 
-    static void endWait(ReclaimWait e, Site s, long bytes, boolean served) {
+    static void endWait(Object started, Site s, long bytes, boolean served) {
+        if (!(started instanceof ReclaimWait e)) {
+            return;
+        }
         e.end();
         if (e.shouldCommit()) {
             e.pool = s.pool.name();

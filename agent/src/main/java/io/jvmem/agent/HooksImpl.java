@@ -144,7 +144,7 @@ final class HooksImpl extends Hooks {
     private long reclaim(Site s, long capacity) {
         long a;
         Route.Fallback why = Route.Fallback.RECLAIM_FAILED;
-        AgentEvents.ReclaimWait wait = AgentEvents.beginWait();
+        Object wait = AgentEvents.beginWait();
         try {
             if (s.route.fail) {
                 a = reclaimer.untilReleased(s, capacity);

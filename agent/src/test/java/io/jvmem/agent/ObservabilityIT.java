@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The agent's JMX beans, JFR events and leak report, each seen from outside a forked JVM that causes them. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
+@org.junit.jupiter.api.Tag("integration")
 class ObservabilityIT {
     private static final Path JAR = Path.of("target/jvmem-agent.jar").toAbsolutePath();
 

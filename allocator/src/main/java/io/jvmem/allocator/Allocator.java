@@ -1086,7 +1086,7 @@ final class Allocator {
     }
 
     long purgeNow() {
-        PoolEvents.Purge e = PoolEvents.beginPurge();
+        Object e = PoolEvents.beginPurge();
         long n = pages.purge(0);
         PoolEvents.endPurge(e, name, n << SizeClasses.LG_PAGE);
         return n;

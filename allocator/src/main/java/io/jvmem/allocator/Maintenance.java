@@ -38,7 +38,7 @@ final class Maintenance implements Runnable {
             try {
                 a.drainDeadThreads();
                 if (decayEpochs >= 0) {
-                    PoolEvents.Purge e = PoolEvents.beginPurge();
+                    Object e = PoolEvents.beginPurge();
                     long n = a.pages.purge(decayEpochs);
                     PoolEvents.endPurge(e, a.name, n << SizeClasses.LG_PAGE);
                 }

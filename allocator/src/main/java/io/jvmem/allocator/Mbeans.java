@@ -74,57 +74,10 @@ public final class Mbeans {
                 Thread.ofPlatform().daemon().name("jvmem-jmx").start(new Runnable() {
                     @Override
                     public void run() { // not a lambda: its bootstrap would cost the caller's start-up
-                        work();
+                        Server.work();
                     }
                 });
             }
-        }
-    }
-
-    private static void work() {
-        try {
-            Thread.sleep(DELAY_MILLIS);
-        } catch (InterruptedException e) {
-            return;
-        }
-        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        Map<String, ObjectName> names = new HashMap<>();
-        while (true) {
-            Task t;
-            synchronized (LOCK) {
-                busy = false;
-                LOCK.notifyAll();
-                while (QUEUE.isEmpty()) {
-                    try {
-                        LOCK.wait();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-                t = QUEUE.poll();
-                busy = true;
-            }
-            try {
-                ObjectName n = names.computeIfAbsent(t.name, Mbeans::name);
-                if (server.isRegistered(n)) {
-                    server.unregisterMBean(n);
-                }
-                if (t.bean != null) {
-                    server.registerMBean(t.bean, n);
-                } else {
-                    names.remove(t.name);
-                }
-            } catch (JMException | RuntimeException e) {
-                // a bean that cannot be registered is left out
-            }
-        }
-    }
-
-    static ObjectName name(String s) {
-        try {
-            return new ObjectName(s);
-        } catch (MalformedObjectNameException e) {
-            throw new IllegalArgumentException(s + ": " + e.getMessage(), e);
         }
     }
 
@@ -150,5 +103,57 @@ public final class Mbeans {
             }
         }
         return b.append('"').toString();
+    }
+    /** The side that touches {@code javax.management}: its own class, so that loading {@link Mbeans} loads none of it. */
+    static final class Server {
+        private Server() {
+        }
+
+        static void work() {
+            try {
+                Thread.sleep(DELAY_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            Map<String, ObjectName> names = new HashMap<>();
+            while (true) {
+                Task t;
+                synchronized (LOCK) {
+                    busy = false;
+                    LOCK.notifyAll();
+                    while (QUEUE.isEmpty()) {
+                        try {
+                            LOCK.wait();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                    t = QUEUE.poll();
+                    busy = true;
+                }
+                try {
+                    ObjectName n = names.computeIfAbsent(t.name, Server::name);
+                    if (server.isRegistered(n)) {
+                        server.unregisterMBean(n);
+                    }
+                    if (t.bean != null) {
+                        server.registerMBean(t.bean, n);
+                    } else {
+                        names.remove(t.name);
+                    }
+                } catch (JMException | RuntimeException e) {
+                    // a bean that cannot be registered is left out
+                }
+            }
+        }
+
+        static ObjectName name(String s) {
+            try {
+                return new ObjectName(s);
+            } catch (MalformedObjectNameException e) {
+                throw new IllegalArgumentException(s + ": " + e.getMessage(), e);
+            }
+        }
     }
 }

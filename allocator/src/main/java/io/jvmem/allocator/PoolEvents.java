@@ -4,13 +4,17 @@ import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
 
 /**
- * jvmem's JFR events of the allocator, category "jvmem", names {@code io.jvmem.*}. Each is enabled by default and
- * costs a disabled check when no recording runs ({@code shouldCommit}). The allocation sample is throttled to one per
+ * jvmem's JFR events of the allocator, category "jvmem", names {@code io.jvmem.*}. Each is enabled by default. No
+ * event class is touched until Flight Recorder has been initialised in this JVM (a recording was started, from the
+ * command line, jcmd or the API): the first use of an event class initialises JFR's metadata, which costs hundreds of
+ * milliseconds, and that must not land on a program's start-up or on its first full pool. After that an event costs
+ * a disabled check when no recording wants it ({@code shouldCommit}). The allocation sample is throttled to one per
  * {@link #SAMPLE_PERIOD_NANOS} across the JVM, like {@code jdk.ObjectAllocationSample}.
  */
 final class PoolEvents {
@@ -19,6 +23,11 @@ final class PoolEvents {
     private static volatile long nextSample;
 
     private PoolEvents() {
+    }
+
+    /** Whether Flight Recorder is up in this JVM: one volatile read, and no event class loaded. */
+    static boolean on() {
+        return FlightRecorder.isInitialized();
     }
 
     @Name("io.jvmem.PoolCreated") @Label("Pool Created") @Category("jvmem") @StackTrace(false)
@@ -79,6 +88,9 @@ final class PoolEvents {
     }
 
     static void created(PoolBase p, String kind) {
+        if (!on()) {
+            return;
+        }
         Created e = new Created();
         if (e.shouldCommit()) {
             e.pool = p.name();
@@ -90,6 +102,9 @@ final class PoolEvents {
     }
 
     static void opened(PoolBase p) {
+        if (!on()) {
+            return;
+        }
         Opened e = new Opened();
         if (e.shouldCommit()) {
             e.pool = p.name();
@@ -101,6 +116,9 @@ final class PoolEvents {
     }
 
     static void closed(PoolBase p, String kind, long inUse, long peak) {
+        if (!on()) {
+            return;
+        }
         Closed e = new Closed();
         if (e.shouldCommit()) {
             e.pool = p.name();
@@ -112,6 +130,9 @@ final class PoolEvents {
     }
 
     static void exhausted(String pool, long request, PoolErrorReason reason) {
+        if (!on()) {
+            return;
+        }
         Exhausted e = new Exhausted();
         if (e.shouldCommit()) {
             e.pool = pool;
@@ -121,14 +142,18 @@ final class PoolEvents {
         }
     }
 
-    static Purge beginPurge() {
+    /** A purge starting: its event, or null when Flight Recorder is not up (typed Object so callers load no JFR class). */
+    static Object beginPurge() {
+        if (!on()) {
+            return null;
+        }
         Purge e = new Purge();
         e.begin();
         return e;
     }
 
-    static void endPurge(Purge e, String pool, long bytes) {
-        if (bytes > 0) {
+    static void endPurge(Object started, String pool, long bytes) {
+        if (started instanceof Purge e && bytes > 0) {
             e.end();
             if (e.shouldCommit()) {
                 e.pool = pool;
@@ -139,6 +164,9 @@ final class PoolEvents {
     }
 
     static void invalidFree(String pool, String op, long address, String why) {
+        if (!on()) {
+            return;
+        }
         InvalidFree e = new InvalidFree();
         if (e.shouldCommit()) {
             e.pool = pool;
@@ -151,6 +179,9 @@ final class PoolEvents {
 
     /** Called after each successful allocation of the public API: nearly free unless a recording runs. */
     static void sample(PoolBase p, long size, AllocationTag tag) {
+        if (!on()) {
+            return;
+        }
         AllocationSample e = new AllocationSample();
         if (!e.isEnabled()) {
             return;

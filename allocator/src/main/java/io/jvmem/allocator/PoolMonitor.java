@@ -172,7 +172,7 @@ final class PoolMonitor implements PoolMXBean {
 
             @Override
             public javax.management.ObjectName getObjectName() {
-                return Mbeans.name(bufferPoolName());
+                return Mbeans.Server.name(bufferPoolName());
             }
         };
     }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 1, unit = TimeUnit.MINUTES)
+@org.junit.jupiter.api.Tag("unit")
 class JsonWriterTest {
     @Test
     void whatItWritesReadsBackUnchanged() {

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
+@org.junit.jupiter.api.Tag("unit")
 class PoolEventsTest {
     @TempDir
     Path dir;

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
+@org.junit.jupiter.api.Tag("unit")
 class PoolMXBeanTest {
     private static final MBeanServer SERVER = ManagementFactory.getPlatformMBeanServer();
 

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The built jar and bin/jvmem against running JVMs: stats --pid over local JMX, attach of the agent. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
+@org.junit.jupiter.api.Tag("integration")
 class CliProcessIT {
     private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Every verb on a healthy pool, a pool left open by SIGKILL and a corrupted pool; the read-only verbs change no byte. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
+@org.junit.jupiter.api.Tag("unit")
 class CliTest {
     @TempDir
     static Path shared;
