@@ -52,6 +52,7 @@ public final class ResultsPage {
         page.agentSection(body, m1, agentPool, agentJdk);
         StartupSection.write(body, dir, page.targets);
         ReachSection.write(body, dir, page.targets);
+        ObservabilitySection.write(body, dir);
         page.ctoSection(body);
         page.accessSection(body);
         page.endToEndSection(body);
