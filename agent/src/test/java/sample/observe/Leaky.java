@@ -11,7 +11,7 @@ import sun.misc.Unsafe;
 /**
  * Leaks known amounts at known sites, then waits {@code args[0]} ms so the oldest block has an age: 3 × 1000 bytes of
  * Unsafe memory at {@link #small}, 2 × 5000 at {@link #large}, 1 × 777 bytes of libc malloc through a downcall at
- * {@link #libc}; and frees everything it allocates at {@link #balanced}, which must not be reported.
+ * {@link #libc}, 1 × 300 bytes of the JDK's global arena at {@link #global}; and frees everything it allocates at {@link #balanced}, which must not be reported.
  */
 public final class Leaky {
     private static final Unsafe U;
@@ -60,7 +60,12 @@ public final class Leaky {
             balanced();
         }
         libc();
+        global();
         Thread.sleep(Long.parseLong(args[0]));
         System.out.println("done");
+    }
+
+    static MemorySegment global() {
+        return java.lang.foreign.Arena.global().allocate(300);
     }
 }

@@ -316,6 +316,15 @@ final class HooksImpl extends Hooks {
         return allocate(s, Math.max(size, 1), alignment, zero, reclaimable); // a distinct address for size 0, as the JDK's
     }
 
+    @Override
+    public void global(int site, long address, long size) {
+        Leaks leaks = sites.leaks;
+        Site s = sites.get(site);
+        if (leaks != null && s != null) {
+            leaks.allocated(s, address, size);
+        }
+    }
+
     /** Every pool block is aligned to this (the allocator's quantum); larger alignments take alignedAlloc. */
     private static final long MALLOC_ALIGNMENT = 16;
 

@@ -11,12 +11,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Leak detection for memory that only the program frees (Unsafe, libc through downcalls): each live block of such a
- * call site is remembered with its size and time of allocation, and what is still live at exit is reported by site,
+ * Leak detection for memory that only the program frees (Unsafe, libc through downcalls, the JDK's global arena): each
+ * live block of such a call site is remembered with its size and time of allocation, and what is still live at exit is reported by site,
  * with count, bytes and the age of the oldest block. With {@code stacks} the allocation stack trace is kept for the
  * first block of each site and one in {@link #STACK_SAMPLE} after it (Netty's ResourceLeakDetector samples 1 in 128
- * at its SIMPLE/ADVANCED levels). Buffers and arena segments are not tracked: a collection or their arena returns
- * them. Thread-safe; costs one map insert and removal per tracked block, nothing when off.
+ * at its SIMPLE/ADVANCED levels). Buffers and segments of other arenas are not tracked: a collection or their arena
+ * returns them. Thread-safe; costs one map insert and removal per tracked block, nothing when off.
  */
 final class Leaks {
     /** One allocation stack kept in this many (and the first of each site). */
@@ -151,7 +151,7 @@ final class Leaks {
             bytes += r.bytes;
         }
         SiteLeak top = rows.get(0);
-        return "leak: " + count + (count == 1 ? " block (" : " blocks (") + Bytes.human(bytes) + ") of Unsafe or libc memory "
+        return "leak: " + count + (count == 1 ? " block (" : " blocks (") + Bytes.human(bytes) + ") of Unsafe, libc or global-arena memory "
                 + "still live at exit at " + rows.size() + (rows.size() == 1 ? " site" : " sites") + "; most at " + top.site.name
                 + ": " + top.count + " (" + Bytes.human(top.bytes) + "), oldest " + top.oldestMillis + " ms"
                 + "; the report's leaks lists every site";

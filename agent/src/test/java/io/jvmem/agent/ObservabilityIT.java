@@ -112,11 +112,11 @@ class ObservabilityIT {
     void leaksOfUnsafeAndLibcMemoryAreReportedBySiteWithCountBytesAndAge() throws Exception {
         Path report = dir.resolve("report.json");
         Path c = config("pool.main.size=32m", "route.r.include=sample.observe", "route.r.pool=main",
-                "route.r.calls=allocateMemory,downcall", "report=" + report, "leak-detection=sites");
+                "route.r.calls=allocateMemory,downcall,arena", "report=" + report, "leak-detection=sites");
         Result r = java(c, "sample.observe.Leaky", "300");
         assertEquals(0, r.exit(), r.toString());
         Map<String, Map<?, ?>> sites = leakSites(report);
-        assertEquals(3, sites.size(), sites.toString());
+        assertEquals(4, sites.size(), sites.toString());
         Map<?, ?> small = sites.get("sample.observe.Leaky.small(Leaky.java:30)");
         assertEquals(3L, small.get("count"));
         assertEquals(3000L, small.get("bytes"));
@@ -130,10 +130,14 @@ class ObservabilityIT {
         assertEquals("downcall", libc.get("call"));
         assertEquals(1L, libc.get("count"));
         assertEquals(777L, libc.get("bytes"));
+        Map<?, ?> global = sites.get("sample.observe.Leaky.global(Leaky.java:" + GLOBAL_LINE + ")");
+        assertEquals("arena", global.get("call"), sites.toString());
+        assertEquals(1L, global.get("count"));
+        assertEquals(300L, global.get("bytes"));
         List<String> leakLines = r.err().stream().filter(l -> l.startsWith("jvmem: leak: ")).toList();
         assertEquals(1, leakLines.size(), r.err().toString());
-        assertTrue(leakLines.get(0).startsWith("jvmem: leak: 6 blocks (13 KiB) of Unsafe or libc memory still live at exit at 3 "
-                + "sites; most at sample.observe.Leaky.large(Leaky.java:34): 2 ("), leakLines.get(0));
+        assertTrue(leakLines.get(0).matches("\\Qjvmem: leak: 7 blocks (\\E[0-9.]+ KiB\\Q) of Unsafe, libc or global-arena memory "
+                + "still live at exit at 4 sites; most at sample.observe.Leaky.large(Leaky.java:34): 2 (\\E.*"), leakLines.get(0));
     }
 
     @Test
@@ -163,6 +167,9 @@ class ObservabilityIT {
         assertEquals(List.of(), leaks.get("sites"));
         assertTrue(r.err().stream().noneMatch(l -> l.contains("leak")), r.err().toString());
     }
+
+    /** The line of {@code Arena.global().allocate} in sample.observe.Leaky. */
+    private static final int GLOBAL_LINE = 69;
 
     private static Map<String, Map<?, ?>> leakSites(Path report) throws IOException {
         Map<?, ?> leaks = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(report))).get("leaks");
