@@ -1086,10 +1086,7 @@ final class Allocator {
     }
 
     long purgeNow() {
-        Object e = PoolEvents.beginPurge();
-        long n = pages.purge(0);
-        PoolEvents.endPurge(e, name, n << SizeClasses.LG_PAGE);
-        return n;
+        return pages.purge(0);
     }
 
     static MemorySegment all() {

@@ -213,7 +213,10 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     /** Punches out every free dirty page now instead of after the decay time; returns bytes returned. */
     public long purge() {
         heap.checkOpen();
-        return heap.purgeNow() << SizeClasses.LG_PAGE;
+        Object e = PoolEvents.beginPurge();
+        long bytes = heap.purgeNow() << SizeClasses.LG_PAGE;
+        PoolEvents.endPurge(e, heap.name, bytes);
+        return bytes;
     }
 
     /** Returns the calling thread's cached free blocks to the pool (jemalloc's thread.tcache.flush). */

@@ -20,6 +20,12 @@ import jdk.jfr.StackTrace;
 final class PoolEvents {
     /** At most one allocation sample per 10 ms (100 a second) while a recording runs. */
     static final long SAMPLE_PERIOD_NANOS = 10_000_000;
+    /**
+     * An allocation is a candidate for a sample with probability size / SAMPLE_BYTES (one per 512 KiB allocated on
+     * average, as jemalloc's prof sampling; anything larger always), so the clock is read for few of them: reading it
+     * on every allocation doubled the cost of malloc+free while recording.
+     */
+    static final long SAMPLE_BYTES = 512 * 1024;
     private static volatile long nextSample;
 
     private PoolEvents() {
@@ -180,6 +186,9 @@ final class PoolEvents {
     /** Called after each successful allocation of the public API: nearly free unless a recording runs. */
     static void sample(PoolBase p, long size, AllocationTag tag) {
         if (!on()) {
+            return;
+        }
+        if (size < SAMPLE_BYTES && java.util.concurrent.ThreadLocalRandom.current().nextLong(SAMPLE_BYTES) >= size) {
             return;
         }
         AllocationSample e = new AllocationSample();

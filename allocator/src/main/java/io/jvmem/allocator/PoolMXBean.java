@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * A pool as seen by JMX ({@code io.jvmem:type=Pool,name=<pool>}, registered on the platform MBean server when the pool
  * is created or opened, unregistered when it is closed). Sizes are bytes. Attributes read after the pool closed give
- * its last values. Thread-safe: every read takes a fresh statistics snapshot.
+ * its last values. Thread-safe; reads within 100 ms share one statistics snapshot, so a client reading every attribute
+ * costs one snapshot.
  */
 public interface PoolMXBean {
     String getName();

@@ -43,13 +43,26 @@ final class PoolMonitor implements PoolMXBean {
         }
     }
 
+    /** How long one snapshot serves reads: a client reading every attribute takes one snapshot, not thirteen. */
+    static final long SNAPSHOT_NANOS = 100_000_000;
+    private volatile PoolStats snapshot;
+    private volatile long snapshotAt;
+
     private PoolStats stats() {
         PoolStats s = last;
         if (s != null) {
             return s;
         }
         try {
-            return pool.stats();
+            PoolStats recent = snapshot;
+            long now = System.nanoTime();
+            if (recent != null && now - snapshotAt < SNAPSHOT_NANOS) {
+                return recent;
+            }
+            recent = pool.stats();
+            snapshotAt = now;
+            snapshot = recent;
+            return recent;
         } catch (PoolClosedException e) {
             PoolStats l = last;
             if (l != null) {
