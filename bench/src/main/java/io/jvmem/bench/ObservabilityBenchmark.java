@@ -28,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What watching a pool costs its malloc+free: {@code off} (Flight Recorder never started, the beans registered but
  * not read), {@code jfr} (a recording with the JDK's "default" settings, which enable jvmem's events, the throttled
- * allocation sample included), {@code jmx} (a thread reading every attribute of the pool's MXBean ten times a second,
+ * allocation sample included), {@code jfrOthers} (the same recording with jvmem's events disabled: what recording
+ * costs by itself), {@code jmx} (a thread reading every attribute of the pool's MXBean ten times a second,
  * as a dashboard scraping it would). ns per malloc+free pair; each mode in its own fork.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -38,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 2, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
 @State(Scope.Benchmark)
 public class ObservabilityBenchmark {
-    @Param({"off", "jfr", "jmx"})
+    @Param({"off", "jfrOthers", "jfr", "jmx"})
     public String mode;
 
     @Param({"64", "4096"})
@@ -52,8 +53,14 @@ public class ObservabilityBenchmark {
     public void create() throws Exception {
         Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
         pool = VolatilePool.create("observed", dir, 256L << 20);
-        if (mode.equals("jfr")) {
+        if (mode.startsWith("jfr")) {
             recording = new Recording(Configuration.getConfiguration("default"));
+            if (mode.equals("jfrOthers")) { // the recording's own cost, without jvmem's events
+                for (String event : new String[] {"PoolCreated", "PoolOpened", "PoolClosed", "PoolExhausted", "Purge",
+                        "InvalidFree", "AllocationSample"}) {
+                    recording.disable("io.jvmem." + event);
+                }
+            }
             recording.start();
         } else if (mode.equals("jmx")) {
             if (!Mbeans.awaitIdle(30_000)) {
