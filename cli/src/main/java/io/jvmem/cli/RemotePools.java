@@ -56,7 +56,7 @@ final class RemotePools {
             }
             JsonWriter w = JsonWriter.compact().beginObject().field("pid", pid).name("pools").beginArray();
             for (ObjectName n : names) {
-                StatsCommand.copy(w, StatsCommand.parse(invoke(server, n, opts)));
+                StatsCommand.copy(w, io.jvmem.allocator.Json.parse(invoke(server, n, opts)));
             }
             return w.endArray().endObject() + "\n";
         }

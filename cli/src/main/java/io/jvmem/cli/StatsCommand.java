@@ -1,6 +1,5 @@
 package io.jvmem.cli;
 
-import io.jvmem.allocator.Json;
 import io.jvmem.allocator.JsonWriter;
 import io.jvmem.allocator.PoolException;
 import io.jvmem.allocator.PoolFileInspector;
@@ -173,9 +172,5 @@ final class StatsCommand implements Callable<Integer> {
         } else {
             w.value((String) null);
         }
-    }
-
-    static Object parse(String json) {
-        return Json.parse(json);
     }
 }
