@@ -14,7 +14,14 @@ import java.util.Set;
  * start (a file read as ISO-8859-1).
  */
 record AgentConfig(String source, List<PoolSpec> pools, List<RouteSpec> routes, Path report, LogLevel log,
-                   Map<String, Integer> lines, List<String> warnings) {
+                   Map<String, Integer> lines, List<String> warnings, LeakDetection leakDetection) {
+
+    /**
+     * {@code leak-detection}: blocks of explicit-release APIs (Unsafe, libc through downcalls) still live at exit,
+     * by call site ({@code sites}), and with the allocation stack of a sample of them ({@code stacks}, after Netty's
+     * ResourceLeakDetector levels).
+     */
+    enum LeakDetection { OFF, SITES, STACKS }
 
     enum Kind { VOLATILE, CTO }
 

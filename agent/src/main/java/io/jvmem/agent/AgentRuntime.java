@@ -94,7 +94,13 @@ final class AgentRuntime {
                 MemoryPool p = pools.get(spec.pool());
                 routes.add(new Route(spec, p, transients[List.of(poolArray).indexOf(p)]));
             }
-            Sites sites = new Sites();
+            Sites sites = new Sites(Leaks.of(config.leakDetection()));
+            for (Route r : routes) {
+                io.jvmem.allocator.Mbeans.registerLater(RouteMonitor.objectName(r.name()), new RouteMonitor(r, sites));
+            }
+            for (MemoryPool p : poolArray) {
+                countFallbacks(p, routes);
+            }
             AgentTransformer transformer = new AgentTransformer(new RouteTable(routes), sites, log);
             BridgeInstaller.HooksAccess hooks = BridgeInstaller.connect(bridge, sites, poolArray, transients, log, transformer);
             long t3 = System.nanoTime();
@@ -242,6 +248,31 @@ final class AgentRuntime {
         return pools;
     }
 
+    /** The pool's JMX attribute Fallbacks: the sum over the routes that use it. */
+    private static void countFallbacks(MemoryPool p, List<Route> routes) {
+        List<Route> mine = new ArrayList<>();
+        for (Route r : routes) {
+            if (r.pool == p) {
+                mine.add(r);
+            }
+        }
+        java.util.function.LongSupplier sum = new java.util.function.LongSupplier() {
+            @Override
+            public long getAsLong() { // not a lambda: its bootstrap costs start-up
+                long n = 0;
+                for (Route r : mine) {
+                    n += r.fallbacks.sum();
+                }
+                return n;
+            }
+        };
+        if (p instanceof VolatilePool v) {
+            v.fallbacksFrom(sum);
+        } else if (p instanceof CtoPool c) {
+            c.fallbacksFrom(sum);
+        }
+    }
+
     /** A size as a config file would give it: "1 GiB", "32 MiB", "12345 bytes". */
     private static String bytes(long n) {
         String[] units = {"TiB", "GiB", "MiB", "KiB"};
@@ -282,6 +313,11 @@ final class AgentRuntime {
     }
 
     private void exit() {
+        Leaks leaks = sites.leaks;
+        String leaked = leaks == null ? null : leaks.summary();
+        if (leaked != null) {
+            log.warn(leaked);
+        }
         for (Route r : routes) {
             String summary = r.fallbackSummary();
             if (summary != null) {
@@ -329,6 +365,11 @@ final class AgentRuntime {
 
     List<Route> routes() {
         return routes;
+    }
+
+    /** The leak tracker, or null when {@code leak-detection=off}. */
+    Leaks leaks() {
+        return sites.leaks;
     }
 
     Sites sites() {

@@ -184,6 +184,7 @@ final class ConfigParser {
         Map<String, Map<String, String>> routes = new LinkedHashMap<>();
         Path report = null;
         LogLevel log = LogLevel.WARN;
+        AgentConfig.LeakDetection leaks = AgentConfig.LeakDetection.OFF;
         for (Map.Entry<String, Entry> me : entries.entrySet()) {
             String key = me.getKey();
             String[] parts = key.split("\\.", -1);
@@ -191,6 +192,8 @@ final class ConfigParser {
                 report = reportPath(key);
             } else if (key.equals("log")) {
                 log = enumValue(key, value(key), LogLevel.class, "quiet, warn, info, debug");
+            } else if (key.equals("leak-detection")) {
+                leaks = enumValue(key, value(key), AgentConfig.LeakDetection.class, "off, sites, stacks");
             } else if ((parts[0].equals("pool") || parts[0].equals("route")) && parts.length == 3) {
                 if (!isName(parts[1])) {
                     throw error(key, "name \"" + parts[1] + "\" must be letters, digits, '_' or '-'");
@@ -203,7 +206,7 @@ final class ConfigParser {
                 keys.put(parts[2], key);
             } else {
                 throw error(key, "unknown key (known: pool.<name>.{kind,path,size,layout,on-dirty}, "
-                        + "route.<name>.{include,exclude,pool,calls,min-size,on-exhausted}, report, log)");
+                        + "route.<name>.{include,exclude,pool,calls,min-size,on-exhausted}, report, log, leak-detection)");
             }
         }
         List<PoolSpec> poolSpecs = new ArrayList<>();
@@ -230,7 +233,7 @@ final class ConfigParser {
             lines.put(e.getKey(), e.getValue().line());
         }
         return new AgentConfig(file, List.copyOf(poolSpecs), List.copyOf(routeSpecs), report, log,
-                java.util.Collections.unmodifiableMap(lines), charsetNote == null ? List.of() : List.of(charsetNote));
+                java.util.Collections.unmodifiableMap(lines), charsetNote == null ? List.of() : List.of(charsetNote), leaks);
     }
 
     /**

@@ -134,6 +134,9 @@ final class HooksImpl extends Hooks {
         if (a != 0 && s.transients != null) {
             s.transients.add(a);
         }
+        if (a != 0 && s.leaks != null) {
+            s.leaks.allocated(s, a, size);
+        }
         return a;
     }
 
@@ -141,6 +144,7 @@ final class HooksImpl extends Hooks {
     private long reclaim(Site s, long capacity) {
         long a;
         Route.Fallback why = Route.Fallback.RECLAIM_FAILED;
+        Object wait = AgentEvents.beginWait();
         try {
             if (s.route.fail) {
                 a = reclaimer.untilReleased(s, capacity);
@@ -156,6 +160,7 @@ final class HooksImpl extends Hooks {
         } catch (PoolClosedException e) {
             return 0;
         }
+        AgentEvents.endWait(wait, s, capacity, a != 0);
         if (a == 0) {
             exhausted(s, capacity, why); // throws OutOfMemoryError for on-exhausted=fail
         }
@@ -203,6 +208,10 @@ final class HooksImpl extends Hooks {
         if (transients[i] != null) {
             transients[i].remove(address);
         }
+        Leaks leaks = sites.leaks;
+        if (leaks != null) {
+            leaks.freed(address);
+        }
         return true;
     }
 
@@ -220,6 +229,14 @@ final class HooksImpl extends Hooks {
         long r = p.realloc(address, size, tag);
         if (r != 0 && transients[i] != null && transients[i].remove(address)) {
             transients[i].add(r);
+        }
+        Leaks leaks = sites.leaks;
+        if (leaks != null) {
+            if (r != 0) {
+                leaks.moved(address, r, size);
+            } else if (size == 0) {
+                leaks.freed(address);
+            }
         }
         return r;
     }
@@ -257,6 +274,7 @@ final class HooksImpl extends Hooks {
             why = Route.Fallback.FILE_SYSTEM_FULL;
         }
         s.route.fellBack(why, size);
+        AgentEvents.fallback(s, size, why);
         log.onceWarn("exhausted:" + s.route.name(), "route " + s.route.name() + " fell back to the JDK (DRAM) for the "
                 + "first time: pool " + s.pool.name() + " was " + why.why + " (" + size + " bytes at " + s.name + ")"
                 + fileSystem + "; the exit summary counts the rest");
@@ -296,6 +314,15 @@ final class HooksImpl extends Hooks {
         // arena segments come back when their arena closes or (ofAuto) becomes unreachable; libc memory does not
         boolean reclaimable = s != null && s.arena;
         return allocate(s, Math.max(size, 1), alignment, zero, reclaimable); // a distinct address for size 0, as the JDK's
+    }
+
+    @Override
+    public void global(int site, long address, long size) {
+        Leaks leaks = sites.leaks;
+        Site s = sites.get(site);
+        if (leaks != null && s != null) {
+            leaks.allocated(s, address, size);
+        }
     }
 
     /** Every pool block is aligned to this (the allocator's quantum); larger alignments take alignedAlloc. */

@@ -1,6 +1,7 @@
 package io.jvmem.agent;
 
 import io.jvmem.allocator.CtoPool;
+import io.jvmem.allocator.JsonWriter;
 import io.jvmem.allocator.MemoryPool;
 import io.jvmem.allocator.PoolStats;
 import java.io.IOException;
@@ -62,37 +63,39 @@ final class Report {
         for (Map.Entry<String, MemoryPool> e : rt.pools().entrySet()) {
             stats.put(e.getKey(), e.getValue().stats());
         }
-        StringBuilder b = new StringBuilder(4096);
-        b.append("{\n  \"pools\": [");
-        String sep = "\n";
+        JsonWriter w = JsonWriter.spaced().beginObject(true);
+        w.name("pools").beginArray(true);
         for (Map.Entry<String, MemoryPool> e : rt.pools().entrySet()) {
             MemoryPool p = e.getValue();
             PoolStats s = stats.get(e.getKey());
-            b.append(sep).append("    {");
-            field(b, "name", e.getKey(), true);
-            field(b, "kind", p instanceof CtoPool ? "cto" : "volatile", false);
-            field(b, "path", rt.config().pool(e.getKey()).path().toString(), false);
-            field(b, "size", p.size(), false);
-            field(b, "usable", s.usable(), false);
-            field(b, "inUse", s.allocated(), false);
-            // The allocator's peak is exact for one thread and an upper bound within 1 MiB per thread otherwise; no
-            // block can outgrow the pool, so the bound is tightened to what the pool can hold.
-            field(b, "peakInUse", Math.min(s.peakAllocated(), s.usable()), false);
-            field(b, "active", s.active(), false);
-            field(b, "allocations", s.mallocs(), false);
-            field(b, "frees", s.frees(), false);
-            PoolStats.Tier t = s.tier(); // where the pool's memory is (issue 11)
-            field(b, "maxSize", t.maxSize(), false);
-            field(b, "numa", t.numaPolicy(), false);
-            b.append(", \"pagesPerNode\": ").append(t.pagesPerNode().toString());
-            field(b, "hugePages", t.hugePages(), false);
-            field(b, "hugePageBytes", t.hugePageBytes(), false);
-            b.append('}');
-            sep = ",\n";
+            PoolStats.Tier tier = s.tier(); // where the pool's memory is
+            w.beginObject()
+                    .field("name", e.getKey())
+                    .field("kind", p instanceof CtoPool ? "cto" : "volatile")
+                    .field("path", rt.config().pool(e.getKey()).path().toString())
+                    .field("size", p.size())
+                    .field("usable", s.usable())
+                    .field("inUse", s.allocated())
+                    // The allocator's peak is exact for one thread and an upper bound within 1 MiB per thread
+                    // otherwise; no block can outgrow the pool, so the bound is tightened to what the pool can hold.
+                    .field("peakInUse", Math.min(s.peakAllocated(), s.usable()))
+                    .field("active", s.active())
+                    .field("allocations", s.mallocs())
+                    .field("frees", s.frees())
+                    .field("maxSize", tier.maxSize())
+                    .field("numa", tier.numaPolicy());
+            w.name("pagesPerNode").beginArray();
+            for (long n : tier.pagesPerNode()) {
+                w.value(n);
+            }
+            w.endArray();
+            w.field("hugePages", tier.hugePages())
+                    .field("hugePageBytes", tier.hugePageBytes())
+                    .endObject();
         }
-        b.append("\n  ],\n  \"routes\": [");
+        w.endArray();
+        w.name("routes").beginArray(true);
         List<Site> sites = rt.sites().all();
-        sep = "\n";
         for (Route r : rt.routes()) {
             long allocations = 0;
             long bytes = 0;
@@ -107,107 +110,56 @@ final class Report {
                     }
                 }
             }
-            b.append(sep).append("    {");
-            field(b, "name", r.name(), true);
-            field(b, "pool", r.spec.pool(), false);
-            b.append(", \"include\": ").append(stringArray(r.spec.include()));
-            field(b, "allocations", allocations, false);
-            field(b, "bytes", bytes, false);
-            field(b, "inUse", inUse, false);
-            field(b, "fallbacks", r.fallbacks.sum(), false);
-            field(b, "fallbackBytes", r.fallbackBytes.sum(), false);
-            b.append(", \"fallbackReasons\": {");
-            String rsep = "";
+            w.beginObject()
+                    .field("name", r.name())
+                    .field("pool", r.spec.pool())
+                    .field("include", r.spec.include())
+                    .field("allocations", allocations)
+                    .field("bytes", bytes)
+                    .field("inUse", inUse)
+                    .field("fallbacks", r.fallbacks.sum())
+                    .field("fallbackBytes", r.fallbackBytes.sum());
+            w.name("fallbackReasons").beginObject();
             for (Route.Fallback f : Route.Fallback.values()) {
-                b.append(rsep).append('"').append(f.key).append("\": {\"requests\": ").append(r.fallbacks(f))
-                        .append(", \"bytes\": ").append(r.fallbackBytes(f)).append('}');
-                rsep = ", ";
+                w.name(f.key).beginObject().field("requests", r.fallbacks(f)).field("bytes", r.fallbackBytes(f)).endObject();
             }
-            b.append('}');
-            field(b, "failures", r.failures.sum(), false);
-            field(b, "belowMinSize", r.belowMinSize.sum(), false);
-            b.append(", \"unrouted\": [");
-            String usep = "";
+            w.endObject();
+            w.field("failures", r.failures.sum()).field("belowMinSize", r.belowMinSize.sum());
+            w.name("unrouted").beginArray();
             for (Map.Entry<String, java.util.concurrent.atomic.LongAdder> u : new java.util.TreeMap<>(r.unrouted).entrySet()) {
-                b.append(usep).append('{');
-                field(b, "where", u.getKey(), true);
-                field(b, "seen", u.getValue().sum(), false);
-                b.append('}');
-                usep = ", ";
+                w.beginObject().field("where", u.getKey()).field("seen", u.getValue().sum()).endObject();
             }
-            b.append(']');
-            b.append('}');
-            sep = ",\n";
+            w.endArray().endObject();
         }
-        b.append("\n  ],\n  \"sites\": [");
-        sep = "\n";
+        w.endArray();
+        w.name("sites").beginArray(true);
         for (Site site : sites) {
             if (site.indirect()) {
                 continue; // a lookup or Method.invoke: what it reached is recorded at a site of its own
             }
             PoolStats.TagStats t = stats.get(site.route.spec.pool()).tag(site.tag.name());
-            b.append(sep).append("    {");
-            field(b, "site", site.name, true);
-            field(b, "route", site.route.name(), false);
-            field(b, "call", site.call, false);
-            field(b, "allocations", t == null ? 0 : t.requests(), false);
-            field(b, "bytes", t == null ? 0 : t.bytes(), false);
-            field(b, "inUse", t == null ? 0 : t.inUse(), false);
-            field(b, "peakInUse", t == null ? 0 : Math.min(t.peakInUse(), stats.get(site.route.spec.pool()).usable()), false);
-            b.append('}');
-            sep = ",\n";
+            w.beginObject()
+                    .field("site", site.name)
+                    .field("route", site.route.name())
+                    .field("call", site.call)
+                    .field("allocations", t == null ? 0 : t.requests())
+                    .field("bytes", t == null ? 0 : t.bytes())
+                    .field("inUse", t == null ? 0 : t.inUse())
+                    .field("peakInUse", t == null ? 0 : Math.min(t.peakInUse(), stats.get(site.route.spec.pool()).usable()))
+                    .endObject();
         }
-        b.append("\n  ],\n  \"agent\": {");
-        field(b, "classesRewritten", rt.transformer().rewritten.sum(), true);
-        field(b, "rewriteFailures", rt.transformer().failed.sum(), false);
-        field(b, "releaseErrors", rt.hooks().releaseErrors(), false);
-        field(b, "uptimeMillis", rt.uptimeMillis(), false);
-        b.append("}\n}\n");
-        return b.toString();
-    }
-
-    private static void field(StringBuilder b, String name, Object value, boolean first) {
-        if (!first) {
-            b.append(", ");
-        }
-        b.append('"').append(name).append("\": ");
-        if (value instanceof Number) {
-            b.append(value);
+        w.endArray();
+        if (rt.leaks() != null) {
+            rt.leaks().write(w);
         } else {
-            string(b, String.valueOf(value));
+            w.name("leaks").beginObject().field("detection", "off").name("sites").beginArray().endArray().endObject();
         }
-    }
-
-    private static String stringArray(List<String> values) {
-        StringBuilder b = new StringBuilder("[");
-        for (int i = 0; i < values.size(); i++) {
-            if (i > 0) {
-                b.append(", ");
-            }
-            string(b, values.get(i));
-        }
-        return b.append(']').toString();
-    }
-
-    static void string(StringBuilder b, String s) {
-        b.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        b.append('"');
+        w.name("agent").beginObject()
+                .field("classesRewritten", rt.transformer().rewritten.sum())
+                .field("rewriteFailures", rt.transformer().failed.sum())
+                .field("releaseErrors", rt.hooks().releaseErrors())
+                .field("uptimeMillis", rt.uptimeMillis())
+                .endObject();
+        return w.endObject().toString() + "\n";
     }
 }

@@ -27,7 +27,17 @@ final class Site {
         return call.equals("handle") || call.equals("reflect");
     }
 
+    /**
+     * Where this site's live blocks are tracked for the leak report: set for the explicit-release calls (Unsafe,
+     * libc through downcalls) when leak detection is on, else null.
+     */
+    final Leaks leaks;
+
     Site(int id, String name, String call, Route route) {
+        this(id, name, call, route, null);
+    }
+
+    Site(int id, String name, String call, Route route, Leaks leaks) {
         this.id = id;
         this.name = name;
         this.call = call;
@@ -37,5 +47,6 @@ final class Site {
         this.minSize = route.spec.minSize();
         this.transients = route.transients;
         this.arena = call.equals(AgentConfig.Call.ARENA.configName);
+        this.leaks = leaks != null && Leaks.explicitRelease(call) ? leaks : null;
     }
 }

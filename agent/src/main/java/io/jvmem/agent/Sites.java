@@ -13,6 +13,16 @@ final class Sites {
     private volatile Site[] table = new Site[64];
     private final Map<String, Integer> ids = new HashMap<>();
     private int next = 1;
+    /** Live blocks of explicit-release calls, for the leak report; null when {@code leak-detection=off}. */
+    final Leaks leaks;
+
+    Sites() {
+        this(null);
+    }
+
+    Sites(Leaks leaks) {
+        this.leaks = leaks;
+    }
 
     synchronized int register(String name, String call, Route route) {
         String key = call + " " + name + " " + route.name();
@@ -25,7 +35,7 @@ final class Sites {
         if (n >= t.length) {
             t = java.util.Arrays.copyOf(t, t.length * 2);
         }
-        t[n] = new Site(n, name, call, route);
+        t[n] = new Site(n, name, call, route, leaks);
         table = t;
         ids.put(key, n);
         return n;

@@ -72,6 +72,15 @@ class ConfigParserTest {
     }
 
     @Test
+    void leakDetectionIsOffByDefaultAndTakesItsThreeValues() {
+        assertEquals(AgentConfig.LeakDetection.OFF, parse("pool.main.size=64m").leakDetection());
+        assertEquals(AgentConfig.LeakDetection.SITES, parse("pool.main.size=64m", "leak-detection=sites").leakDetection());
+        assertEquals(AgentConfig.LeakDetection.STACKS, parse("pool.main.size=64m", "leak-detection = stacks").leakDetection());
+        assertEquals("app.properties:2: leak-detection: unknown value \"paranoid\" (known: off, sites, stacks)",
+                error("pool.main.size=64m", "leak-detection=paranoid"));
+    }
+
+    @Test
     void continuationLinesJoin() {
         AgentConfig c = parse("pool.main.size=64m", "route.a.include = a.b, \\", "    c.d", "route.a.pool=main");
         assertEquals(List.of("a.b", "c.d"), c.routes().get(0).include());

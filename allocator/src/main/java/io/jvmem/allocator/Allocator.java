@@ -421,6 +421,7 @@ final class Allocator {
     }
 
     InvalidFreeException invalid(long address, String op, String why) {
+        PoolEvents.invalidFree(name, op, address, why);
         return new InvalidFreeException(op + "(0x" + Long.toHexString(address) + ") in pool " + name + ": " + why, address);
     }
 
@@ -452,6 +453,9 @@ final class Allocator {
                 fail(why, "out of memory in pool " + name + ": request of " + req + " bytes; " + free
                         + " bytes free in pages (largest run " + (pages.largestFreeRun() << SizeClasses.LG_PAGE)
                         + ") of " + heapBytes() + (why == PoolErrorReason.MAX_SIZE ? ": " + Errors.last() : ""));
+            }
+            if (off < 0) {
+                PoolEvents.exhausted(name, req, Errors.lastReason());
             }
         }
         return off;

@@ -90,7 +90,7 @@ public final class CtoPool extends PoolBase {
             geometry.format(seg, PoolLayout.KIND_CTO, layout, size);
             Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, true, true, true);
             markOpen(seg, file);
-            return new CtoPool(heap, file, path, layout);
+            return new CtoPool(heap, file, path, layout).announce(true);
         } catch (RuntimeException e) {
             file.unmap().run();
             Native.unlink(path.toAbsolutePath().toString());
@@ -190,7 +190,7 @@ public final class CtoPool extends PoolBase {
             // on media before the allocator rebuilds: that rewrites slab entries and may free surplus empty slabs
             markOpen(seg, file);
             Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, false, false, true);
-            return new CtoPool(heap, file, path, layout);
+            return new CtoPool(heap, file, path, layout).announce(false);
         } catch (RuntimeException e) {
             file.unmap().run();
             throw e;
@@ -204,7 +204,7 @@ public final class CtoPool extends PoolBase {
         // a discarded pool's pages still hold old data and old bits: format, but do not claim they read as zero
         Allocator heap = new Allocator(path.getFileName().toString(), seg, geometry, file, options, true, false, true);
         markOpen(seg, file);
-        return new CtoPool(heap, file, path, layout);
+        return new CtoPool(heap, file, path, layout).announce(true);
     }
 
     /**
@@ -353,6 +353,7 @@ public final class CtoPool extends PoolBase {
             return;
         }
         closed = true;
+        retire();
         boolean quiet = heap.quiesce(QUIESCE_MILLIS);
         heap.shutdown();
         Malloc9.closed(this); // M_WAITOK waiters end with PoolClosedException instead of sleeping out their timeout

@@ -38,7 +38,9 @@ final class Maintenance implements Runnable {
             try {
                 a.caches.drainDeadThreads();
                 if (decayEpochs >= 0) {
-                    a.pages.purge(decayEpochs);
+                    Object e = PoolEvents.beginPurge();
+                    long n = a.pages.purge(decayEpochs);
+                    PoolEvents.endPurge(e, a.name, n << SizeClasses.LG_PAGE);
                 }
             } catch (RuntimeException e) {
                 // A damaged pool is reported by the operations that use it; maintenance must not die noisily.

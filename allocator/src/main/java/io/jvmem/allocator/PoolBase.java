@@ -15,32 +15,98 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     private final String path;
     private final String kind;
 
+    /** The JMX view; registered in the background by {@link #announce}. */
+    private final PoolMonitor monitor;
+
     PoolBase(Allocator heap, String path, String kind) {
         NoDump.apply(heap); // PoolOptions.noDump: MADV_DONTDUMP before the pool is handed out
         PoolLog.trace(() -> kind + " pool " + heap.name + " at " + path + ": " + heap.poolSize + " bytes");
         this.heap = heap;
         this.path = path;
         this.kind = kind;
+        this.monitor = new PoolMonitor(this, kind);
+    }
+
+    /**
+     * Says that the pool exists: a JFR event (created, or opened with its contents) and its MXBeans, registered on
+     * the platform MBean server in the background ({@link Mbeans}). Called once by each factory.
+     */
+    @SuppressWarnings("unchecked")
+    final <P extends PoolBase> P announce(boolean created) {
+        if (created) {
+            PoolEvents.created(this, kind);
+        } else {
+            PoolEvents.opened(this);
+        }
+        Mbeans.registerLater(monitor.objectName(), monitor);
+        Mbeans.registerLater(monitor.bufferPoolName(), monitor.bufferPool());
+        return (P) this;
+    }
+
+    /** The pool is closing: keep the JMX view's last values, unregister it, and record the JFR event. */
+    final void retire() {
+        monitor.closing();
+        Mbeans.unregisterLater(monitor.objectName());
+        Mbeans.unregisterLater(monitor.bufferPoolName());
+        long inUse = 0;
+        long peak = 0;
+        try {
+            PoolStats s = StatsCollector.collect(heap);
+            inUse = s.allocated();
+            peak = s.peakAllocated();
+        } catch (RuntimeException ignored) {
+            // statistics of a pool in trouble: the event still says it closed
+        }
+        PoolEvents.closed(this, kind, inUse, peak);
+    }
+
+    /**
+     * Where the JMX attribute {@code Fallbacks} reads from: the agent counts requests this pool could not serve that
+     * went to the JDK. A library pool reports 0.
+     */
+    public void fallbacksFrom(java.util.function.LongSupplier counter) {
+        monitor.fallbacksFrom(counter);
+    }
+
+    /** This pool's JMX view (also reachable through the platform MBean server once registered). */
+    public PoolMXBean mxBean() {
+        return monitor;
     }
 
     @Override
     public long malloc(long size) {
-        return heap.malloc(size, 0);
+        long a = heap.malloc(size, 0);
+        if (a != 0) {
+            PoolEvents.sample(this, size, null);
+        }
+        return a;
     }
 
     @Override
     public long malloc(long size, AllocationTag tag) {
-        return heap.malloc(size, tag.id());
+        long a = heap.malloc(size, tag.id());
+        if (a != 0) {
+            PoolEvents.sample(this, size, tag);
+        }
+        return a;
     }
 
     @Override
     public long calloc(long count, long size) {
-        return heap.calloc(count, size, 0);
+        long a = heap.calloc(count, size, 0);
+        if (a != 0) {
+            PoolEvents.sample(this, count * size, null);
+        }
+        return a;
     }
 
     @Override
     public long calloc(long count, long size, AllocationTag tag) {
-        return heap.calloc(count, size, tag.id());
+        long a = heap.calloc(count, size, tag.id());
+        if (a != 0) {
+            PoolEvents.sample(this, count * size, tag);
+        }
+        return a;
     }
 
     @Override
@@ -55,12 +121,20 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
 
     @Override
     public long alignedAlloc(long alignment, long size) {
-        return heap.alignedAlloc(alignment, size, 0);
+        long a = heap.alignedAlloc(alignment, size, 0);
+        if (a != 0) {
+            PoolEvents.sample(this, size, null);
+        }
+        return a;
     }
 
     @Override
     public long alignedAlloc(long alignment, long size, AllocationTag tag) {
-        return heap.alignedAlloc(alignment, size, tag.id());
+        long a = heap.alignedAlloc(alignment, size, tag.id());
+        if (a != 0) {
+            PoolEvents.sample(this, size, tag);
+        }
+        return a;
     }
 
     @Override
@@ -145,7 +219,10 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     /** Punches out every free dirty page now instead of after the decay time; returns bytes returned. */
     public long purge() {
         heap.checkOpen();
-        return heap.purgeNow() << SizeClasses.LG_PAGE;
+        Object e = PoolEvents.beginPurge();
+        long bytes = heap.purgeNow() << SizeClasses.LG_PAGE;
+        PoolEvents.endPurge(e, heap.name, bytes);
+        return bytes;
     }
 
     /** Returns the calling thread's cached free blocks to the pool (jemalloc's thread.tcache.flush). */

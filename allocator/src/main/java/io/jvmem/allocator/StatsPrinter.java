@@ -80,101 +80,71 @@ final class StatsPrinter {
 
     private static String json(PoolStats s, Allocator h, boolean general, boolean merged, boolean perArena,
                                boolean bins, boolean large, String path, String kind) {
-        StringBuilder b = new StringBuilder("{\"jvmem\":{");
-        String sep = "";
+        JsonWriter w = JsonWriter.compact().beginObject().name("jvmem").beginObject();
         if (general) {
-            b.append("\"version\":\"").append(PoolLayout.MAJOR).append('.').append(PoolLayout.MINOR).append("\",\"config\":{")
-                    .append("\"name\":").append(quote(s.name())).append(",\"kind\":").append(quote(kind))
-                    .append(",\"path\":").append(quote(path)).append(",\"arenas\":").append(h.arenas.length)
-                    .append(",\"quantum\":").append(SizeClasses.QUANTUM).append(",\"page\":").append(SizeClasses.PAGE)
-                    .append(",\"small_max\":").append(SizeClasses.SMALL_MAX).append(",\"run_max\":").append(SizeClasses.MAX_RUN_CLASS)
-                    .append(",\"tcache_max\":").append(h.options.threadCacheMax()).append(",\"decay_ms\":").append(h.options.decayMillis())
-                    .append(",\"junk\":").append(h.options.junkFill()).append(",\"redzones\":").append(h.options.redzones()).append('}');
-            sep = ",";
+            w.field("version", PoolLayout.MAJOR + "." + PoolLayout.MINOR);
+            w.name("config").beginObject()
+                    .field("name", s.name()).field("kind", kind).field("path", path)
+                    .field("arenas", h.arenas.length).field("quantum", SizeClasses.QUANTUM).field("page", SizeClasses.PAGE)
+                    .field("small_max", SizeClasses.SMALL_MAX).field("run_max", SizeClasses.MAX_RUN_CLASS)
+                    .field("tcache_max", h.options.threadCacheMax()).field("decay_ms", h.options.decayMillis())
+                    .field("junk", h.options.junkFill()).field("redzones", h.options.redzones())
+                    .endObject();
         }
         if (merged) {
-            b.append(sep).append("\"stats\":{\"mapped\":").append(s.mapped()).append(",\"usable\":").append(s.usable())
-                    .append(",\"metadata\":").append(s.metadata()).append(",\"allocated\":").append(s.allocated())
-                    .append(",\"active\":").append(s.active()).append(",\"cached\":").append(s.cached())
-                    .append(",\"dirty\":").append(s.dirty()).append(",\"purged\":").append(s.purged())
-                    .append(",\"largest_free\":").append(s.largestFree())
-                    .append(",\"mallocs\":").append(s.mallocs()).append(",\"frees\":").append(s.frees()).append('}');
+            w.name("stats").beginObject()
+                    .field("mapped", s.mapped()).field("usable", s.usable()).field("metadata", s.metadata())
+                    .field("allocated", s.allocated()).field("active", s.active()).field("cached", s.cached())
+                    .field("dirty", s.dirty()).field("purged", s.purged()).field("largest_free", s.largestFree())
+                    .field("mallocs", s.mallocs()).field("frees", s.frees())
+                    .endObject();
             PoolStats.Tier tier = s.tier();
-            b.append(",\"tier\":{\"max_size\":").append(tier.maxSize()).append(",\"file_page\":").append(tier.filePageSize())
-                    .append(",\"chunks\":").append(tier.chunks()).append(",\"numa\":").append(quote(tier.numaPolicy()))
-                    .append(",\"pages_per_node\":").append(tier.pagesPerNode().toString().replace(" ", ""))
-                    .append(",\"pages_not_present\":").append(tier.pagesNotPresent())
-                    .append(",\"huge_pages\":").append(quote(tier.hugePages())).append(",\"huge_page_bytes\":")
-                    .append(tier.hugePageBytes()).append("},\"tags\":[");
-            String ts = "";
-            for (PoolStats.TagStats t : s.tags()) {
-                b.append(ts).append("{\"name\":").append(quote(t.name())).append(",\"in_use\":").append(t.inUse())
-                        .append(",\"requests\":").append(t.requests()).append(",\"peak_in_use\":").append(t.peakInUse()).append('}');
-                ts = ",";
+            w.name("tier").beginObject().field("max_size", tier.maxSize()).field("file_page", tier.filePageSize())
+                    .field("chunks", tier.chunks()).field("numa", tier.numaPolicy());
+            w.name("pages_per_node").beginArray();
+            for (long n : tier.pagesPerNode()) {
+                w.value(n);
             }
-            b.append(']');
-            sep = ",";
+            w.endArray();
+            w.field("pages_not_present", tier.pagesNotPresent()).field("huge_pages", tier.hugePages())
+                    .field("huge_page_bytes", tier.hugePageBytes()).endObject();
+            w.name("tags").beginArray();
+            for (PoolStats.TagStats t : s.tags()) {
+                w.beginObject().field("name", t.name()).field("in_use", t.inUse()).field("requests", t.requests())
+                        .field("peak_in_use", t.peakInUse()).endObject();
+            }
+            w.endArray();
         }
         if (bins) {
-            b.append(sep).append("\"bins\":").append(classes(s, true));
-            sep = ",";
+            classes(w.name("bins"), s, true);
         }
         if (large) {
-            b.append(sep).append("\"large\":").append(classes(s, false));
-            sep = ",";
+            classes(w.name("large"), s, false);
         }
         if (perArena) {
-            b.append(sep).append("\"arenas\":[");
-            String as = "";
+            w.name("arenas").beginArray();
             for (PoolStats.ArenaStats a : s.arenas()) {
-                b.append(as).append("{\"index\":").append(a.index()).append(",\"threads\":").append(a.threads())
-                        .append(",\"slabs\":").append(a.slabs()).append(",\"slab_bytes\":").append(a.slabBytes()).append('}');
-                as = ",";
+                w.beginObject().field("index", a.index()).field("threads", a.threads()).field("slabs", a.slabs())
+                        .field("slab_bytes", a.slabBytes()).endObject();
             }
-            b.append(']');
+            w.endArray();
         }
-        return b.append("}}").toString();
+        return w.endObject().endObject().toString();
     }
 
-    private static String classes(PoolStats s, boolean small) {
-        StringBuilder b = new StringBuilder("[");
-        String sep = "";
+    private static void classes(JsonWriter w, PoolStats s, boolean small) {
+        w.beginArray();
         for (PoolStats.SizeClassStats c : s.sizeClasses()) {
             if (c.kind().equals("small") != small) {
                 continue;
             }
-            b.append(sep).append("{\"size\":").append(c.size()).append(",\"kind\":\"").append(c.kind())
-                    .append("\",\"mallocs\":").append(c.mallocs()).append(",\"frees\":").append(c.frees())
-                    .append(",\"live\":").append(c.live());
+            w.beginObject().field("size", c.size()).field("kind", c.kind()).field("mallocs", c.mallocs())
+                    .field("frees", c.frees()).field("live", c.live());
             if (small) {
-                b.append(",\"slabs\":").append(c.slabs()).append(",\"regions\":").append(c.regionsPerSlab())
-                        .append(",\"slab_pages\":").append(c.slabPages());
+                w.field("slabs", c.slabs()).field("regions", c.regionsPerSlab()).field("slab_pages", c.slabPages());
             }
-            b.append('}');
-            sep = ",";
+            w.endObject();
         }
-        return b.append(']').toString();
-    }
-
-    static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
+        w.endArray();
     }
 }

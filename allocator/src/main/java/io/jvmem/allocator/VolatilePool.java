@@ -132,6 +132,7 @@ public final class VolatilePool extends PoolBase {
             VolatilePool pool = new VolatilePool(heap, file, path);
             CLEANER.register(pool, new Release(heap, file));
             file.reserveRestInBackground();
+            pool.announce(true);
             return pool;
         } catch (RuntimeException e) {
             file.unmap().run();
@@ -156,7 +157,9 @@ public final class VolatilePool extends PoolBase {
         PoolLayout layout = PoolLayout.compute(seg.byteSize());
         layout.format(seg, PoolLayout.KIND_VOLATILE, "", seg.byteSize());
         Allocator heap = new Allocator(name, seg, layout, Backing.PINNED, options, true, false);
-        return new VolatilePool(heap, null, "region@0x" + Long.toHexString(region.address()));
+        VolatilePool pool = new VolatilePool(heap, null, "region@0x" + Long.toHexString(region.address()));
+        pool.announce(true);
+        return pool;
     }
 
     public static VolatilePool createInRegion(String name, MemorySegment region) {
@@ -178,6 +181,7 @@ public final class VolatilePool extends PoolBase {
             }
             deleted = true;
         }
+        retire();
         heap.shutdown();
         Malloc9.closed(this); // M_WAITOK waiters end with PoolClosedException instead of sleeping out their timeout
         if (file != null) {

@@ -24,7 +24,9 @@ record Results(String benchmark, Map<String, String> params, int threads, double
         if (!Files.exists(json)) {
             return out;
         }
-        for (Object o : (List<Object>) JsonReader.parse(Files.readString(json))) {
+        for (Object o : (List<Object>) io.jvmem.allocator.Json.parse(Files.readString(json)
+                // a bare NaN is not JSON; some JMH versions wrote one for an unknown error
+                .replaceAll(":\\s*-?(NaN|Infinity)\\b", ": null"))) {
             Map<String, Object> m = (Map<String, Object>) o;
             Map<String, Object> pm = (Map<String, Object>) m.get("primaryMetric");
             Map<String, String> params = new java.util.LinkedHashMap<>();
@@ -32,9 +34,9 @@ record Results(String benchmark, Map<String, String> params, int threads, double
             if (p instanceof Map<?, ?> pp) {
                 pp.forEach((k, v) -> params.put((String) k, String.valueOf(v)));
             }
-            double err = pm.get("scoreError") instanceof Double d ? d : Double.NaN;
-            out.add(new Results((String) m.get("benchmark"), params, ((Double) m.get("threads")).intValue(),
-                    (Double) pm.get("score"), err, (String) pm.get("scoreUnit")));
+            double err = pm.get("scoreError") instanceof Number d ? d.doubleValue() : Double.NaN;
+            out.add(new Results((String) m.get("benchmark"), params, ((Number) m.get("threads")).intValue(),
+                    ((Number) pm.get("score")).doubleValue(), err, (String) pm.get("scoreUnit")));
         }
         return out;
     }

@@ -52,6 +52,7 @@ public final class ResultsPage {
         page.agentSection(body, m1, agentPool, agentJdk);
         StartupSection.write(body, dir, page.targets);
         ReachSection.write(body, dir, page.targets);
+        ObservabilitySection.write(body, dir);
         page.ctoSection(body);
         page.accessSection(body);
         page.endToEndSection(body);
@@ -459,19 +460,19 @@ public final class ResultsPage {
         int connections = 0;
         int size = 0;
         for (Path f : files) {
-            Map<String, Object> m = (Map<String, Object>) JsonReader.parse(Files.readString(f));
+            Map<String, Object> m = (Map<String, Object>) io.jvmem.allocator.Json.parse(Files.readString(f));
             org.HdrHistogram.Histogram h = NettyEcho.decode((String) m.get("histogram"));
             if (all == null) {
                 all = h;
             } else {
                 all.add(h);
             }
-            seconds += (Double) m.get("seconds");
-            trips += ((Double) m.get("roundTrips")).longValue();
-            min = Math.min(min, (Double) m.get("throughput"));
-            max = Math.max(max, (Double) m.get("throughput"));
-            connections = ((Double) m.get("connections")).intValue();
-            size = ((Double) m.get("size")).intValue();
+            seconds += ((Number) m.get("seconds")).doubleValue();
+            trips += ((Number) m.get("roundTrips")).longValue();
+            min = Math.min(min, ((Number) m.get("throughput")).doubleValue());
+            max = Math.max(max, ((Number) m.get("throughput")).doubleValue());
+            connections = ((Number) m.get("connections")).intValue();
+            size = ((Number) m.get("size")).intValue();
         }
         return new Echo(files.size(), seconds, trips, min, max, connections, size, all);
     }

@@ -28,13 +28,13 @@ final class StartupSection {
             targets.add(new Target("agent", TARGET, "not run", null));
             return;
         }
-        Map<String, Object> m = (Map<String, Object>) JsonReader.parse(Files.readString(f));
-        double without = (Double) m.get("withoutMedianMs");
-        double with = (Double) m.get("withMedianMs");
+        Map<String, Object> m = (Map<String, Object>) io.jvmem.allocator.Json.parse(Files.readString(f));
+        double without = ((Number) m.get("withoutMedianMs")).doubleValue();
+        double with = ((Number) m.get("withMedianMs")).doubleValue();
         double delta = with - without;
         md.append("`StartupTimer`: wall time of a whole `java` process running `io.jvmem.bench.routed.Hello` (hello world with one ")
                 .append("4 KiB `ByteBuffer.allocateDirect`), with the agent and one route to a 64 MiB pool on /dev/shm and without, ")
-                .append("alternating, after one untimed run of each; median of ").append(((Double) m.get("runs")).intValue()).append(" runs each.\n\n");
+                .append("alternating, after one untimed run of each; median of ").append(((Number) m.get("runs")).intValue()).append(" runs each.\n\n");
         md.append("| | median (ms) | all runs (ms) |\n|---|---:|---|\n");
         md.append(String.format(Locale.ROOT, "| without agent | %.1f | %s |%n", without, list(m.get("withoutMs"))));
         md.append(String.format(Locale.ROOT, "| with agent | %.1f | %s |%n", with, list(m.get("withMs"))));
@@ -44,13 +44,13 @@ final class StartupSection {
                 .append("for the first rewritten class, and writing the report at exit. `log=info` prints the agent's phases.\n\n");
         if (m.get("phasesMs") instanceof Map<?, ?> phases) {
             md.append("The agent's own phases (its `log=info` start line, median of ")
-                    .append(((Double) phases.get("runs")).intValue()).append(" more runs with the agent):\n\n")
+                    .append(((Number) phases.get("runs")).intValue()).append(" more runs with the agent):\n\n")
                     .append("| phase | median (ms) |\n|---|---:|\n");
             for (int i = 0; i < StartupTimer.PHASES.length; i++) {
-                md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", PHASE_LABELS[i], (Double) phases.get(StartupTimer.PHASES[i])));
+                md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", PHASE_LABELS[i], ((Number) phases.get(StartupTimer.PHASES[i])).doubleValue()));
             }
             md.append(String.format(Locale.ROOT, "| outside premain (the JVM's agent support, rewriting Hello, the report "
-                    + "at exit): start-up cost − premain | %.0f |%n%n", delta - (Double) phases.get("premain")));
+                    + "at exit): start-up cost − premain | %.0f |%n%n", delta - ((Number) phases.get("premain")).doubleValue()));
         }
         boolean ok = delta <= TARGET_MS;
         md.append(String.format(Locale.ROOT, "Agent start-up cost: %+.0f ms (target ≤ +%.0f ms: %s). Command with the agent: `%s`%n%n",
@@ -61,7 +61,7 @@ final class StartupSection {
     private static String list(Object o) {
         StringBuilder b = new StringBuilder();
         for (Object v : (List<?>) o) {
-            b.append(b.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", (Double) v));
+            b.append(b.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", ((Number) v).doubleValue()));
         }
         return b.toString();
     }

@@ -100,10 +100,10 @@ public final class StartupTimer {
 
     @SuppressWarnings("unchecked")
     static void checkRouted(Path report) throws java.io.IOException {
-        Map<String, Object> r = (Map<String, Object>) JsonReader.parse(Files.readString(report));
+        Map<String, Object> r = (Map<String, Object>) io.jvmem.allocator.Json.parse(Files.readString(report));
         double allocations = 0;
         for (Object route : (List<Object>) r.get("routes")) {
-            allocations += (Double) ((Map<String, Object>) route).get("allocations");
+            allocations += ((Number) ((Map<String, Object>) route).get("allocations")).doubleValue();
         }
         if (allocations < 1) {
             throw new IllegalStateException("the agent ran but routed nothing (report " + report + "): Hello's allocateDirect was not rewritten");

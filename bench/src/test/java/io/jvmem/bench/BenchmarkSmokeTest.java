@@ -71,6 +71,7 @@ class BenchmarkSmokeTest {
     @Test
     void everyBenchmarkRunsAndTheResultsPageIsWritten() throws Exception {
         assertEquals(8, jmh("MallocFreeBenchmark", "malloc-1t.json").size(), "4 sizes × pool and Unsafe");
+        assertEquals(8, jmh("ObservabilityBenchmark", "observability.json").size(), "2 sizes × off, jfrOthers, jfr, jmx");
         assertEquals(6, jmh("CtoVsVolatileBenchmark", "cto.json").size(), "3 sizes × cto and volatile");
         assertEquals(1, jmh("CtoCloseBenchmark", "cto-close.json", "poolMiB", "32", "writeMiB", "16", "dir", "shm").size());
         assertEquals(17, jmh("AgentAllocateDirectBenchmark", "agent-jdk.json").size(),

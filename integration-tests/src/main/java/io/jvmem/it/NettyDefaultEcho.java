@@ -73,11 +73,12 @@ public final class NettyDefaultEcho {
         long largest = 0;
         List<RecordedEvent> events = RecordingFile.readAllEvents(jfr);
         for (RecordedEvent e : events) {
-            if (!e.getBoolean("direct")) {
+            String type = e.getEventType().getName();
+            // only Netty's chunk events: a recording also holds the events enabled by default, jvmem's among them
+            if (!ALLOCATE_CHUNK.equals(type) && !FREE_CHUNK.equals(type) || !e.getBoolean("direct")) {
                 continue;
             }
             long capacity = e.getInt("capacity");
-            String type = e.getEventType().getName();
             if (ALLOCATE_CHUNK.equals(type)) {
                 chunks++;
                 chunkBytes += capacity;

@@ -45,7 +45,7 @@ final class Report {
         }
         Object parsed;
         try {
-            parsed = Json.parse(text);
+            parsed = io.jvmem.allocator.Json.parse(text);
         } catch (IllegalArgumentException e) {
             throw new AssertionError("the report " + file + " is not valid JSON: " + e.getMessage() + "\n" + text + context);
         }

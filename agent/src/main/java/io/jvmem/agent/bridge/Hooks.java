@@ -44,6 +44,10 @@ public abstract class Hooks {
      */
     public abstract long allocateSegment(int site, long size, long alignment, boolean zero);
 
+    /** A routed segment of {@code size} bytes at {@code address} was attached to the JDK's global arena: never freed. */
+    public void global(int site, long address, long size) {
+    }
+
     /**
      * {@code mh}, obtained at run time for member {@code name} of {@code refc} (by {@code find*} or {@code unreflect*};
      * {@code special} for {@code findSpecial}/{@code unreflectSpecial}), routed as a call at {@code site} would be, with

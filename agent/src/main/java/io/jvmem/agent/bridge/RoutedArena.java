@@ -41,7 +41,11 @@ final class RoutedArena implements Arena {
         }
         zero(a, byteSize);
         try {
-            return MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a));
+            MemorySegment s = MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a));
+            if (arena == GLOBAL) {
+                Bridge.h.global(site, a, byteSize); // for the leak report: only the program's exit frees it
+            }
+            return s;
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
             Bridge.h.release(a);
             throw t;
@@ -75,6 +79,7 @@ final class RoutedArena implements Arena {
 
     /** The class of every arena {@code Arena.ofConfined/ofShared/ofAuto/global} returns (JDK 22 to 25). */
     private static final Class<?> JDK_ARENA = Arena.global().getClass();
+    private static final Arena GLOBAL = Arena.global();
 
     /** Whether {@code a} is one of the JDK's own arenas (a program's own arenas are left alone). */
     @ForceInlineStub

@@ -1,4 +1,4 @@
-package io.jvmem.it;
+package io.jvmem.allocator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 @org.junit.jupiter.api.Tag("unit")
+@org.junit.jupiter.api.Timeout(60)
 class JsonTest {
     @Test
     void parsesAReportShapedDocument() {

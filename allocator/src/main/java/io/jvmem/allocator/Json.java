@@ -1,4 +1,4 @@
-package io.jvmem.it;
+package io.jvmem.allocator;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -8,11 +8,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON parser for the agent's report (RFC 8259): objects become {@link LinkedHashMap}s, arrays
+ * jvmem's one JSON reader (RFC 8259, strict), the counterpart of {@link JsonWriter}: it reads the agent's report, the
+ * JSON statistics print, the CLI's output and JMH's result files. Objects become {@link LinkedHashMap}s, arrays
  * {@link ArrayList}s, integral numbers {@link Long} (or {@link BigInteger} past 64 bits), other numbers
- * {@link BigDecimal}, and {@code true/false/null} the Java values.
+ * {@link BigDecimal}, and {@code true/false/null} the Java values. Stateless and thread-safe.
  */
-final class Json {
+public final class Json {
     private final String s;
     private int i;
 
@@ -20,7 +21,12 @@ final class Json {
         this.s = s;
     }
 
-    static Object parse(String text) {
+    /**
+     * Parses one JSON value.
+     *
+     * @throws IllegalArgumentException for malformed input (with the offset and the text around it), a duplicate key
+     */
+    public static Object parse(String text) {
         Json p = new Json(text);
         p.ws();
         Object v = p.value();
