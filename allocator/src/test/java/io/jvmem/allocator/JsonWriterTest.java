@@ -59,7 +59,7 @@ class JsonWriterTest {
             Map<?, ?> j = (Map<?, ?>) ((Map<?, ?>) Json.parse(pool.statsPrint("J"))).get("jvmem");
             assertEquals("json \"quoted\"", ((Map<?, ?>) j.get("config")).get("name"));
             assertEquals(1L, ((Map<?, ?>) j.get("stats")).get("mallocs"));
-            assertEquals(List.of("version", "config", "stats", "tags", "bins", "large", "arenas"), List.copyOf(j.keySet()));
+            assertEquals(List.of("version", "config", "stats", "tier", "tags", "bins", "large", "arenas"), List.copyOf(j.keySet()));
         }
     }
 }
