@@ -41,7 +41,8 @@ public final class Demo {
         Files.createDirectories(report.toAbsolutePath().getParent());
         Files.deleteIfExists(report);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classes = System.getProperty("java.class.path");
+        // The program's classes only: the demo's own runner also has the allocator jar (for its JSON reader).
+        String classes = Path.of(Demo.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
 
         List<String> plainCommand = new java.util.ArrayList<>(List.of(java));
         String capped = "";
@@ -66,7 +67,7 @@ public final class Demo {
             System.exit(1);
         }
         @SuppressWarnings("unchecked")
-        Map<String, Object> r = (Map<String, Object>) MiniJson.parse(Files.readString(report, StandardCharsets.UTF_8));
+        Map<String, Object> r = (Map<String, Object>) io.jvmem.allocator.Json.parse(Files.readString(report, StandardCharsets.UTF_8));
         boolean same = plain.out.equals(routed.out);
         System.out.print(summary(r, plain, routed, same, report));
         System.exit(same ? 0 : 1);

@@ -35,7 +35,9 @@ class DemoIT {
     @Timeout(300)
     void theDemosClosingSummaryTellsWhatItsReportSays() throws Exception {
         Path classes = Files.createDirectory(dir.resolve("classes"));
-        List<String> javac = new ArrayList<>(List.of("-d", classes.toString()));
+        // As bin/demo: the demo's runner reads the report with the allocator's JSON reader.
+        String json = Path.of(io.jvmem.allocator.Json.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        List<String> javac = new ArrayList<>(List.of("-cp", json, "-d", classes.toString()));
         try (Stream<Path> s = Files.walk(ROOT.resolve("demo/src"))) {
             s.filter(p -> p.toString().endsWith(".java")).forEach(p -> javac.add(p.toString()));
         }
@@ -44,7 +46,7 @@ class DemoIT {
         // As bin/demo: the repository's config; its relative report path lands under the working directory.
         Path work = Files.createDirectory(dir.resolve("work"));
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classes.toString(), "demo.Demo", Forked.agentJar().toString(), ROOT.resolve("demo/jvmem.properties").toString())
+                "-cp", classes + java.io.File.pathSeparator + json, "demo.Demo", Forked.agentJar().toString(), ROOT.resolve("demo/jvmem.properties").toString())
                 .directory(work.toFile()).redirectOutput(dir.resolve("stdout.txt").toFile())
                 .redirectError(dir.resolve("stderr.txt").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
