@@ -216,8 +216,13 @@ final class AgentRuntime {
                     p = CtoPool.openOrCreate(spec.path(), spec.layout(), spec.size(), spec.onDirty() == OnDirty.RECREATE,
                             spec.options(PoolOptions.DEFAULT));
                     if (p.size() < spec.size() || p.size() > spec.maxSize()) { // an existing pool keeps its size (a growable one grows)
-                        log.warn(config.source() + ": pool." + spec.name() + ".size: the pool file is " + bytes(p.size())
-                                + ", the config asks " + bytes(spec.size()) + "; the file's size is used");
+                        log.warn(config.error("pool." + spec.name() + ".size", null, "the pool file is " + bytes(p.size())
+                                + ", the config asks " + bytes(spec.size()) + "; the file's size is used").getMessage());
+                    }
+                    if (((CtoPool) p).discardedDirtyContents()) {
+                        log.warn(config.error("pool." + spec.name() + ".on-dirty", "pool." + spec.name() + ".path",
+                                spec.path() + " was not closed cleanly (the program using it crashed or was killed): "
+                                + "started afresh as on-dirty = recreate asks; its former contents are gone").getMessage());
                     }
                 } else if (spec.memfd()) {
                     p = VolatilePool.createMemfd(spec.name(), spec.size(), spec.options(VOLATILE_OPTIONS));
@@ -232,7 +237,9 @@ final class AgentRuntime {
                 String prefix = "pool." + spec.name() + ".";
                 // the line to blame: size for a lack of room, layout for a layout mismatch, else the path
                 String key = switch (e.reason()) {
-                    case NO_SPACE, TOO_SMALL, TOO_LARGE -> prefix + "size";
+                    case MAX_SIZE -> prefix + "max-size";
+                    case TOO_LARGE -> config.lines().containsKey(prefix + "max-size") ? prefix + "max-size" : prefix + "size";
+                    case NO_SPACE, TOO_SMALL -> prefix + "size";
                     case NUMA_NODE -> prefix + "numa";
                     case LAYOUT -> config.lines().containsKey(prefix + "layout") ? prefix + "layout" : prefix + "path";
                     default -> prefix + "path";

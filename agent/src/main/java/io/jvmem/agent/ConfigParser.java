@@ -89,12 +89,26 @@ final class ConfigParser {
         return Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
+    /** The keys of a pool and of a route: one list each, for the checks and their messages. */
+    private static final List<String> POOL_KEYS = List.of("kind", "path", "size", "max-size", "layout", "on-dirty", "numa", "huge-pages");
+    private static final List<String> ROUTE_KEYS = List.of("include", "exclude", "pool", "calls", "min-size", "on-exhausted");
+
+    /** A config is a few hundred bytes; anything this large is the wrong file. */
+    static final long MAX_CONFIG_BYTES = 1 << 20;
+
     static AgentConfig parse(Path path) {
         String name = path.toString();
         byte[] bytes;
         try {
             if (Files.isDirectory(path)) {
                 throw new ConfigException(name + ": the config file is a directory");
+            }
+            // a FIFO or device would block the read (a FIFO with no writer, for ever) or never end: refused at once
+            if (Files.exists(path) && !Files.isRegularFile(path)) {
+                throw new ConfigException(name + ": the config file is not a regular file (a FIFO, socket or device)");
+            }
+            if (Files.size(path) > MAX_CONFIG_BYTES) {
+                throw new ConfigException(name + ": the config file is larger than " + MAX_CONFIG_BYTES + " bytes");
             }
             bytes = Files.readAllBytes(path);
         } catch (java.nio.file.NoSuchFileException e) {
@@ -205,8 +219,8 @@ final class ConfigParser {
                 }
                 keys.put(parts[2], key);
             } else {
-                throw error(key, "unknown key (known: pool.<name>.{kind,path,size,layout,on-dirty}, "
-                        + "route.<name>.{include,exclude,pool,calls,min-size,on-exhausted}, report, log, leak-detection)");
+                throw error(key, "unknown key (known: pool.<name>.{" + String.join(",", POOL_KEYS) + "}, route.<name>.{"
+                        + String.join(",", ROUTE_KEYS) + "}, report, log, leak-detection)");
             }
         }
         List<PoolSpec> poolSpecs = new ArrayList<>();
@@ -272,8 +286,8 @@ final class ConfigParser {
         String prefix = "pool." + name + ".";
         for (String k : keys.values()) {
             String attr = k.substring(prefix.length());
-            if (!List.of("kind", "path", "size", "layout", "on-dirty", "max-size", "numa", "huge-pages").contains(attr)) {
-                throw error(k, "unknown pool key (known: kind, path, size, max-size, layout, on-dirty, numa, huge-pages)");
+            if (!POOL_KEYS.contains(attr)) {
+                throw error(k, "unknown pool key (known: " + String.join(", ", POOL_KEYS) + ")");
             }
         }
         Kind kind = keys.containsKey("kind") ? enumValue(keys.get("kind"), value(keys.get("kind")), Kind.class, "volatile, cto")
@@ -345,8 +359,8 @@ final class ConfigParser {
         String prefix = "route." + name + ".";
         for (String k : keys.values()) {
             String attr = k.substring(prefix.length());
-            if (!List.of("include", "exclude", "pool", "calls", "min-size", "on-exhausted").contains(attr)) {
-                throw error(k, "unknown route key (known: include, exclude, pool, calls, min-size, on-exhausted)");
+            if (!ROUTE_KEYS.contains(attr)) {
+                throw error(k, "unknown route key (known: " + String.join(", ", ROUTE_KEYS) + ")");
             }
         }
         if (!keys.containsKey("include")) {

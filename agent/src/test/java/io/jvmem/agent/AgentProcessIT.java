@@ -150,6 +150,15 @@ class AgentProcessIT {
     }
 
     @Test
+    @Timeout(60)
+    void aFifoAsTheConfigFileIsRefusedAtOnce() throws Exception {
+        Path fifo = dir.resolve("config.fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor(), "mkfifo");
+        // before: the JVM waited for ever on the FIFO's read
+        assertRefused(fifo, "jvmem: " + fifo + ": the config file is not a regular file (a FIFO, socket or device)");
+    }
+
+    @Test
     void dirtyCtoPoolStopsTheJvmUnlessOnDirtyIsRecreate() throws Exception {
         Path pool = dir.resolve("kv.pool");
         Result made = java(List.of("-cp", System.getProperty("java.class.path"), DirtyPoolMaker.class.getName(), pool.toString(), "kv"));
@@ -163,6 +172,9 @@ class AgentProcessIT {
                 "pool.kv.on-dirty=recreate");
         Result ok = runWith(recreate);
         assertEquals(0, ok.exit(), ok.toString());
+        assertEquals(List.of("jvmem: " + recreate + ":5: pool.kv.on-dirty: " + pool + " was not closed cleanly (the program "
+                + "using it crashed or was killed): started afresh as on-dirty = recreate asks; its former contents are gone"),
+                ok.err(), "throwing the contents away is never silent");
     }
 
     @Test
@@ -176,7 +188,7 @@ class AgentProcessIT {
         Path big = config("pool.kv.kind=cto", "pool.kv.path=" + pool, "pool.kv.size=1g", "pool.kv.layout=kv");
         Result r = runWith(big);
         assertEquals(0, r.exit(), "the pool's data is kept: the JVM starts: " + r);
-        assertEquals(List.of("jvmem: " + big + ": pool.kv.size: the pool file is 32 MiB, the config asks 1 GiB; "
+        assertEquals(List.of("jvmem: " + big + ":3: pool.kv.size: the pool file is 32 MiB, the config asks 1 GiB; "
                 + "the file's size is used"), r.err());
         assertEquals("hello 64\n", r.out());
         assertEquals(32L << 20, Files.size(pool));

@@ -40,6 +40,8 @@ public final class CtoPool extends PoolBase {
     private final PoolFile file;
     private final String layout;
     private boolean closed;
+    /** Set when this open found the file not closed cleanly and, as asked, started it afresh. */
+    private boolean discardedDirty;
 
     private CtoPool(Allocator heap, PoolFile file, Path path, String layout) {
         super(heap, path.toString(), "cto");
@@ -176,7 +178,9 @@ public final class CtoPool extends PoolBase {
                             + " was not closed cleanly and is too small (" + file.size()
                             + " bytes) to start afresh");
                 }
-                return format(file, path, layout, geometry != null ? geometry : PoolBase.layoutFor(file, file.size()), options);
+                CtoPool fresh = format(file, path, layout, geometry != null ? geometry : PoolBase.layoutFor(file, file.size()), options);
+                fresh.discardedDirty = true;
+                return fresh;
             }
             if (PoolLayout.storedMetadataChecksum(seg) != geometry.metadataChecksum(seg)) {
                 throw new PoolException(PoolErrorReason.CORRUPT, "pool " + path
@@ -422,5 +426,13 @@ public final class CtoPool extends PoolBase {
     @Override
     public String toString() {
         return "CtoPool[" + path() + ", layout " + layout + ", " + heap.poolSize + " bytes]";
+    }
+
+    /**
+     * Whether opening found the pool not closed cleanly (a crash) and, as {@code discardIfDirty} asked, formatted it
+     * afresh: its former contents are gone. Callers say so (the agent prints a line); the pool itself is consistent.
+     */
+    public boolean discardedDirtyContents() {
+        return discardedDirty;
     }
 }

@@ -171,7 +171,8 @@ final class PoolFile implements MappedFile {
         long raw = Native.mmap(0, span + align, Native.PROT_NONE,
                 Native.MAP_PRIVATE | Native.MAP_ANONYMOUS | Native.MAP_NORESERVE, -1, 0);
         if (raw == Native.MAP_FAILED) {
-            throw new PoolException(PoolErrorReason.IO, "cannot reserve " + span + " bytes of address space for "
+            // the process's address space (or its limit) is smaller than the pool may grow to: a size problem
+            throw new PoolException(PoolErrorReason.TOO_LARGE, "cannot reserve " + span + " bytes of address space for "
                     + description + ": " + Native.strerror(Native.lastErrno()));
         }
         long base = PoolLayout.ceil(raw, align);

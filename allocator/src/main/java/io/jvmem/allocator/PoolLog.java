@@ -112,6 +112,10 @@ final class PoolLog {
         private final Writer out;
 
         FileLogger(Path path) throws IOException {
+            // a FIFO with no reader would block the open (and the pool's creation) for ever; a device is no log file
+            if (Files.exists(path) && !Files.isRegularFile(path)) {
+                throw new IOException("not a regular file (a FIFO, socket or device)");
+            }
             out = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND, StandardOpenOption.WRITE);
         }

@@ -50,6 +50,16 @@ class PoolLogTest {
 
     @Test
     @Timeout(60)
+    void aFifoAsTheLogFileIsRefusedAndTheMessagesGoToThePlatformLogger() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor(), "mkfifo");
+        LogPolicy.of(2, fifo.toString()).install();
+        operations(); // before: blocked for ever opening the FIFO for writing, with no reader
+        assertTrue(Files.exists(fifo) && !Files.isRegularFile(fifo), "the FIFO is left as it was");
+    }
+
+    @Test
+    @Timeout(60)
     void levelOneLogsErrorDetailsOnly() throws IOException {
         Path f = dir.resolve("log");
         LogPolicy.of(1, f.toString()).install();

@@ -39,7 +39,15 @@ final class AttachCommand implements Callable<Integer> {
         try {
             ByteBuddyAgent.attach(jar.toFile(), Long.toString(pid), config.toAbsolutePath().toString());
         } catch (RuntimeException e) {
-            Throwable c = e.getCause() != null ? e.getCause() : e;
+            Throwable c = e;
+            while (c.getCause() != null && c.getCause() != c) {
+                c = c.getCause(); // ByteBuddy wraps the attach API's exception in reflection's
+            }
+            if (c.getClass().getSimpleName().equals("AgentInitializationException")) {
+                // the attach API carries no message back: the agent printed its one line in the target process
+                throw new Inspect.Refused(JvmemCli.CANNOT, "the agent refused to start in process " + pid
+                        + ": the reason (for a config error, its file:line:key) is on that process's standard error");
+            }
             throw new Inspect.Refused(JvmemCli.CANNOT, "cannot attach to process " + pid + ": " + c);
         }
         PrintWriter out = spec.commandLine().getOut();

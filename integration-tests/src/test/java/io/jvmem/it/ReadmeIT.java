@@ -58,6 +58,73 @@ class ReadmeIT {
         return blocks;
     }
 
+    /**
+     * A block as this machine can start it: NUMA nodes it lacks become node 0, its only node (the README's CXL example
+     * names node 2, an expander; whether a node exists is the machine's, not the config's, and a missing one is refused
+     * at start with its line, as ConfigParserTest and PoolTierConfigTest check).
+     */
+    static final String README_HUGETLBFS = "/mnt/huge";
+
+    /** Huge pages reserved and a hugetlbfs mounted for one block; both undone at close (needs root, as CI runs). */
+    static final class HugetlbfsMount implements AutoCloseable {
+        private static final Path NR = Path.of("/proc/sys/vm/nr_hugepages");
+        final Path dir;
+        private final String savedNr;
+
+        private HugetlbfsMount(Path dir, String savedNr) {
+            this.dir = dir;
+            this.savedNr = savedNr;
+        }
+
+        static HugetlbfsMount forPoolBytes(long bytes) throws Exception {
+            String saved = readSetting(NR);
+            long pages = bytes / (2L << 20) + 8;
+            assertTrue(sh("echo " + (Long.parseLong(saved) + pages) + " > " + NR), "cannot reserve huge pages (needs root)");
+            Path d = Files.createTempDirectory("jvmem-readme-huge");
+            HugetlbfsMount m = new HugetlbfsMount(d, saved);
+            if (!sh("mount -t hugetlbfs -o pagesize=2M none " + d)) {
+                m.close();
+                throw new AssertionError("cannot mount hugetlbfs at " + d + " (needs root)");
+            }
+            return m;
+        }
+
+        @Override
+        public void close() throws Exception {
+            sh("umount " + dir);
+            Files.deleteIfExists(dir);
+            sh("echo " + savedNr + " > " + NR);
+        }
+
+        /** Read whole: Files.readString gives only the first byte of /proc/sys/vm/nr_hugepages. */
+        private static String readSetting(Path p) throws java.io.IOException {
+            try (java.io.FileInputStream in = new java.io.FileInputStream(p.toFile())) {
+                return new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
+            }
+        }
+
+        private static boolean sh(String command) throws Exception {
+            Process p = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        }
+    }
+
+    static String onThisMachine(String block) throws java.io.IOException {
+        String online = Files.readString(Path.of("/sys/devices/system/node/online")).strip();
+        if (!online.equals("0")) {
+            return block; // a multi-node machine starts the blocks as written
+        }
+        StringBuilder b = new StringBuilder();
+        for (String line : block.split("\n", -1)) {
+            if (line.strip().matches("pool\\.[^.=\\s]+\\.numa\\s*=.*")) {
+                line = line.substring(0, line.indexOf('=') + 1) + " " + line.substring(line.indexOf('=') + 1).strip()
+                        .replaceAll("\\d+(-\\d+)?", "0");
+            }
+            b.append(line).append('\n');
+        }
+        return b.substring(0, b.length() - 1);
+    }
+
     @Test
     @Timeout(300)
     void everyPropertiesBlockOfTheReadmeStartsTheAgentCleanly() throws Exception {
@@ -66,8 +133,19 @@ class ReadmeIT {
         for (int i = 0; i < blocks.size(); i++) {
             Path cwd = Files.createDirectory(dir.resolve("block-" + i));
             Path config = cwd.resolve("jvmem.properties");
-            Files.writeString(config, blocks.get(i), StandardCharsets.UTF_8);
-            Result r = runUnderAgent(config, cwd);
+            String block = onThisMachine(blocks.get(i));
+            Result r;
+            if (block.contains(README_HUGETLBFS)) {
+                // the README's hugetlbfs example: root prepares huge pages and the mount, as its text says, here on a
+                // mount of the test's own, undone afterwards
+                try (HugetlbfsMount m = HugetlbfsMount.forPoolBytes(2L << 30)) {
+                    Files.writeString(config, block.replace(README_HUGETLBFS, m.dir.toString()), StandardCharsets.UTF_8);
+                    r = runUnderAgent(config, cwd);
+                }
+            } else {
+                Files.writeString(config, block, StandardCharsets.UTF_8);
+                r = runUnderAgent(config, cwd);
+            }
             String what = "README block " + i + ":\n" + blocks.get(i) + "--- stdout:\n" + r.out + "--- stderr:\n" + r.err;
             assertEquals(0, r.exit, what);
             assertEquals("ReportFields OK\n", r.out, what);
