@@ -78,7 +78,7 @@ public final class NumaPolicy {
         if (colon < 0) {
             throw new IllegalArgumentException("expected bind:N[,M...], preferred:N or interleave:N,M..., not \"" + text + "\"");
         }
-        String word = text.substring(0, colon).trim();
+        String word = text.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT); // as the config's other words
         Mode mode = null;
         for (Mode m : Mode.values()) {
             if (m.word.equals(word)) {

@@ -36,6 +36,13 @@ class NumaPolicyTest {
 
     @Test
     @Timeout(10)
+    void theModeWordIsReadWhateverItsCaseAsTheConfigsOtherWords() {
+        assertEquals(NumaPolicy.bind(0), NumaPolicy.parse("BIND:0"));
+        assertEquals(NumaPolicy.Mode.PREFERRED, NumaPolicy.parse("Preferred:1").mode());
+    }
+
+    @Test
+    @Timeout(10)
     void numactlNodeListsAndRangesParse() {
         NumaPolicy p = NumaPolicy.parse("interleave:0-3,6");
         assertEquals(NumaPolicy.Mode.INTERLEAVE, p.mode());

@@ -51,6 +51,10 @@ final class DumpCommand implements Callable<Integer> {
                 off = where.offset.startsWith("0x") ? Long.parseUnsignedLong(where.offset.substring(2), 16)
                         : Long.parseLong(where.offset);
             }
+            if (off < 0 || length != null && length < 1) { // usage errors (exit 2), not "nothing there" (exit 1)
+                throw new Inspect.Refused(JvmemCli.CANNOT, "dump: " + (off < 0 ? "--offset must be 0 or more, not " + off
+                        : "--length must be 1 or more, not " + length));
+            }
             long n;
             if (length != null) {
                 n = length;

@@ -129,6 +129,16 @@ class CliTest {
     }
 
     @Test
+    void dumpWithANegativeLengthOrOffsetIsAUsageError() throws Exception {
+        Pools.Run len = readOnly(healthy, "dump", "--offset", "0", "--length", "-3", healthy.toString());
+        assertEquals(2, len.exit(), len.toString());
+        assertTrue(len.err().contains("--length must be 1 or more, not -3"), len.err());
+        Pools.Run off = readOnly(healthy, "dump", "--offset", "-1", healthy.toString());
+        assertEquals(2, off.exit(), off.toString());
+        assertTrue(off.err().contains("--offset must be 0 or more, not -1"), off.err());
+    }
+
+    @Test
     void createMakesAConsistentPoolAndRefusesAnExistingFile() throws Exception {
         Path fresh = dir.resolve("new.pool");
         Pools.Run r = cli("create", "--size", "16m", "--layout", "mine", fresh.toString());
