@@ -83,6 +83,14 @@ record AgentConfig(String source, List<PoolSpec> pools, List<RouteSpec> routes, 
      * line of {@code fallbackKey} if given there, else the first line of that key's pool or route.
      */
     ConfigException error(String key, String fallbackKey, String reason) {
+        return new ConfigException(message(key, fallbackKey, reason));
+    }
+
+    /**
+     * {@code <file>:<line>: <key>: <reason>} for {@code key}'s line (else {@code fallbackKey}'s, else the first line of
+     * the key's group): the form of errors, and of warnings about a config line.
+     */
+    String message(String key, String fallbackKey, String reason) {
         Integer line = lines.get(key);
         if (line == null && fallbackKey != null) {
             line = lines.get(fallbackKey);
@@ -95,7 +103,7 @@ record AgentConfig(String source, List<PoolSpec> pools, List<RouteSpec> routes, 
                 }
             }
         }
-        return new ConfigException(source, line == null ? 0 : line, key, reason);
+        return ConfigException.line(source, line == null ? 0 : line, key, reason);
     }
 
     PoolSpec pool(String name) {

@@ -216,13 +216,13 @@ final class AgentRuntime {
                     p = CtoPool.openOrCreate(spec.path(), spec.layout(), spec.size(), spec.onDirty() == OnDirty.RECREATE,
                             spec.options(PoolOptions.DEFAULT));
                     if (p.size() < spec.size() || p.size() > spec.maxSize()) { // an existing pool keeps its size (a growable one grows)
-                        log.warn(config.error("pool." + spec.name() + ".size", null, "the pool file is " + bytes(p.size())
-                                + ", the config asks " + bytes(spec.size()) + "; the file's size is used").getMessage());
+                        log.warn(config.message("pool." + spec.name() + ".size", null, "the pool file is " + bytes(p.size())
+                                + ", the config asks " + bytes(spec.size()) + "; the file's size is used"));
                     }
                     if (((CtoPool) p).discardedDirtyContents()) {
-                        log.warn(config.error("pool." + spec.name() + ".on-dirty", "pool." + spec.name() + ".path",
+                        log.warn(config.message("pool." + spec.name() + ".on-dirty", "pool." + spec.name() + ".path",
                                 spec.path() + " was not closed cleanly (the program using it crashed or was killed): "
-                                + "started afresh as on-dirty = recreate asks; its former contents are gone").getMessage());
+                                + "started afresh as on-dirty = recreate asks; its former contents are gone"));
                     }
                 } else if (spec.memfd()) {
                     p = VolatilePool.createMemfd(spec.name(), spec.size(), spec.options(VOLATILE_OPTIONS));

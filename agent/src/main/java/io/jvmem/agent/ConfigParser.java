@@ -100,14 +100,15 @@ final class ConfigParser {
         String name = path.toString();
         byte[] bytes;
         try {
-            if (Files.isDirectory(path)) {
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+            if (a.isDirectory()) {
                 throw new ConfigException(name + ": the config file is a directory");
             }
             // a FIFO or device would block the read (a FIFO with no writer, for ever) or never end: refused at once
-            if (Files.exists(path) && !Files.isRegularFile(path)) {
+            if (!a.isRegularFile()) {
                 throw new ConfigException(name + ": the config file is not a regular file (a FIFO, socket or device)");
             }
-            if (Files.size(path) > MAX_CONFIG_BYTES) {
+            if (a.size() > MAX_CONFIG_BYTES) {
                 throw new ConfigException(name + ": the config file is larger than " + MAX_CONFIG_BYTES + " bytes");
             }
             bytes = Files.readAllBytes(path);

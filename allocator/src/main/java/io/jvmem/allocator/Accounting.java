@@ -30,7 +30,7 @@ final class Accounting {
         long usable;
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
             usable = SizeClasses.size(cls);
-            if (tag != 0) { // tagSmall, written out: this path is deep below the agent's calls (see Zeroing)
+            if (tag != 0) { // slabAt written out: one call less, as this runs deep below the agent's calls (see RoutedArena.block)
                 if (!smallTags) {
                     smallTags = true;
                 }
@@ -179,9 +179,14 @@ final class Accounting {
         return 0;
     }
 
+    /** A tag this thread's counters have no room for yet, or the shared cache of unowned threads (publishes at once). */
     private void countTagRare(ThreadCache tc, int tag, long usable, int sign) {
         if (tag >= tc.tagCapacity()) {
             tc.growTags(tag);
+        }
+        if (tc.owner != null) {
+            countTag(tc, tag, usable, sign); // room now: the common path
+            return;
         }
         long[] st = tc.tagStats;
         int i = tag * ThreadCache.TAG_STRIDE;
@@ -189,13 +194,7 @@ final class Accounting {
             st[i + ThreadCache.REQUESTS]++;
             st[i + ThreadCache.BYTES] += usable;
         }
-        long p = st[i + ThreadCache.PENDING] + sign * usable;
-        if (p > TagCounters.PUBLISH_BYTES || p < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
-            p = publishTag(st, i, tag, p);
-        } else if (p > st[i + ThreadCache.PENDING_MAX]) {
-            st[i + ThreadCache.PENDING_MAX] = p;
-        }
-        st[i + ThreadCache.PENDING] = p;
+        st[i + ThreadCache.PENDING] = publishTag(st, i, tag, st[i + ThreadCache.PENDING] + sign * usable);
     }
 
     /** A block found live at reopen (into {@code retired}): allocated, but not a malloc of this session. */

@@ -101,11 +101,6 @@ final class Slab implements Comparable<Slab> {
         return d >= 0 && d % regionSize == 0 && d / regionSize < nregs;
     }
 
-    int tag(long off) {
-        char[] t = tags;
-        return t == null ? 0 : t[regionIndex(off)];
-    }
-
     /** Small enough to inline into malloc and free; the first tag's array is made out of line. */
     void setTag(long off, int tag) {
         char[] t = tags;

@@ -31,7 +31,8 @@ public final class VolatilePool extends PoolBase {
 
     /**
      * Prepares the native bindings that creating a pool needs. Optional: creation does it itself; a program that
-     * cares about start-up latency can call this early on another thread (the agent does).
+     * cares about start-up latency can call this early on another thread (the agent instead opens its pools on a
+     * thread of their own).
      */
     public static void preload() {
         Native.preload();
