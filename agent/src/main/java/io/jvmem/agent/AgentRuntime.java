@@ -295,8 +295,12 @@ final class AgentRuntime {
     /** Classes loaded before the transformer: rewrite those that need it (retransformation adds no members). */
     private void retransformLoaded(Instrumentation inst, AgentLog log) {
         ClassLoader platform = ClassLoader.getPlatformClassLoader();
+        Module unsupported = ModuleLayer.boot().findModule("jdk.unsupported").orElse(null);
         for (Class<?> c : inst.getAllLoadedClasses()) {
             ClassLoader l = c.getClassLoader();
+            if (l == null && c.getModule() != unsupported) {
+                continue; // the JDK's classes, without asking each its name (a thousand names cost 3 ms of start-up)
+            }
             if (l == null && c.getName().equals("sun.misc.Unsafe")) {
                 // Its frees become pool-aware however they are reached. Loaded only once a program uses it (a hello
                 // world never does): then the transformer patches it as it loads, and start-up pays no retransform.

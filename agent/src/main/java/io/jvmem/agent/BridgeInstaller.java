@@ -113,11 +113,28 @@ final class BridgeInstaller {
     }
 
     private static byte[] remapped(String internalName) throws IOException {
-        return ClassRenamer.rename(classFile(internalName), NAMES);
+        return defined(internalName);
+    }
+
+    /**
+     * One of the classes defined at run time, renamed: as the build wrote it ({@link BridgeFiles}), or renamed here
+     * when the agent runs from classes compiled without that step.
+     */
+    static byte[] defined(String internalName) throws IOException {
+        byte[] b = classFileOrNull(BridgeFiles.DIR + internalName);
+        return b != null ? b : ClassRenamer.rename(classFile(internalName), NAMES);
     }
 
     /** One of the agent's own class files, as the agent jar holds it. */
     static byte[] classFile(String internalName) throws IOException {
+        byte[] b = classFileOrNull(internalName);
+        if (b == null) {
+            throw new IOException("agent jar lacks " + internalName + ".class");
+        }
+        return b;
+    }
+
+    private static byte[] classFileOrNull(String internalName) throws IOException {
         java.util.jar.JarFile jar = agentJar();
         if (jar != null) {
             java.util.zip.ZipEntry e = jar.getEntry(internalName + ".class");
@@ -128,10 +145,7 @@ final class BridgeInstaller {
             }
         }
         try (InputStream in = BridgeInstaller.class.getResourceAsStream("/" + internalName + ".class")) {
-            if (in == null) {
-                throw new IOException("agent jar lacks " + internalName + ".class");
-            }
-            return in.readAllBytes();
+            return in == null ? null : in.readAllBytes();
         }
     }
 

@@ -32,9 +32,9 @@ class ClassRenamerTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60)
     void renamerAgreesWithAsmRemapperOnEveryBridgeClass() throws Exception {
-        for (String c : new String[] {"io/jvmem/agent/bridge/Hooks", "io/jvmem/agent/bridge/Bridge",
-                "io/jvmem/agent/bridge/Release", "io/jvmem/agent/HooksImpl"}) {
+        for (String c : BridgeFiles.DEFINED) {
             byte[] original = bytes(c);
             ClassWriter w = new ClassWriter(0);
             new ClassReader(original).accept(new ClassRemapper(w, new SimpleRemapper(NAMES)), 0);
@@ -42,6 +42,16 @@ class ClassRenamerTest {
             String actual = text(ClassRenamer.rename(original, NAMES));
             assertEquals(expected, actual, c);
             assertFalse(actual.contains("io/jvmem/agent/bridge/"), c);
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void theClassesRenamedAtBuildTimeAreTheOnesTheAgentWouldRename() throws Exception {
+        for (String c : BridgeFiles.DEFINED) {
+            byte[] built = bytes(BridgeFiles.DIR + c);
+            assertEquals(text(ClassRenamer.rename(bytes(c), NAMES)), text(built), c + ": the build's copy is stale");
+            assertEquals(text(built), text(BridgeInstaller.defined(c)), c + ": the agent reads the build's copy");
         }
     }
 }

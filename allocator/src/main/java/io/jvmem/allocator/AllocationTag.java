@@ -42,13 +42,29 @@ public final class AllocationTag {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("tag name must not be empty");
         }
-        return BY_NAME.computeIfAbsent(name, n -> {
-            int id = NEXT.getAndIncrement();
-            if (id >= MAX_TAGS - 1) {
-                return BY_NAME.computeIfAbsent(OVERFLOW_NAME, o -> register(MAX_TAGS - 1, o, "tags defined beyond the limit"));
+        AllocationTag t = BY_NAME.get(name);
+        if (t != null) {
+            return t;
+        }
+        synchronized (BY_NAME) { // not computeIfAbsent with a lambda: its bootstrap costs an agent's start-up
+            t = BY_NAME.get(name);
+            if (t == null) {
+                int id = NEXT.getAndIncrement();
+                t = id < MAX_TAGS - 1 ? register(id, name, description) : overflow();
+                BY_NAME.put(name, t);
             }
-            return register(id, n, description);
-        });
+            return t;
+        }
+    }
+
+    /** The tag of every definition beyond the limit; the caller holds BY_NAME's lock. */
+    private static AllocationTag overflow() {
+        AllocationTag o = BY_NAME.get(OVERFLOW_NAME);
+        if (o == null) {
+            o = register(MAX_TAGS - 1, OVERFLOW_NAME, "tags defined beyond the limit");
+            BY_NAME.put(OVERFLOW_NAME, o);
+        }
+        return o;
     }
 
     private static AllocationTag register(int id, String name, String description) {

@@ -38,7 +38,10 @@ sealed interface MappedFile extends Backing permits PoolFile, TmpfsFile {
         return SizeClasses.PAGE;
     }
 
-    /** Reserves what creation left unreserved on a background thread (see {@link TmpfsFile}); a no-op otherwise. */
+    /**
+     * Reserves what creation left unreserved on a background thread, starting after a delay or at the first allocation
+     * beyond the reserved part (see {@link TmpfsFile}); a no-op otherwise.
+     */
     default void reserveRestInBackground() {
     }
 }

@@ -7,8 +7,14 @@ import java.nio.charset.StandardCharsets;
 /** The malloc family, views, check and statistics, shared by every pool kind: each delegates to its allocator. */
 abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPool {
     /** Releases what a dropped or closed pool leaves mapped (placeholders), off the allocation paths. */
-    static final java.lang.ref.Cleaner CLEANER =
-            java.lang.ref.Cleaner.create(Thread.ofPlatform().daemon().name("jvmem-cleaner").factory());
+    static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create(new java.util.concurrent.ThreadFactory() {
+        @Override
+        public Thread newThread(Runnable r) { // not Thread.ofPlatform().factory(): its class costs 2 ms of start-up
+            Thread t = new Thread(r, "jvmem-cleaner");
+            t.setDaemon(true);
+            return t;
+        }
+    });
 
     final Allocator heap;
     final Waiters waiters = new Waiters();
@@ -20,7 +26,9 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
 
     PoolBase(Allocator heap, String path, String kind) {
         NoDump.apply(heap); // PoolOptions.noDump: MADV_DONTDUMP before the pool is handed out
-        PoolLog.trace(() -> kind + " pool " + heap.name + " at " + path + ": " + heap.poolSize + " bytes");
+        if (PoolLog.enabled(2)) { // no lambda here: its bootstrap costs every pool's creation (and an agent's start-up)
+            PoolLog.trace(() -> kind + " pool " + heap.name + " at " + path + ": " + heap.poolSize + " bytes");
+        }
         this.heap = heap;
         this.path = path;
         this.kind = kind;

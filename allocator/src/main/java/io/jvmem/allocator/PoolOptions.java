@@ -18,7 +18,9 @@ import java.util.OptionalLong;
  *   <li>{@code redzones}: surround each block with guard bytes checked on free ({@link HeapCorruptionException})</li>
  *   <li>{@code reserveInBackground}: volatile pools on tmpfs: reserve the first part of the file at creation and the
  *       rest on a background thread, so that creating a big pool returns at once; creation still fails at once when the
- *       file system has less room than the pool, and pages are reserved before they are handed out. Off by default.</li>
+ *       file system has less room than the pool, and pages are reserved before they are handed out. The background
+ *       starts half a second after creation, or when an allocation first goes beyond the first part, so that it does not
+ *       compete with the program's start-up. Off by default.</li>
  *   <li>{@code maxSize}: a growable pool: the size given at creation is the initial size, and the pool grows in place
  *       up to this many bytes (address space for all of it is reserved at creation, so blocks never move). Empty by
  *       default: the pool keeps its size.</li>

@@ -20,6 +20,7 @@ class BackgroundReserveTest {
     @AfterEach
     void resume() {
         TmpfsFile.backgroundPaused = false;
+        TmpfsFile.backgroundDelayNanos = TmpfsFile.BACKGROUND_DELAY_NANOS;
     }
 
     private static TmpfsFile fileOf(VolatilePool pool) throws ReflectiveOperationException {
@@ -43,6 +44,38 @@ class BackgroundReserveTest {
                 long used = free0 - fs.free();
                 assertTrue(used >= size * 9 / 10, "the file system's space is taken: " + used);
             }
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void theBackgroundWaitsWhileNothingGoesBeyondTheFirstPart() throws Exception {
+        TmpfsFile.backgroundDelayNanos = 3_600_000_000_000L;
+        try (VolatilePool pool = VolatilePool.create("bg", TestPools.SHM, 64L << 20, BACKGROUND)) {
+            TmpfsFile file = fileOf(pool);
+            long first = file.reservedBytes();
+            long a = pool.malloc(4096); // within the first part
+            Thread.sleep(300);
+            assertEquals(first, file.reservedBytes(), "no reservation while the program stays in the first part");
+            pool.free(a);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void anAllocationBeyondTheFirstPartStartsTheBackgroundAtOnce() throws Exception {
+        TmpfsFile.backgroundDelayNanos = 3_600_000_000_000L;
+        long size = 64L << 20;
+        try (VolatilePool pool = VolatilePool.create("bg", TestPools.SHM, size, BACKGROUND)) {
+            TmpfsFile file = fileOf(pool);
+            long a = pool.malloc(8L << 20);
+            assertNotEquals(0, a, MemoryPool.lastError());
+            long deadline = System.nanoTime() + 50_000_000_000L;
+            while (file.reservedBytes() < size && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(size, file.reservedBytes(), "the rest was reserved without waiting for the delay");
+            pool.free(a);
         }
     }
 

@@ -11,7 +11,10 @@ import java.util.Map;
 /**
  * Start-up cost of the agent: wall time of a whole {@code java} process running {@link io.jvmem.bench.routed.Hello}
  * (hello world with one allocateDirect) with the agent and one route, and without, alternating, after one untimed
- * run of each. Both variants get the same JVM flags apart from {@code -javaagent}.
+ * run of each. Two reference agents ({@link io.jvmem.bench.startup.FloorAgent}) run in the same alternation: one that
+ * installs a transformer and does nothing (the JVM's price for any agent), and the floor of an agent built like jvmem's
+ * (an FFM-mapped 64 MiB file and an ASM pass over each application class). Every variant gets the same JVM flags apart
+ * from {@code -javaagent}.
  *
  * <p>Usage: {@code StartupTimer <out.json> <runs> <classpath> <agent jar>=<config> [<the config's report file>]}: with
  * a report file, the run fails unless the agent's report shows Hello's allocation routed to the pool.
@@ -41,21 +44,30 @@ public final class StartupTimer {
         without.addAll(List.of("-cp", cp, "io.jvmem.bench.routed.Hello"));
         List<String> with = new ArrayList<>(base);
         with.addAll(List.of("-javaagent:" + agent, "-cp", cp, "io.jvmem.bench.routed.Hello"));
-        time(without);
-        time(with);
-        double[] a = new double[runs];
-        double[] b = new double[runs];
+        String floorJar = floorAgentJar(out);
+        List<String> anyAgent = new ArrayList<>(base);
+        anyAgent.addAll(List.of("-javaagent:" + floorJar + "=transformer", "-cp", cp, "io.jvmem.bench.routed.Hello"));
+        List<String> floor = new ArrayList<>(base);
+        floor.addAll(List.of("-javaagent:" + floorJar + "=floor", "-cp", cp, "io.jvmem.bench.routed.Hello"));
+        List<List<String>> variants = List.of(without, anyAgent, floor, with);
+        for (List<String> v : variants) {
+            time(v);
+        }
+        double[][] ms = new double[variants.size()][runs];
         for (int i = 0; i < runs; i++) {
-            a[i] = time(without);
-            b[i] = time(with);
+            for (int k = 0; k < variants.size(); k++) {
+                ms[k][i] = time(variants.get(k));
+            }
         }
         if (args.length > 4) {
             checkRouted(Path.of(args[4]));
         }
         String phases = phases(base, agent, cp, out, Math.min(runs, PHASE_RUNS));
-        String json = String.format(Locale.ROOT, "{\"runs\": %d, \"withoutMs\": %s, \"withMs\": %s, \"withoutMedianMs\": %.1f, "
-                        + "\"withMedianMs\": %.1f, \"phasesMs\": %s, \"command\": \"%s\"}%n", runs, Arrays.toString(a),
-                Arrays.toString(b), median(a), median(b), phases,
+        String json = String.format(Locale.ROOT, "{\"runs\": %d, \"withoutMs\": %s, \"anyAgentMs\": %s, \"floorMs\": %s, "
+                        + "\"withMs\": %s, \"withoutMedianMs\": %.1f, \"anyAgentMedianMs\": %.1f, \"floorMedianMs\": %.1f, "
+                        + "\"withMedianMs\": %.1f, \"loadAverage\": \"%s\", \"phasesMs\": %s, \"command\": \"%s\"}%n", runs,
+                Arrays.toString(ms[0]), Arrays.toString(ms[1]), Arrays.toString(ms[2]), Arrays.toString(ms[3]),
+                median(ms[0]), median(ms[1]), median(ms[2]), median(ms[3]), loadAverage(), phases,
                 String.join(" ", with).replace("\\", "\\\\").replace("\"", "\\\""));
         Files.writeString(out, json);
         System.out.print(json);
@@ -119,6 +131,61 @@ public final class StartupTimer {
             throw new IllegalStateException("exit " + rc + ": " + String.join(" ", command));
         }
         return Math.round(ms * 10) / 10.0;
+    }
+
+    /**
+     * The reference agents' jar ({@link io.jvmem.bench.startup.FloorAgent} and the ASM it uses), written next to
+     * {@code out} from this class path: the bench's own jar is not built yet when its smoke test runs.
+     */
+    static String floorAgentJar(Path out) throws Exception {
+        Path jar = out.toAbsolutePath().resolveSibling("startup-floor-agent.jar");
+        java.util.jar.Manifest mf = new java.util.jar.Manifest();
+        mf.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        mf.getMainAttributes().putValue("Premain-Class", io.jvmem.bench.startup.FloorAgent.class.getName());
+        mf.getMainAttributes().putValue("Can-Retransform-Classes", "true");
+        try (java.util.jar.JarOutputStream j = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), mf)) {
+            copyPackage(j, io.jvmem.bench.startup.FloorAgent.class);
+            copyPackage(j, org.objectweb.asm.ClassReader.class);
+        }
+        return jar.toString();
+    }
+
+    /** Every class file of {@code c}'s package, from the directory or jar {@code c} was loaded from. */
+    private static void copyPackage(java.util.jar.JarOutputStream j, Class<?> c) throws Exception {
+        String dir = c.getPackageName().replace('.', '/') + "/";
+        Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+        if (Files.isDirectory(from)) {
+            try (var files = Files.list(from.resolve(dir))) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    if (f.toString().endsWith(".class")) {
+                        j.putNextEntry(new java.util.zip.ZipEntry(dir + f.getFileName()));
+                        j.write(Files.readAllBytes(f));
+                    }
+                }
+            }
+            return;
+        }
+        try (java.util.jar.JarFile in = new java.util.jar.JarFile(from.toFile())) {
+            for (var e : (Iterable<java.util.jar.JarEntry>) in.stream()::iterator) {
+                String n = e.getName();
+                if (n.startsWith(dir) && n.indexOf('/', dir.length()) < 0 && n.endsWith(".class")) {
+                    j.putNextEntry(new java.util.zip.ZipEntry(n));
+                    try (var is = in.getInputStream(e)) {
+                        j.write(is.readAllBytes());
+                    }
+                }
+            }
+        }
+    }
+
+    /** The 1-, 5- and 15-minute load averages as /proc/loadavg gives them, or "unknown". */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     static double median(double[] v) {
