@@ -79,6 +79,9 @@ final class AgentRuntime {
             opener.closeWhenOpen(); // a cto pool must not be left marked open
             throw t;
         }
+        if (!config.routes().isEmpty()) {
+            StartupWarmUp.run(config.routes().get(0)); // while the pools open: ASM's first use, off the program's path
+        }
         long t1 = System.nanoTime();
         Map<String, MemoryPool> pools = opener.await();
         long t2 = System.nanoTime();
