@@ -72,6 +72,7 @@ final class AgentRuntime {
         }
         PoolOpener opener = new PoolOpener(config, log);
         opener.start();
+        StartupWarmUp.jdkClasses(); // while the opener makes the pool's file, which comes first
         BridgeInstaller.Defined bridge;
         try {
             bridge = BridgeInstaller.define(inst);
