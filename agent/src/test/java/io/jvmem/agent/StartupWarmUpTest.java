@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The premain thread's warm-up while the pools open really runs the rewriter (a sample that needs no rewrite would warm nothing). */
+@org.junit.jupiter.api.Tag("unit")
 class StartupWarmUpTest {
     @Test
     @Timeout(60)
