@@ -2,6 +2,7 @@ package io.jvmem.agent;
 
 import io.jvmem.agent.bridge.Hooks;
 import io.jvmem.allocator.AllocationTag;
+import io.jvmem.allocator.InvalidFreeException;
 import io.jvmem.allocator.MemoryPool;
 import io.jvmem.allocator.PoolClosedException;
 import io.jvmem.allocator.PoolErrorReason;
@@ -113,7 +114,12 @@ final class HooksImpl extends Hooks {
         }
         long a;
         try {
-            if (alignment <= MALLOC_ALIGNMENT) {
+            if (alignment <= MALLOC_ALIGNMENT && s.arena) {
+                a = s.pool.mallocTyped(size, s.tag); // typed: its Release gives the tag back (see releaseSegment)
+                if (a != 0 && zero) {
+                    s.pool.segment(a).asSlice(0, size).fill((byte) 0);
+                }
+            } else if (alignment <= MALLOC_ALIGNMENT) {
                 a = zero ? s.pool.calloc(1, size, s.tag) : s.pool.malloc(size, s.tag);
             } else {
                 a = s.pool.alignedAlloc(alignment, size, s.tag);
@@ -170,9 +176,19 @@ final class HooksImpl extends Hooks {
     /** The JDK thread that runs cleaners of unreachable buffers. */
     private static volatile Thread referenceHandler;
 
-    /** The JDK's common cleaner runs the cleanups of unreachable {@code Arena.ofAuto()} sessions; it never allocates. */
+    /** The JDK's common cleaner, once seen. */
+    private static volatile Thread commonCleaner;
+
+    /**
+     * The JDK's common cleaner runs the cleanups of unreachable {@code Arena.ofAuto()} sessions; it never allocates.
+     * Its name is compared until it is first seen, then only its identity.
+     */
     private static boolean isCleanerThread(Thread t) {
-        return t.getName().equals("Common-Cleaner");
+        Thread c = commonCleaner;
+        if (c == null && t.getName().equals("Common-Cleaner")) {
+            commonCleaner = c = t;
+        }
+        return t == c;
     }
 
     private static boolean isReferenceHandler(Thread t) {
@@ -308,6 +324,40 @@ final class HooksImpl extends Hooks {
         }
     }
 
+    /**
+     * The cleanup of a typed arena segment: its block goes back with its site's tag, which the pool did not record
+     * (malloc(9)'s typed free). A block the program already freed through another path (Unsafe.freeMemory, a libc
+     * free downcall: both pool-aware, untyped) was counted back as untagged there; its typed free here is refused as
+     * a double free, and the release error is counted and reported once, naming the site. If the pool had handed the
+     * block out again meanwhile, this frees the new owner's block: the same program under the JDK frees twice too.
+     */
+    @Override
+    public void releaseSegment(long address, int site) {
+        Site s = sites.get(site);
+        try {
+            if (s.transients != null && !s.transients.remove(address)) {
+                return; // a cto pool's transient block already returned at exit
+            }
+            s.pool.free(address, s.tag);
+            if (reclaimer.underPressure()) {
+                reclaimer.released(s.pool);
+                s.pool.flushThreadCache(); // a waiting thread may want this block
+            } else if (isCleanerThread(Thread.currentThread())) {
+                s.pool.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
+            }
+        } catch (PoolClosedException e) {
+            // the pool was closed at exit; the process is ending
+        } catch (InvalidFreeException e) {
+            releaseErrors.increment();
+            log.onceWarn("segment:" + site, "a segment allocated at " + s.name + " was freed before its arena closed, "
+                    + "through another path (Unsafe.freeMemory, a libc free): its arena's close found it free ("
+                    + e.getMessage() + "); the site's bytes in use stay counted high by the block");
+        } catch (Throwable t) {
+            releaseErrors.increment();
+            log.onceWarn("release", "a buffer's block could not be returned to its pool: " + t);
+        }
+    }
+
     @Override
     public long allocateSegment(int site, long size, long alignment, boolean zero) {
         Site s = sites.get(site);
@@ -326,7 +376,7 @@ final class HooksImpl extends Hooks {
     }
 
     /** Every pool block is aligned to this (the allocator's quantum); larger alignments take alignedAlloc. */
-    private static final long MALLOC_ALIGNMENT = 16;
+    private static final long MALLOC_ALIGNMENT = TYPED_ALIGNMENT;
 
     @Override
     public MethodHandle routeHandle(MethodHandle mh, Class<?> refc, String name, boolean special, int site) {

@@ -92,6 +92,15 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     }
 
     @Override
+    public long mallocTyped(long size, AllocationTag tag) {
+        long a = heap.malloc(size, tag.id(), true);
+        if (a != 0) {
+            PoolEvents.sample(this, size, tag);
+        }
+        return a;
+    }
+
+    @Override
     public long calloc(long count, long size) {
         long a = heap.calloc(count, size, 0);
         if (a != 0) {
@@ -141,6 +150,14 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     public void free(long address) {
         heap.free(address);
         if (waiters.waiting()) { // M_WAITOK callers wait for this
+            Malloc9.released(this);
+        }
+    }
+
+    @Override
+    public void free(long address, AllocationTag tag) {
+        heap.free(address, tag.id());
+        if (waiters.waiting()) {
             Malloc9.released(this);
         }
     }

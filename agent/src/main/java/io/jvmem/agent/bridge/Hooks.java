@@ -38,6 +38,19 @@ public abstract class Hooks {
     public abstract void release(long address);
 
     /**
+     * Blocks of arena sites up to this alignment are typed (malloc(9)'s free(addr, type)): the pool counts them under
+     * the site's tag without recording it, and {@link #releaseSegment} gives the tag back; others are freed by
+     * {@link #release}. Every pool block is aligned to this (the allocator's quantum).
+     */
+    public static final long TYPED_ALIGNMENT = 16;
+
+    /**
+     * Cleanup of a routed segment of arena site {@code site} aligned to at most {@link #TYPED_ALIGNMENT}: frees its
+     * block with the site's tag. Must never throw.
+     */
+    public abstract void releaseSegment(long address, int site);
+
+    /**
      * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment or
      * libc allocation at {@code site}, zeroed when {@code zero} (arena segments are zeroed by the bridge); or 0: the
      * JDK (or libc) allocates.

@@ -8,26 +8,40 @@ package io.jvmem.agent.bridge;
  */
 final class Release implements Runnable, java.util.function.Consumer<java.lang.foreign.MemorySegment> {
     private final long address;
+    /**
+     * For a segment whose block the pool counted under its site's tag without recording it (malloc(9)'s typed free:
+     * see {@link Hooks#releaseSegment}): the site; 0 for every other block.
+     */
+    private final int site;
 
     Release(long address) {
+        this(address, 0);
+    }
+
+    Release(long address, int site) {
         this.address = address;
+        this.site = site;
     }
 
     @Override
     public void accept(java.lang.foreign.MemorySegment ignored) {
-        release(address);
+        release(address, site);
     }
 
     @Override
     public void run() {
-        release(address);
+        release(address, site);
     }
 
     /** Out of line, so that the JDK's cleanup loop stays small enough to inline into the arena's close. */
     @DontInlineStub
-    private static void release(long address) {
+    private static void release(long address, int site) {
         try {
-            Bridge.h.release(address);
+            if (site != 0) {
+                Bridge.h.releaseSegment(address, site);
+            } else {
+                Bridge.h.release(address);
+            }
         } catch (Throwable ignored) {
             // the hooks record failures themselves
         }

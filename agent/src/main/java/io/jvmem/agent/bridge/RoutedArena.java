@@ -41,13 +41,19 @@ final class RoutedArena implements Arena {
         }
         zero(a, byteSize);
         try {
-            MemorySegment s = MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a));
+            // at most the quantum's alignment, the block is typed: its release gives the site's tag back
+            Release release = new Release(a, byteAlignment <= Hooks.TYPED_ALIGNMENT ? site : 0);
+            MemorySegment s = MemorySegment.ofAddress(a).reinterpret(byteSize, arena, release);
             if (arena == GLOBAL) {
                 Bridge.h.global(site, a, byteSize); // for the leak report: only the program's exit frees it
             }
             return s;
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
-            Bridge.h.release(a);
+            if (byteAlignment <= Hooks.TYPED_ALIGNMENT) {
+                Bridge.h.releaseSegment(a, site);
+            } else {
+                Bridge.h.release(a);
+            }
             throw t;
         }
     }
