@@ -332,7 +332,7 @@ final class HooksImpl extends Hooks {
      * block out again meanwhile, this frees the new owner's block: the same program under the JDK frees twice too.
      */
     @Override
-    public void releaseSegment(long address, int site) {
+    public void releaseSegment(long address, int site, boolean confined) {
         Site s = sites.get(site);
         try {
             if (s.transients != null && !s.transients.remove(address)) {
@@ -342,7 +342,7 @@ final class HooksImpl extends Hooks {
             if (reclaimer.underPressure()) {
                 reclaimer.released(s.pool);
                 s.pool.flushThreadCache(); // a waiting thread may want this block
-            } else if (isCleanerThread(Thread.currentThread())) {
+            } else if (!confined && isCleanerThread(Thread.currentThread())) {
                 s.pool.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
             }
         } catch (PoolClosedException e) {
@@ -361,9 +361,19 @@ final class HooksImpl extends Hooks {
     @Override
     public long allocateSegment(int site, long size, long alignment, boolean zero) {
         Site s = sites.get(site);
+        long n = Math.max(size, 1); // a distinct address for size 0, as the JDK's
+        if (s != null && s.typedSegments && alignment <= MALLOC_ALIGNMENT && !zero && n >= s.minSize) {
+            // the common case, kept short: a typed block (its Release gives the tag back), zeroed by the bridge
+            try {
+                long a = s.pool.mallocTyped(n, s.tag);
+                return a != 0 ? a : reclaim(s, n);
+            } catch (PoolClosedException e) {
+                return 0;
+            }
+        }
         // arena segments come back when their arena closes or (ofAuto) becomes unreachable; libc memory does not
         boolean reclaimable = s != null && s.arena;
-        return allocate(s, Math.max(size, 1), alignment, zero, reclaimable); // a distinct address for size 0, as the JDK's
+        return allocate(s, n, alignment, zero, reclaimable);
     }
 
     @Override

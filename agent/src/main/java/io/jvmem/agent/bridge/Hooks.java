@@ -46,9 +46,10 @@ public abstract class Hooks {
 
     /**
      * Cleanup of a routed segment of arena site {@code site} aligned to at most {@link #TYPED_ALIGNMENT}: frees its
-     * block with the site's tag. Must never throw.
+     * block with the site's tag. {@code confined}: its arena is confined, so this runs on the thread that closed it
+     * (never on the JDK's cleaner thread). Must never throw.
      */
-    public abstract void releaseSegment(long address, int site);
+    public abstract void releaseSegment(long address, int site, boolean confined);
 
     /**
      * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment or

@@ -13,32 +13,35 @@ final class Release implements Runnable, java.util.function.Consumer<java.lang.f
      * see {@link Hooks#releaseSegment}): the site; 0 for every other block.
      */
     private final int site;
+    /** The segment's arena is confined: its cleanup runs on the thread that closes it, never on the JDK's cleaner. */
+    private final boolean confined;
 
     Release(long address) {
-        this(address, 0);
+        this(address, 0, false);
     }
 
-    Release(long address, int site) {
+    Release(long address, int site, boolean confined) {
         this.address = address;
         this.site = site;
+        this.confined = confined;
     }
 
     @Override
     public void accept(java.lang.foreign.MemorySegment ignored) {
-        release(address, site);
+        release(address, site, confined);
     }
 
     @Override
     public void run() {
-        release(address, site);
+        release(address, site, confined);
     }
 
     /** Out of line, so that the JDK's cleanup loop stays small enough to inline into the arena's close. */
     @DontInlineStub
-    private static void release(long address, int site) {
+    private static void release(long address, int site, boolean confined) {
         try {
             if (site != 0) {
-                Bridge.h.releaseSegment(address, site);
+                Bridge.h.releaseSegment(address, site, confined);
             } else {
                 Bridge.h.release(address);
             }

@@ -42,7 +42,8 @@ final class RoutedArena implements Arena {
         zero(a, byteSize);
         try {
             // at most the quantum's alignment, the block is typed: its release gives the site's tag back
-            Release release = new Release(a, byteAlignment <= Hooks.TYPED_ALIGNMENT ? site : 0);
+            Release release = new Release(a, byteAlignment <= Hooks.TYPED_ALIGNMENT ? site : 0,
+                    arena.scope().getClass() == CONFINED);
             MemorySegment s = MemorySegment.ofAddress(a).reinterpret(byteSize, arena, release);
             if (arena == GLOBAL) {
                 Bridge.h.global(site, a, byteSize); // for the leak report: only the program's exit frees it
@@ -50,7 +51,7 @@ final class RoutedArena implements Arena {
             return s;
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
             if (byteAlignment <= Hooks.TYPED_ALIGNMENT) {
-                Bridge.h.releaseSegment(a, site);
+                Bridge.h.releaseSegment(a, site, false);
             } else {
                 Bridge.h.release(a);
             }
@@ -86,6 +87,14 @@ final class RoutedArena implements Arena {
     /** The class of every arena {@code Arena.ofConfined/ofShared/ofAuto/global} returns (JDK 22 to 25). */
     private static final Class<?> JDK_ARENA = Arena.global().getClass();
     private static final Arena GLOBAL = Arena.global();
+    /** The class of a confined arena's scope (JDK 22 to 25: {@code ConfinedSession}); a scope of another class is not. */
+    private static final Class<?> CONFINED = confinedScope();
+
+    private static Class<?> confinedScope() {
+        try (Arena a = Arena.ofConfined()) {
+            return a.scope().getClass();
+        }
+    }
 
     /** Whether {@code a} is one of the JDK's own arenas (a program's own arenas are left alone). */
     @ForceInlineStub
