@@ -115,7 +115,7 @@ final class HooksImpl extends Hooks {
         long a;
         try {
             if (alignment <= MALLOC_ALIGNMENT && s.arena) {
-                a = s.pool.mallocTyped(size, s.tag); // typed: its Release gives the tag back (see releaseSegment)
+                a = s.typed.malloc(size); // typed: its Release gives the tag back (see releaseSegment)
                 if (a != 0 && zero) {
                     s.pool.segment(a).asSlice(0, size).fill((byte) 0);
                 }
@@ -324,6 +324,11 @@ final class HooksImpl extends Hooks {
         }
     }
 
+    @Override
+    public Object site(int site) {
+        return sites.get(site);
+    }
+
     /**
      * The cleanup of a typed arena segment: its block goes back with its site's tag, which the pool did not record
      * (malloc(9)'s typed free). A block the program already freed through another path (Unsafe.freeMemory, a libc
@@ -332,13 +337,13 @@ final class HooksImpl extends Hooks {
      * block out again meanwhile, this frees the new owner's block: the same program under the JDK frees twice too.
      */
     @Override
-    public void releaseSegment(long address, int site, boolean confined) {
-        Site s = sites.get(site);
+    public void releaseSegment(long address, Object site, boolean confined) {
+        Site s = (Site) site;
         try {
             if (s.transients != null && !s.transients.remove(address)) {
                 return; // a cto pool's transient block already returned at exit
             }
-            s.pool.free(address, s.tag);
+            s.typed.free(address);
             if (reclaimer.underPressure()) {
                 reclaimer.released(s.pool);
                 s.pool.flushThreadCache(); // a waiting thread may want this block
@@ -349,7 +354,7 @@ final class HooksImpl extends Hooks {
             // the pool was closed at exit; the process is ending
         } catch (InvalidFreeException e) {
             releaseErrors.increment();
-            log.onceWarn("segment:" + site, "a segment allocated at " + s.name + " was freed before its arena closed, "
+            log.onceWarn("segment:" + s.id, "a segment allocated at " + s.name + " was freed before its arena closed, "
                     + "through another path (Unsafe.freeMemory, a libc free): its arena's close found it free ("
                     + e.getMessage() + "); the site's bytes in use stay counted high by the block");
         } catch (Throwable t) {
@@ -359,21 +364,27 @@ final class HooksImpl extends Hooks {
     }
 
     @Override
-    public long allocateSegment(int site, long size, long alignment, boolean zero) {
-        Site s = sites.get(site);
+    public long allocateSegment(Object site, long size, long alignment) {
+        Site s = (Site) site;
         long n = Math.max(size, 1); // a distinct address for size 0, as the JDK's
-        if (s != null && s.typedSegments && alignment <= MALLOC_ALIGNMENT && !zero && n >= s.minSize) {
+        if (s != null && s.typedSegments && alignment <= MALLOC_ALIGNMENT && n >= s.minSize) {
             // the common case, kept short: a typed block (its Release gives the tag back), zeroed by the bridge
             try {
-                long a = s.pool.mallocTyped(n, s.tag);
+                long a = s.typed.malloc(n);
                 return a != 0 ? a : reclaim(s, n);
             } catch (PoolClosedException e) {
                 return 0;
             }
         }
+        // arena segments come back when their arena closes or (ofAuto) becomes unreachable
+        return allocate(s, n, alignment, false, s != null && s.arena);
+    }
+
+    @Override
+    public long allocateSegment(int site, long size, long alignment, boolean zero) {
+        Site s = sites.get(site);
         // arena segments come back when their arena closes or (ofAuto) becomes unreachable; libc memory does not
-        boolean reclaimable = s != null && s.arena;
-        return allocate(s, n, alignment, zero, reclaimable);
+        return allocate(s, Math.max(size, 1), alignment, zero, s != null && s.arena); // a distinct address for size 0
     }
 
     @Override

@@ -216,7 +216,7 @@ final class Reclaimer {
 
     /** Arena segments are typed blocks (their cleanup frees them with the site's tag) and zeroed by the bridge. */
     private static long attempt(Site s, long size) {
-        return s.arena ? s.pool.mallocTyped(size, s.tag) : s.pool.calloc(1, size, s.tag);
+        return s.arena ? s.typed.malloc(size) : s.pool.calloc(1, size, s.tag);
     }
 
     int indexOf(MemoryPool pool) {

@@ -276,6 +276,11 @@ final class Allocator {
      *             block's record is not read), or {@link #RECORDED}: the tag recorded with the block
      */
     void free(long address, int kept) {
+        free(caches, address, kept);
+    }
+
+    /** {@link #free(long, int)} through {@code caches} (this allocator's, which a {@link TypedAllocator} holds). */
+    void free(ThreadCaches caches, long address, int kept) {
         if (address == 0) {
             return;
         }
@@ -535,15 +540,6 @@ final class Allocator {
     }
 
     // ---------------------------------------------------------------- misc
-
-    long strdup(byte[] utf8) {
-        long a = malloc(utf8.length + 1, 0); // gated by malloc; the copy below writes only the caller's new block
-        if (a != 0) {
-            MemorySegment.copy(MemorySegment.ofArray(utf8), 0, ALL, a, utf8.length);
-            ALL.set(ValueLayout.JAVA_BYTE, a + utf8.length, (byte) 0);
-        }
-        return a;
-    }
 
     MemorySegment segment(long address) {
         return MemorySegment.ofAddress(address).reinterpret(usableSize(address));

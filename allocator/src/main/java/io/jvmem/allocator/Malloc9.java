@@ -87,6 +87,16 @@ final class Malloc9 {
         pool.free(address);
     }
 
+    /** strdup: a NUL-terminated copy of {@code utf8} in the pool, or 0. */
+    static long strdup(Allocator heap, byte[] utf8) {
+        long a = heap.malloc(utf8.length + 1, 0); // gated by malloc; the copy below writes only the caller's new block
+        if (a != 0) {
+            MemorySegment.copy(MemorySegment.ofArray(utf8), 0, ALL, a, utf8.length);
+            ALL.set(ValueLayout.JAVA_BYTE, a + utf8.length, (byte) 0);
+        }
+        return a;
+    }
+
     /** pmemcto_wcsdup: UTF-32 (Linux's 4-byte wchar_t, native byte order), NUL-terminated. */
     static long wcsdup(PoolBase pool, int[] codePoints) {
         long a = pool.heap.malloc(4L * (codePoints.length + 1), 0);

@@ -59,6 +59,11 @@ public interface MemoryPool extends AutoCloseable {
      * Thread-safe.
      */
     void free(long address, AllocationTag tag);
+    /**
+     * {@link #mallocTyped} and {@link #free(long, AllocationTag)} for {@code tag}, resolved once for callers on a hot
+     * path (the JDK's arenas under the agent). Thread-safe.
+     */
+    TypedAllocator typed(AllocationTag tag);
     /** Bytes usable at {@code address}, at least what was requested. */
     long usableSize(long address);
 

@@ -155,6 +155,11 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     }
 
     @Override
+    public TypedAllocator typed(AllocationTag tag) {
+        return new TypedAllocator(this, tag);
+    }
+
+    @Override
     public void free(long address, AllocationTag tag) {
         heap.free(address, tag.id());
         if (waiters.waiting()) {
@@ -170,7 +175,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     @Override
     public long strdup(String s) {
         heap.checkOpen();
-        return heap.strdup(s.getBytes(StandardCharsets.UTF_8));
+        return Malloc9.strdup(heap, s.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
@@ -179,7 +184,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
         if (cString == 0) {
             return Allocator.fail(PoolErrorReason.BAD_ARGUMENT, "strdup of a NULL string");
         }
-        return heap.strdup(MemorySegment.ofAddress(cString).reinterpret(Long.MAX_VALUE).getString(0)
+        return Malloc9.strdup(heap, MemorySegment.ofAddress(cString).reinterpret(Long.MAX_VALUE).getString(0)
                 .getBytes(StandardCharsets.UTF_8));
     }
 

@@ -10,17 +10,17 @@ final class Release implements Runnable, java.util.function.Consumer<java.lang.f
     private final long address;
     /**
      * For a segment whose block the pool counted under its site's tag without recording it (malloc(9)'s typed free:
-     * see {@link Hooks#releaseSegment}): the site; 0 for every other block.
+     * see {@link Hooks#releaseSegment}): the agent's site object; null for every other block.
      */
-    private final int site;
+    private final Object site;
     /** The segment's arena is confined: its cleanup runs on the thread that closes it, never on the JDK's cleaner. */
     private final boolean confined;
 
     Release(long address) {
-        this(address, 0, false);
+        this(address, null, false);
     }
 
-    Release(long address, int site, boolean confined) {
+    Release(long address, Object site, boolean confined) {
         this.address = address;
         this.site = site;
         this.confined = confined;
@@ -38,9 +38,9 @@ final class Release implements Runnable, java.util.function.Consumer<java.lang.f
 
     /** Out of line, so that the JDK's cleanup loop stays small enough to inline into the arena's close. */
     @DontInlineStub
-    private static void release(long address, int site, boolean confined) {
+    private static void release(long address, Object site, boolean confined) {
         try {
-            if (site != 0) {
+            if (site != null) {
                 Bridge.h.releaseSegment(address, site, confined);
             } else {
                 Bridge.h.release(address);

@@ -35,23 +35,24 @@ final class RoutedArena implements Arena {
         if (byteSize < 0 || byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
         }
-        long a = block(site, byteSize, byteAlignment);
+        Object s = Bridge.h.site(site);
+        long a = block(s, byteSize, byteAlignment);
         if (a == 0) {
             return arena.allocate(byteSize, byteAlignment); // not routed (min-size, fallback): the JDK's memory
         }
         zero(a, byteSize);
         try {
             // at most the quantum's alignment, the block is typed: its release gives the site's tag back
-            Release release = new Release(a, byteAlignment <= Hooks.TYPED_ALIGNMENT ? site : 0,
+            Release release = new Release(a, byteAlignment <= Hooks.TYPED_ALIGNMENT ? s : null,
                     arena.scope().getClass() == CONFINED);
-            MemorySegment s = MemorySegment.ofAddress(a).reinterpret(byteSize, arena, release);
+            MemorySegment segment = MemorySegment.ofAddress(a).reinterpret(byteSize, arena, release);
             if (arena == GLOBAL) {
                 Bridge.h.global(site, a, byteSize); // for the leak report: only the program's exit frees it
             }
-            return s;
+            return segment;
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
             if (byteAlignment <= Hooks.TYPED_ALIGNMENT) {
-                Bridge.h.releaseSegment(a, site, false);
+                Bridge.h.releaseSegment(a, s, false);
             } else {
                 Bridge.h.release(a);
             }
@@ -63,11 +64,11 @@ final class RoutedArena implements Arena {
      * The pool block, out of line: the JIT's inlining depth (15 levels) counts from the method being compiled, and the
      * allocator's own path is deep enough that, inlined below the program's method and this bridge, its memory
      * accesses became calls. Compiled on its own, the allocator inlines whole; the call costs a few ns and passes
-     * only numbers, so nothing of the caller escapes.
+     * only numbers and the agent's site object (not the caller's), so nothing of the caller escapes.
      */
     @DontInlineStub
-    private static long block(int site, long byteSize, long byteAlignment) {
-        return Bridge.h.allocateSegment(site, byteSize, byteAlignment, false);
+    private static long block(Object site, long byteSize, long byteAlignment) {
+        return Bridge.h.allocateSegment(site, byteSize, byteAlignment);
     }
 
     /**
