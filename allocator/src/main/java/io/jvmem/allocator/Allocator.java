@@ -276,15 +276,13 @@ final class Allocator {
      *             block's record is not read), or {@link #RECORDED}: the tag recorded with the block
      */
     void free(long address, int kept) {
-        free(caches, address, kept);
+        if (address != 0) {
+            freeEntered(caches.enter(), address, kept);
+        }
     }
 
-    /** {@link #free(long, int)} through {@code caches} (this allocator's, which a {@link TypedAllocator} holds). */
-    void free(ThreadCaches caches, long address, int kept) {
-        if (address == 0) {
-            return;
-        }
-        ThreadCache tc = caches.enter();
+    /** {@link #free(long, int)} of a block other than 0 in the thread cache {@code tc} the caller entered; exits it. */
+    void freeEntered(ThreadCache tc, long address, int kept) {
         try {
             if (debug || !freeToCache(tc, address, kept)) {
                 free(tc, address, kept);

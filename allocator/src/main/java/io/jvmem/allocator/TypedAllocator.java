@@ -10,6 +10,7 @@ public final class TypedAllocator {
     private final PoolBase pool;
     private final Allocator heap;
     private final ThreadCaches caches;
+    private final ThreadCache[] slots;
     private final AllocationTag tag;
     private final int id;
 
@@ -17,13 +18,14 @@ public final class TypedAllocator {
         this.pool = pool;
         this.heap = pool.heap;
         this.caches = pool.heap.caches;
+        this.slots = caches.slots();
         this.tag = tag;
         this.id = tag.id();
     }
 
     /** As {@link MemoryPool#mallocTyped(long, AllocationTag)} with this tag: a block, or 0 with a reason. */
     public long malloc(long size) {
-        ThreadCache tc = caches.enter();
+        ThreadCache tc = caches.enter(slots);
         long a;
         try {
             a = heap.malloc(tc, size, id, true);
@@ -41,7 +43,9 @@ public final class TypedAllocator {
      * Throws {@link InvalidFreeException} for anything that is not a live block of the pool (a double free included).
      */
     public void free(long address) {
-        heap.free(caches, address, id);
+        if (address != 0) {
+            heap.freeEntered(caches.enter(slots), address, id);
+        }
         if (pool.waiters.waiting()) { // M_WAITOK callers wait for this
             Malloc9.released(pool);
         }
