@@ -52,7 +52,7 @@ final class Site {
         this.transients = route.transients;
         this.arena = call.equals(AgentConfig.Call.ARENA.configName);
         this.leaks = leaks != null && Leaks.explicitRelease(call) ? leaks : null;
-        this.typed = arena ? pool.typed(tag) : null;
-        this.typedSegments = arena && transients == null && this.leaks == null;
+        this.typed = arena && pool != null ? pool.typed(tag) : null;
+        this.typedSegments = typed != null && transients == null && this.leaks == null;
     }
 }

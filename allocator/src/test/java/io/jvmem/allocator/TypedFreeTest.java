@@ -183,4 +183,41 @@ class TypedFreeTest {
             assertTrue(got != 0, MemoryPool.lastError());
         }
     }
+
+    @Test
+    void aTypedAllocatorCountsAsMallocTypedAndTypedFreeDo() {
+        AllocationTag t = AllocationTag.define("typed.allocator");
+        try (VolatilePool pool = TestPools.create(32L << 20)) {
+            TypedAllocator typed = pool.typed(t);
+            long a = typed.malloc(SMALL);
+            long b = pool.mallocTyped(SMALL, t);
+            assertEquals(2 * SMALL, pool.stats().tag(t.name()).inUse());
+            typed.free(b); // either way round: the same blocks and counters
+            pool.free(a, t);
+            assertEquals(0, pool.stats().tag(t.name()).inUse());
+            assertEquals(0, pool.stats().allocated());
+            typed.free(0); // a no-op, as free(0)
+        }
+    }
+
+    @Test
+    void aTypedAllocatorsDoubleFreeIsDetected() {
+        AllocationTag t = AllocationTag.define("typed.allocator.double");
+        try (VolatilePool pool = TestPools.create(32L << 20)) {
+            TypedAllocator typed = pool.typed(t);
+            long a = typed.malloc(SMALL);
+            typed.free(a);
+            assertThrows(InvalidFreeException.class, () -> typed.free(a));
+            assertEquals(0, pool.stats().tag(t.name()).inUse());
+        }
+    }
+
+    @Test
+    void aTypedAllocatorOfADeletedPoolRefusesWork() {
+        AllocationTag t = AllocationTag.define("typed.allocator.closed");
+        VolatilePool pool = TestPools.create(16L << 20);
+        TypedAllocator typed = pool.typed(t);
+        pool.close();
+        assertThrows(PoolClosedException.class, () -> typed.malloc(SMALL));
+    }
 }
