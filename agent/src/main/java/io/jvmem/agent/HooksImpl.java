@@ -339,45 +339,77 @@ final class HooksImpl extends Hooks {
     @Override
     public void releaseSegment(long address, Object site, boolean confined) {
         Site s = (Site) site;
+        if (confined && s.typedSegments) { // the common case, kept short: the rest is out of line
+            try {
+                s.typed.free(address);
+            } catch (Throwable e) {
+                releaseFailed(s, e);
+                return;
+            }
+            if (reclaimer.underPressure()) {
+                released(s);
+            }
+            return;
+        }
+        releaseSegmentOtherwise(address, s, confined);
+    }
+
+    private void releaseSegmentOtherwise(long address, Site s, boolean confined) {
         try {
             if (s.transients != null && !s.transients.remove(address)) {
                 return; // a cto pool's transient block already returned at exit
             }
             s.typed.free(address);
-            if (reclaimer.underPressure()) {
-                reclaimer.released(s.pool);
-                s.pool.flushThreadCache(); // a waiting thread may want this block
-            } else if (!confined && isCleanerThread(Thread.currentThread())) {
-                s.pool.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
-            }
-        } catch (PoolClosedException e) {
-            // the pool was closed at exit; the process is ending
-        } catch (InvalidFreeException e) {
-            releaseErrors.increment();
+        } catch (Throwable e) {
+            releaseFailed(s, e);
+            return;
+        }
+        if (reclaimer.underPressure()) {
+            released(s);
+        } else if (!confined && isCleanerThread(Thread.currentThread())) {
+            s.pool.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
+        }
+    }
+
+    /** A segment's block came back while a thread waits for memory: counted, and handed to the pool at once. */
+    private void released(Site s) {
+        try {
+            reclaimer.released(s.pool);
+            s.pool.flushThreadCache();
+        } catch (Throwable e) {
+            releaseFailed(s, e);
+        }
+    }
+
+    private void releaseFailed(Site s, Throwable e) {
+        if (e instanceof PoolClosedException) {
+            return; // the pool was closed at exit; the process is ending
+        }
+        releaseErrors.increment();
+        if (e instanceof InvalidFreeException) {
             log.onceWarn("segment:" + s.id, "a segment allocated at " + s.name + " was freed before its arena closed, "
                     + "through another path (Unsafe.freeMemory, a libc free): its arena's close found it free ("
                     + e.getMessage() + "); the site's bytes in use stay counted high by the block");
-        } catch (Throwable t) {
-            releaseErrors.increment();
-            log.onceWarn("release", "a buffer's block could not be returned to its pool: " + t);
+        } else {
+            log.onceWarn("release", "a buffer's block could not be returned to its pool: " + e);
         }
     }
 
     @Override
     public long allocateSegment(Object site, long size, long alignment) {
         Site s = (Site) site;
-        long n = Math.max(size, 1); // a distinct address for size 0, as the JDK's
-        if (s != null && s.typedSegments && alignment <= MALLOC_ALIGNMENT && n >= s.minSize) {
+        if (s != null && s.typedSegments && alignment <= MALLOC_ALIGNMENT && size > 0 && size >= s.minSize) {
             // the common case, kept short: a typed block (its Release gives the tag back), zeroed by the bridge
+            long a;
             try {
-                long a = s.typed.malloc(n);
-                return a != 0 ? a : reclaim(s, n);
+                a = s.typed.malloc(size);
             } catch (PoolClosedException e) {
                 return 0;
             }
+            return a != 0 ? a : reclaim(s, size);
         }
         // arena segments come back when their arena closes or (ofAuto) becomes unreachable
-        return allocate(s, n, alignment, false, s != null && s.arena);
+        return allocate(s, Math.max(size, 1), alignment, false, s != null && s.arena); // size 0: a distinct address
     }
 
     @Override
