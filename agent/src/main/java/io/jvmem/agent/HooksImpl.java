@@ -2,6 +2,7 @@ package io.jvmem.agent;
 
 import io.jvmem.agent.bridge.Hooks;
 import io.jvmem.allocator.AllocationTag;
+import io.jvmem.allocator.InvalidFreeException;
 import io.jvmem.allocator.MemoryPool;
 import io.jvmem.allocator.PoolClosedException;
 import io.jvmem.allocator.PoolErrorReason;
@@ -113,7 +114,12 @@ final class HooksImpl extends Hooks {
         }
         long a;
         try {
-            if (alignment <= MALLOC_ALIGNMENT) {
+            if (alignment <= MALLOC_ALIGNMENT && s.arena) {
+                a = s.typed.malloc(size); // typed: its Release gives the tag back (see releaseSegment)
+                if (a != 0 && zero) {
+                    s.pool.segment(a).asSlice(0, size).fill((byte) 0);
+                }
+            } else if (alignment <= MALLOC_ALIGNMENT) {
                 a = zero ? s.pool.calloc(1, size, s.tag) : s.pool.malloc(size, s.tag);
             } else {
                 a = s.pool.alignedAlloc(alignment, size, s.tag);
@@ -170,9 +176,19 @@ final class HooksImpl extends Hooks {
     /** The JDK thread that runs cleaners of unreachable buffers. */
     private static volatile Thread referenceHandler;
 
-    /** The JDK's common cleaner runs the cleanups of unreachable {@code Arena.ofAuto()} sessions; it never allocates. */
+    /** The JDK's common cleaner, once seen. */
+    private static volatile Thread commonCleaner;
+
+    /**
+     * The JDK's common cleaner runs the cleanups of unreachable {@code Arena.ofAuto()} sessions; it never allocates.
+     * Its name is compared until it is first seen, then only its identity.
+     */
     private static boolean isCleanerThread(Thread t) {
-        return t.getName().equals("Common-Cleaner");
+        Thread c = commonCleaner;
+        if (c == null && t.getName().equals("Common-Cleaner")) {
+            commonCleaner = c = t;
+        }
+        return t == c;
     }
 
     private static boolean isReferenceHandler(Thread t) {
@@ -309,11 +325,98 @@ final class HooksImpl extends Hooks {
     }
 
     @Override
+    public Object site(int site) {
+        return sites.get(site);
+    }
+
+    /**
+     * The cleanup of a typed arena segment: its block goes back with its site's tag, which the pool did not record
+     * (malloc(9)'s typed free). A block the program already freed through another path (Unsafe.freeMemory, a libc
+     * free downcall: both pool-aware, untyped) was counted back as untagged there; its typed free here is refused as
+     * a double free, and the release error is counted and reported once, naming the site. If the pool had handed the
+     * block out again meanwhile, this frees the new owner's block: the same program under the JDK frees twice too.
+     */
+    @Override
+    public void releaseSegment(long address, Object site, boolean confined) {
+        Site s = (Site) site;
+        if (confined && s.typedSegments) { // the common case, kept short: the rest is out of line
+            try {
+                s.typed.free(address);
+            } catch (Throwable e) {
+                releaseFailed(s, e);
+                return;
+            }
+            if (reclaimer.underPressure()) {
+                released(s);
+            }
+            return;
+        }
+        releaseSegmentOtherwise(address, s, confined);
+    }
+
+    private void releaseSegmentOtherwise(long address, Site s, boolean confined) {
+        try {
+            if (s.transients != null && !s.transients.remove(address)) {
+                return; // a cto pool's transient block already returned at exit
+            }
+            s.typed.free(address);
+        } catch (Throwable e) {
+            releaseFailed(s, e);
+            return;
+        }
+        if (reclaimer.underPressure()) {
+            released(s);
+        } else if (!confined && isCleanerThread(Thread.currentThread())) {
+            s.pool.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
+        }
+    }
+
+    /** A segment's block came back while a thread waits for memory: counted, and handed to the pool at once. */
+    private void released(Site s) {
+        try {
+            reclaimer.released(s.pool);
+            s.pool.flushThreadCache();
+        } catch (Throwable e) {
+            releaseFailed(s, e);
+        }
+    }
+
+    private void releaseFailed(Site s, Throwable e) {
+        if (e instanceof PoolClosedException) {
+            return; // the pool was closed at exit; the process is ending
+        }
+        releaseErrors.increment();
+        if (e instanceof InvalidFreeException) {
+            log.onceWarn("segment:" + s.id, "a segment allocated at " + s.name + " was freed before its arena closed, "
+                    + "through another path (Unsafe.freeMemory, a libc free): its arena's close found it free ("
+                    + e.getMessage() + "); the site's bytes in use stay counted high by the block");
+        } else {
+            log.onceWarn("release", "a buffer's block could not be returned to its pool: " + e);
+        }
+    }
+
+    @Override
+    public long allocateSegment(Object site, long size, long alignment) {
+        Site s = (Site) site;
+        if (s != null && s.typedSegments && alignment <= MALLOC_ALIGNMENT && size > 0 && size >= s.minSize) {
+            // the common case, kept short: a typed block (its Release gives the tag back), zeroed by the bridge
+            long a;
+            try {
+                a = s.typed.malloc(size);
+            } catch (PoolClosedException e) {
+                return 0;
+            }
+            return a != 0 ? a : reclaim(s, size);
+        }
+        // arena segments come back when their arena closes or (ofAuto) becomes unreachable
+        return allocate(s, Math.max(size, 1), alignment, false, s != null && s.arena); // size 0: a distinct address
+    }
+
+    @Override
     public long allocateSegment(int site, long size, long alignment, boolean zero) {
         Site s = sites.get(site);
         // arena segments come back when their arena closes or (ofAuto) becomes unreachable; libc memory does not
-        boolean reclaimable = s != null && s.arena;
-        return allocate(s, Math.max(size, 1), alignment, zero, reclaimable); // a distinct address for size 0, as the JDK's
+        return allocate(s, Math.max(size, 1), alignment, zero, s != null && s.arena); // a distinct address for size 0
     }
 
     @Override
@@ -326,7 +429,7 @@ final class HooksImpl extends Hooks {
     }
 
     /** Every pool block is aligned to this (the allocator's quantum); larger alignments take alignedAlloc. */
-    private static final long MALLOC_ALIGNMENT = 16;
+    private static final long MALLOC_ALIGNMENT = TYPED_ALIGNMENT;
 
     @Override
     public MethodHandle routeHandle(MethodHandle mh, Class<?> refc, String name, boolean special, int site) {

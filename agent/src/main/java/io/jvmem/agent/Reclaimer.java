@@ -64,6 +64,13 @@ final class Reclaimer {
         }
     }
 
+    /** {@link #released(int)} by pool. */
+    void released(MemoryPool pool) {
+        if (waiting.get() > 0) {
+            released[indexOf(pool)].increment();
+        }
+    }
+
     /** Whether some thread waits for memory now (cleaners then hand blocks to the pool at once, not to a thread cache). */
     boolean underPressure() {
         return waiting.get() > 0;
@@ -207,8 +214,9 @@ final class Reclaimer {
         return a;
     }
 
+    /** Arena segments are typed blocks (their cleanup frees them with the site's tag) and zeroed by the bridge. */
     private static long attempt(Site s, long size) {
-        return s.pool.calloc(1, size, s.tag);
+        return s.arena ? s.typed.malloc(size) : s.pool.calloc(1, size, s.tag);
     }
 
     int indexOf(MemoryPool pool) {

@@ -19,6 +19,10 @@ final class Site {
     final java.util.Set<Long> transients;
     /** An arena site: its segments come back when their arena closes or becomes unreachable, so a full pool can wait. */
     final boolean arena;
+    /** An arena site's blocks up to the quantum's alignment are typed under its tag (HooksImpl.releaseSegment); else null. */
+    final io.jvmem.allocator.TypedAllocator typed;
+    /** An arena site with nothing to track per block (no cto transients, no leak report): its fast path. */
+    final boolean typedSegments;
     /** For a lookup or Method.invoke site: the id of the site recording each kind of call reached through it, 0 if none yet. */
     final int[] derived = new int[AgentConfig.Call.values().length];
 
@@ -48,5 +52,7 @@ final class Site {
         this.transients = route.transients;
         this.arena = call.equals(AgentConfig.Call.ARENA.configName);
         this.leaks = leaks != null && Leaks.explicitRelease(call) ? leaks : null;
+        this.typed = arena && pool != null ? pool.typed(tag) : null;
+        this.typedSegments = typed != null && transients == null && this.leaks == null;
     }
 }

@@ -25,23 +25,38 @@ final class Accounting {
         this.tags = tags;
     }
 
-    /** A block handed out: its tag recorded, its bytes counted. */
-    void onAlloc(ThreadCache tc, long off, int cls, int tag) {
+    /**
+     * A block handed out: its bytes counted under {@code tag}, which is recorded with the block if {@code record}
+     * (else the caller keeps it for malloc(9)'s typed free, and the slab is not looked up at all).
+     */
+    void onAlloc(ThreadCache tc, long off, int cls, int tag, boolean record) {
         long usable;
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
             usable = SizeClasses.size(cls);
-            if (tag != 0) { // slabAt written out: one call less, as this runs deep below the agent's calls (see RoutedArena.block)
+            if (tag != 0 && record) { // slabAt written out: one call less, as this runs deep below the agent's calls (see RoutedArena.block)
                 if (!smallTags) {
                     smallTags = true;
                 }
                 slabs.ofEntry(pageMap.get(off >>> SizeClasses.LG_PAGE)).setTag(off, tag);
             }
-        } else if (tag != 0 || cls < 0) {
-            usable = tagRun(off, cls, tag);
+        } else if (tag != 0 && record || cls < 0) {
+            usable = tagRun(off, cls, record ? tag : 0); // a fresh or cached run's entry carries tag 0 already
         } else {
             usable = SizeClasses.size(cls); // a cached or fresh run's entry carries tag 0 already
         }
         count(tc, cls, usable, tag, 1);
+    }
+
+    /**
+     * With the debugging aids a kept tag is recorded as any other: a typed free (block at heap offset {@code off}, page
+     * map entry {@code e}) that names another tag than the allocation did throws, changing nothing.
+     */
+    void checkKept(Allocator heap, long address, long off, long e, int kept) {
+        int recorded = PageMap.kind(e) == PageMap.SLAB ? (smallTags ? slabs.ofEntry(e).tag(off) : 0) : PageMap.tag(e);
+        if (recorded != kept) {
+            throw heap.invalid(address, "free", "freed as tag " + AllocationTag.byId(kept).name() + ", allocated as "
+                    + AllocationTag.byId(recorded).name());
+        }
     }
 
     void onFree(ThreadCache tc, int cls, int tag, long e) {

@@ -44,7 +44,8 @@ final class Allocator {
     final SlabTable slabs;
     final Accounting accounting;
     final ThreadCaches caches;
-    private final boolean debug;
+    /** Junk fill or redzones: every block takes the general paths. */
+    final boolean debug;
     private final Maintenance maintenance;
     private final Reallocator reallocator = new Reallocator(this);
     /** Per-pool random secret for the free key written into cached blocks. */
@@ -98,15 +99,23 @@ final class Allocator {
     // ---------------------------------------------------------------- malloc family
 
     long malloc(long size, int tag) {
+        return malloc(size, tag, false);
+    }
+
+    /**
+     * @param kept the caller keeps the tag and passes it back to {@link #free(long, int)} (malloc(9)'s typed free):
+     *             the block's tag is counted but not recorded (with the debugging aids it is, and free checks it)
+     */
+    long malloc(long size, int tag, boolean kept) {
         ThreadCache tc = caches.enter();
         try {
-            return malloc(tc, size, tag);
+            return malloc(tc, size, tag, kept);
         } finally {
             caches.exit(tc);
         }
     }
 
-    long malloc(ThreadCache tc, long size, int tag) {
+    long malloc(ThreadCache tc, long size, int tag, boolean kept) {
         if (size < 0 || debug) {
             return allocate(tc, size, 1, tag, false);
         }
@@ -118,7 +127,8 @@ final class Allocator {
                 return 0;
             }
         }
-        onAlloc(tc, off, cls, tag);
+        eraseFreeKey(off);
+        accounting.onAlloc(tc, off, cls, tag, !kept);
         return heapAddr + off;
     }
 
@@ -258,24 +268,38 @@ final class Allocator {
     }
 
     void free(long address) {
-        if (address == 0) {
-            return;
+        free(address, RECORDED);
+    }
+
+    /**
+     * @param kept the tag the caller kept for a block of {@link #malloc(long, int, boolean)} with {@code kept} (the
+     *             block's record is not read), or {@link #RECORDED}: the tag recorded with the block
+     */
+    void free(long address, int kept) {
+        if (address != 0) {
+            freeEntered(caches.enter(), address, kept);
         }
-        ThreadCache tc = caches.enter();
+    }
+
+    /** {@link #free(long, int)} of a block other than 0 in the thread cache {@code tc} the caller entered; exits it. */
+    void freeEntered(ThreadCache tc, long address, int kept) {
         try {
-            if (debug || !freeToCache(tc, address)) {
-                free(tc, address);
+            if (debug || !freeToCache(tc, address, kept)) {
+                free(tc, address, kept);
             }
         } finally {
             caches.exit(tc);
         }
     }
 
+    /** For {@link #free(long, int)}: the block's tag is the one recorded with it (a plain free). */
+    static final int RECORDED = -1;
+
     /**
      * The common free, small enough to inline: a live block of a cached class goes onto the thread's stack. Returns
      * false, having changed nothing, for everything else (errors included), which the general path handles.
      */
-    private boolean freeToCache(ThreadCache tc, long address) {
+    private boolean freeToCache(ThreadCache tc, long address, int kept) {
         long off = address - heapAddr;
         if (off < 0 || off >= maxHeapBytes || (off & (SizeClasses.QUANTUM - 1)) != 0 || !live.isSet(off)
                 || ALL.get(ValueLayout.JAVA_LONG, address) == (freeSecret ^ address)) {
@@ -283,38 +307,42 @@ final class Allocator {
         }
         long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
         int cls = PageMap.cls(e);
+        int n;
+        if (!tc.caches(cls) || (n = tc.counts[cls]) == tc.caps[cls]) {
+            return false;
+        }
         int tag;
         if (PageMap.kind(e) == PageMap.SLAB) {
-            tag = accounting.smallTags ? accounting.takeSmallTag(e, off) : 0;
-        } else if (PageMap.kind(e) == PageMap.LARGE && PageMap.isHead(e) && cls != PageMap.HUGE_CLASS) {
-            if (!tc.roomFor(cls)) {
-                return false;
-            }
-            tag = PageMap.tag(e);
+            tag = kept >= 0 ? kept : accounting.smallTags ? accounting.takeSmallTag(e, off) : 0;
+        } else if (runToCache(tc, off, e, cls)) {
+            tag = kept >= 0 ? kept : PageMap.tag(e);
         } else {
             return false;
         }
-        int n;
-        if (!tc.caches(cls) || (n = tc.counts[cls]) == tc.caps[cls]) {
-            if (tag != 0 && PageMap.kind(e) == PageMap.SLAB) {
-                slabs.ofEntry(e).setTag(off, tag); // put it back for the general path
-            }
-            return false;
-        }
         accounting.onFree(tc, cls, tag, e);
-        if (tag != 0 && PageMap.kind(e) == PageMap.LARGE) {
-            accounting.untagRun(off, e);
-        }
         ALL.set(ValueLayout.JAVA_LONG, address, freeSecret ^ address);
         tc.bins[cls][n] = off; // ThreadCache.push, its checks done above
         tc.counts[cls] = n + 1;
-        if (cls >= SizeClasses.NSMALL) {
-            tc.largeBytes += SizeClasses.size(cls);
-        }
         return true;
     }
 
-    void free(ThreadCache tc, long address) {
+    /**
+     * For {@link #freeToCache}, out of line to keep it small: whether the block with page map entry {@code e} is a
+     * cached page run with room in {@code tc}; if so, its entry's tag is cleared (an untagged malloc need not look)
+     * and its bytes counted as cached.
+     */
+    private boolean runToCache(ThreadCache tc, long off, long e, int cls) {
+        if (PageMap.kind(e) != PageMap.LARGE || !PageMap.isHead(e) || cls == PageMap.HUGE_CLASS || !tc.roomFor(cls)) {
+            return false;
+        }
+        if (PageMap.tag(e) != 0) {
+            accounting.untagRun(off, e);
+        }
+        tc.largeBytes += SizeClasses.size(cls);
+        return true;
+    }
+
+    void free(ThreadCache tc, long address, int kept) {
         if (address == 0) {
             return;
         }
@@ -334,17 +362,21 @@ final class Allocator {
         }
         long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
         int kind = PageMap.kind(e);
+        if (kind != PageMap.SLAB && (kind != PageMap.LARGE || !PageMap.isHead(e))) {
+            throw new HeapCorruptionException("page map entry of live block 0x" + Long.toHexString(address)
+                    + " is not in use (pool metadata damaged)");
+        }
+        if (debug && kept >= 0) {
+            accounting.checkKept(this, address, off, e, kept); // the debugging aids record kept tags: a wrong one throws
+        }
         int cls;
         int tag;
         if (kind == PageMap.SLAB) {
             cls = PageMap.cls(e);
-            tag = accounting.smallTags ? accounting.takeSmallTag(e, off) : 0;
-        } else if (kind == PageMap.LARGE && PageMap.isHead(e)) {
-            cls = PageMap.cls(e) == PageMap.HUGE_CLASS ? -1 : PageMap.cls(e);
-            tag = PageMap.tag(e);
+            tag = kept >= 0 && !debug ? kept : accounting.smallTags ? accounting.takeSmallTag(e, off) : 0;
         } else {
-            throw new HeapCorruptionException("page map entry of live block 0x" + Long.toHexString(address)
-                    + " is not in use (pool metadata damaged)");
+            cls = PageMap.cls(e) == PageMap.HUGE_CLASS ? -1 : PageMap.cls(e);
+            tag = kept >= 0 ? kept : PageMap.tag(e);
         }
         if (debug) {
             long usable = blockUsable(off);
@@ -359,7 +391,7 @@ final class Allocator {
         if (cls < 0 || !tc.caches(cls) || !tc.roomFor(cls)) {
             release(off, cls, e);
         } else {
-            if (tag != 0 && kind == PageMap.LARGE) {
+            if (PageMap.tag(e) != 0 && kind == PageMap.LARGE) {
                 accounting.untagRun(off, e);
             }
             ALL.set(ValueLayout.JAVA_LONG, block, freeSecret ^ block);
@@ -425,9 +457,9 @@ final class Allocator {
         return new InvalidFreeException(op + "(0x" + Long.toHexString(address) + ") in pool " + name + ": " + why, address);
     }
 
-    private void onAlloc(ThreadCache tc, long off, int cls, int tag) {
+    void onAlloc(ThreadCache tc, long off, int cls, int tag) {
         eraseFreeKey(off);
-        accounting.onAlloc(tc, off, cls, tag);
+        accounting.onAlloc(tc, off, cls, tag, true);
     }
 
     /** Per-thread counters of one block handed out ({@code sign} 1) or taken back (-1); see {@link Accounting}. */
@@ -507,15 +539,6 @@ final class Allocator {
 
     // ---------------------------------------------------------------- misc
 
-    long strdup(byte[] utf8) {
-        long a = malloc(utf8.length + 1, 0); // gated by malloc; the copy below writes only the caller's new block
-        if (a != 0) {
-            MemorySegment.copy(MemorySegment.ofArray(utf8), 0, ALL, a, utf8.length);
-            ALL.set(ValueLayout.JAVA_BYTE, a + utf8.length, (byte) 0);
-        }
-        return a;
-    }
-
     MemorySegment segment(long address) {
         return MemorySegment.ofAddress(address).reinterpret(usableSize(address));
     }
@@ -560,30 +583,5 @@ final class Allocator {
 
     static MemorySegment all() {
         return ALL;
-    }
-
-    /**
-     * M_WAITOK's retry for a small class (see {@link Malloc9}): a free region from any arena, since a block another
-     * thread freed goes back to that thread's arena. 0, changing nothing, when none has one or the debugging aids
-     * are on (their blocks go through {@link #allocate}).
-     */
-    long mallocFromAnyArena(long size, int tag) {
-        int cls = size < 0 || debug ? -1 : SizeClasses.index(size);
-        if (cls < 0 || !SizeClasses.isSmall(cls)) {
-            return 0;
-        }
-        ThreadCache tc = caches.enter();
-        try {
-            long[] one = new long[1];
-            for (HeapArena a : arenas) {
-                if (a.fill(cls, one, 1) == 1) {
-                    onAlloc(tc, one[0], cls, tag);
-                    return heapAddr + one[0];
-                }
-            }
-            return 0;
-        } finally {
-            caches.exit(tc);
-        }
     }
 }

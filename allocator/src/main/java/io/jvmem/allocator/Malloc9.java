@@ -39,7 +39,7 @@ final class Malloc9 {
         return waiting(pool, flags, () -> {
             long a = flags.zero() ? heap.calloc(1, size, tag) : heap.malloc(size, tag);
             if (a == 0 && retryable(Errors.lastReason())) {
-                a = heap.mallocFromAnyArena(size, tag); // sets no error: the one above stays the thread's last
+                a = mallocFromAnyArena(heap, size, tag); // sets no error: the one above stays the thread's last
                 if (a != 0 && flags.zero()) {
                     Zeroing.zero(a, size);
                 }
@@ -87,6 +87,16 @@ final class Malloc9 {
         pool.free(address);
     }
 
+    /** strdup: a NUL-terminated copy of {@code utf8} in the pool, or 0. */
+    static long strdup(Allocator heap, byte[] utf8) {
+        long a = heap.malloc(utf8.length + 1, 0); // gated by malloc; the copy below writes only the caller's new block
+        if (a != 0) {
+            MemorySegment.copy(MemorySegment.ofArray(utf8), 0, ALL, a, utf8.length);
+            ALL.set(ValueLayout.JAVA_BYTE, a + utf8.length, (byte) 0);
+        }
+        return a;
+    }
+
     /** pmemcto_wcsdup: UTF-32 (Linux's 4-byte wchar_t, native byte order), NUL-terminated. */
     static long wcsdup(PoolBase pool, int[] codePoints) {
         long a = pool.heap.malloc(4L * (codePoints.length + 1), 0);
@@ -130,6 +140,31 @@ final class Malloc9 {
     static void closed(PoolBase pool) {
         PoolLog.trace(() -> "pool " + pool.name() + " closed");
         pool.waiters.released();
+    }
+
+    /**
+     * M_WAITOK's retry for a small class: a free region from any arena, since a block another thread freed goes back
+     * to that thread's arena. 0, changing nothing, when none has one or the debugging aids are on (their blocks go
+     * through {@link Allocator#allocate}).
+     */
+    static long mallocFromAnyArena(Allocator heap, long size, int tag) {
+        int cls = size < 0 || heap.debug ? -1 : SizeClasses.index(size);
+        if (cls < 0 || !SizeClasses.isSmall(cls)) {
+            return 0;
+        }
+        ThreadCache tc = heap.caches.enter();
+        try {
+            long[] one = new long[1];
+            for (HeapArena a : heap.arenas) {
+                if (a.fill(cls, one, 1) == 1) {
+                    heap.onAlloc(tc, one[0], cls, tag);
+                    return heap.heapAddr + one[0];
+                }
+            }
+            return 0;
+        } finally {
+            heap.caches.exit(tc);
+        }
     }
 
     private static boolean retryable(PoolErrorReason r) {

@@ -15,6 +15,16 @@ public interface MemoryPool extends AutoCloseable {
 
     long malloc(long size, AllocationTag tag);
 
+    /**
+     * malloc(9)'s typed allocation with the type kept by the caller: as {@link #malloc(long, AllocationTag)}, counted
+     * under {@code tag} in {@link PoolStats#tags()}, but the pool records no tag with the block, which saves a write
+     * at allocation and a read at free. Free it with {@link #free(long, AllocationTag)} and the same tag (FreeBSD's
+     * {@code free(addr, type)}). Freed with {@link #free(long)} instead, the block is counted back as untagged (the pool
+     * cannot know its tag): {@code tag} keeps its bytes in use and the untagged bytes fall by as many. With the
+     * debugging aids ({@link PoolOptions#junkFill()}, {@link PoolOptions#redzones()}) the tag is recorded after all,
+     * so that both frees count it right and a wrong tag is caught. Returns 0 when out of memory. Thread-safe.
+     */
+    long mallocTyped(long size, AllocationTag tag);
     /** Zeroed block for {@code count × size} bytes, or 0 (also on overflow). Pages known to be zero are not rewritten. */
     long calloc(long count, long size);
 
@@ -39,6 +49,21 @@ public interface MemoryPool extends AutoCloseable {
     /** Frees a block; 0 is a no-op. Throws {@link InvalidFreeException} for anything that is not a live block. */
     void free(long address);
 
+    /**
+     * FreeBSD malloc(9)'s {@code free(addr, type)}: frees a block of {@link #mallocTyped} that was counted under
+     * {@code tag}; 0 is a no-op. Anything that is not a live block of this pool throws {@link InvalidFreeException} as
+     * {@link #free(long)} does (a double free included). The pool trusts the tag: another tag than the allocation's
+     * moves the block's bytes between the two tags' counters (the pool's totals and its heap stay exact); with the
+     * debugging aids it throws {@link InvalidFreeException} instead, the block still allocated. A block whose tag the
+     * pool recorded ({@link #malloc(long, AllocationTag)} and the rest) must be freed with {@link #free(long)}.
+     * Thread-safe.
+     */
+    void free(long address, AllocationTag tag);
+    /**
+     * {@link #mallocTyped} and {@link #free(long, AllocationTag)} for {@code tag}, resolved once for callers on a hot
+     * path (the JDK's arenas under the agent). Thread-safe.
+     */
+    TypedAllocator typed(AllocationTag tag);
     /** Bytes usable at {@code address}, at least what was requested. */
     long usableSize(long address);
 

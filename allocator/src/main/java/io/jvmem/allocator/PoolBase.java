@@ -100,6 +100,15 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     }
 
     @Override
+    public long mallocTyped(long size, AllocationTag tag) {
+        long a = heap.malloc(size, tag.id(), true);
+        if (a != 0) {
+            PoolEvents.sample(this, size, tag);
+        }
+        return a;
+    }
+
+    @Override
     public long calloc(long count, long size) {
         long a = heap.calloc(count, size, 0);
         if (a != 0) {
@@ -154,6 +163,19 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     }
 
     @Override
+    public TypedAllocator typed(AllocationTag tag) {
+        return new TypedAllocator(this, tag);
+    }
+
+    @Override
+    public void free(long address, AllocationTag tag) {
+        heap.free(address, tag.id());
+        if (waiters.waiting()) {
+            Malloc9.released(this);
+        }
+    }
+
+    @Override
     public long usableSize(long address) {
         return heap.usableSize(address);
     }
@@ -161,7 +183,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     @Override
     public long strdup(String s) {
         heap.checkOpen();
-        return heap.strdup(s.getBytes(StandardCharsets.UTF_8));
+        return Malloc9.strdup(heap, s.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
@@ -170,7 +192,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
         if (cString == 0) {
             return Allocator.fail(PoolErrorReason.BAD_ARGUMENT, "strdup of a NULL string");
         }
-        return heap.strdup(MemorySegment.ofAddress(cString).reinterpret(Long.MAX_VALUE).getString(0)
+        return Malloc9.strdup(heap, MemorySegment.ofAddress(cString).reinterpret(Long.MAX_VALUE).getString(0)
                 .getBytes(StandardCharsets.UTF_8));
     }
 

@@ -33,10 +33,10 @@ final class Reallocator {
 
     long realloc(ThreadCache tc, long address, long size, int tag) {
         if (address == 0) {
-            return h.malloc(tc, size, tag);
+            return h.malloc(tc, size, tag, false);
         }
         if (size == 0) {
-            h.free(tc, address);
+            h.free(tc, address, Allocator.RECORDED);
             return 0;
         }
         if (size < 0) {
@@ -70,7 +70,7 @@ final class Reallocator {
             return 0;
         }
         MemorySegment.copy(ALL, address, ALL, fresh, Math.min(old, size));
-        h.free(tc, address);
+        h.free(tc, address, Allocator.RECORDED);
         return fresh;
     }
 

@@ -113,6 +113,12 @@ final class Slab implements Comparable<Slab> {
         t[regionIndex(off)] = (char) tag;
     }
 
+    /** The tag of the block at {@code off} (a typed free's check, with the debugging aids). */
+    int tag(long off) {
+        char[] t = tags;
+        return t == null ? 0 : t[regionIndex(off)];
+    }
+
     /** The tag of the block at {@code off}, cleared: one index computation for the free path. */
     int takeTag(long off) {
         char[] t = tags;

@@ -38,6 +38,32 @@ public abstract class Hooks {
     public abstract void release(long address);
 
     /**
+     * Blocks of arena sites up to this alignment are typed (malloc(9)'s free(addr, type)): the pool counts them under
+     * the site's tag without recording it, and {@link #releaseSegment} gives the tag back; others are freed by
+     * {@link #release}. Every pool block is aligned to this (the allocator's quantum).
+     */
+    public static final long TYPED_ALIGNMENT = 16;
+
+    /**
+     * The agent's object for call site {@code site}, or null: resolved once per routed arena allocation and handed back
+     * to {@link #allocateSegment(Object, long, long)} and {@link #releaseSegment}, so that neither looks it up again.
+     */
+    public abstract Object site(int site);
+
+    /**
+     * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment at
+     * {@code site} (from {@link #site}), not zeroed (the bridge zeroes it); or 0: the JDK allocates.
+     */
+    public abstract long allocateSegment(Object site, long size, long alignment);
+
+    /**
+     * Cleanup of a routed segment of arena site {@code site} (from {@link #site}) aligned to at most
+     * {@link #TYPED_ALIGNMENT}: frees its block with the site's tag. {@code confined}: its arena is confined, so this
+     * runs on the thread that closed it (never on the JDK's cleaner thread). Must never throw.
+     */
+    public abstract void releaseSegment(long address, Object site, boolean confined);
+
+    /**
      * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment or
      * libc allocation at {@code site}, zeroed when {@code zero} (arena segments are zeroed by the bridge); or 0: the
      * JDK (or libc) allocates.

@@ -8,26 +8,43 @@ package io.jvmem.agent.bridge;
  */
 final class Release implements Runnable, java.util.function.Consumer<java.lang.foreign.MemorySegment> {
     private final long address;
+    /**
+     * For a segment whose block the pool counted under its site's tag without recording it (malloc(9)'s typed free:
+     * see {@link Hooks#releaseSegment}): the agent's site object; null for every other block.
+     */
+    private final Object site;
+    /** The segment's arena is confined: its cleanup runs on the thread that closes it, never on the JDK's cleaner. */
+    private final boolean confined;
 
     Release(long address) {
+        this(address, null, false);
+    }
+
+    Release(long address, Object site, boolean confined) {
         this.address = address;
+        this.site = site;
+        this.confined = confined;
     }
 
     @Override
     public void accept(java.lang.foreign.MemorySegment ignored) {
-        release(address);
+        release(address, site, confined);
     }
 
     @Override
     public void run() {
-        release(address);
+        release(address, site, confined);
     }
 
     /** Out of line, so that the JDK's cleanup loop stays small enough to inline into the arena's close. */
     @DontInlineStub
-    private static void release(long address) {
+    private static void release(long address, Object site, boolean confined) {
         try {
-            Bridge.h.release(address);
+            if (site != null) {
+                Bridge.h.releaseSegment(address, site, confined);
+            } else {
+                Bridge.h.release(address);
+            }
         } catch (Throwable ignored) {
             // the hooks record failures themselves
         }

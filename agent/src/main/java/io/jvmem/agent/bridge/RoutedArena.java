@@ -35,32 +35,70 @@ final class RoutedArena implements Arena {
         if (byteSize < 0 || byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
         }
-        long a = block(site, byteSize, byteAlignment);
+        Object s = site(site);
+        long a = block(s, byteSize, byteAlignment);
         if (a == 0) {
             return arena.allocate(byteSize, byteAlignment); // not routed (min-size, fallback): the JDK's memory
         }
         zero(a, byteSize);
         try {
-            MemorySegment s = MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a));
+            // at most the quantum's alignment, the block is typed: its release gives the site's tag back
+            Release release = new Release(a, byteAlignment <= Hooks.TYPED_ALIGNMENT ? s : null,
+                    arena.scope().getClass() == CONFINED);
+            MemorySegment segment = MemorySegment.ofAddress(a).reinterpret(byteSize, arena, release);
             if (arena == GLOBAL) {
                 Bridge.h.global(site, a, byteSize); // for the leak report: only the program's exit frees it
             }
-            return s;
+            return segment;
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
-            Bridge.h.release(a);
+            if (byteAlignment <= Hooks.TYPED_ALIGNMENT) {
+                Bridge.h.releaseSegment(a, s, false);
+            } else {
+                Bridge.h.release(a);
+            }
             throw t;
         }
+    }
+
+    /**
+     * The agent's objects of arena sites by id, filled as they are first used: a site's object never changes, so this
+     * copy serves each allocation with one static load and one array load, fewer dependent loads than asking the
+     * hooks (each costs ~1.7 ns on this path).
+     */
+    private static volatile Object[] sites = new Object[64];
+
+    @ForceInlineStub
+    private static Object site(int id) {
+        Object[] t = sites;
+        Object s;
+        if (id > 0 && id < t.length && (s = t[id]) != null) {
+            return s;
+        }
+        return siteFirstUse(id);
+    }
+
+    private static synchronized Object siteFirstUse(int id) {
+        Object s = Bridge.h.site(id);
+        if (s != null) {
+            Object[] t = sites;
+            if (id >= t.length) {
+                t = java.util.Arrays.copyOf(t, Math.max(id + 1, t.length * 2));
+            }
+            t[id] = s; // the agent's site objects are immutable (final fields): safe to read through a race
+            sites = t;
+        }
+        return s;
     }
 
     /**
      * The pool block, out of line: the JIT's inlining depth (15 levels) counts from the method being compiled, and the
      * allocator's own path is deep enough that, inlined below the program's method and this bridge, its memory
      * accesses became calls. Compiled on its own, the allocator inlines whole; the call costs a few ns and passes
-     * only numbers, so nothing of the caller escapes.
+     * only numbers and the agent's site object (not the caller's), so nothing of the caller escapes.
      */
     @DontInlineStub
-    private static long block(int site, long byteSize, long byteAlignment) {
-        return Bridge.h.allocateSegment(site, byteSize, byteAlignment, false);
+    private static long block(Object site, long byteSize, long byteAlignment) {
+        return Bridge.h.allocateSegment(site, byteSize, byteAlignment);
     }
 
     /**
@@ -80,6 +118,14 @@ final class RoutedArena implements Arena {
     /** The class of every arena {@code Arena.ofConfined/ofShared/ofAuto/global} returns (JDK 22 to 25). */
     private static final Class<?> JDK_ARENA = Arena.global().getClass();
     private static final Arena GLOBAL = Arena.global();
+    /** The class of a confined arena's scope (JDK 22 to 25: {@code ConfinedSession}); a scope of another class is not. */
+    private static final Class<?> CONFINED = confinedScope();
+
+    private static Class<?> confinedScope() {
+        try (Arena a = Arena.ofConfined()) {
+            return a.scope().getClass();
+        }
+    }
 
     /** Whether {@code a} is one of the JDK's own arenas (a program's own arenas are left alone). */
     @ForceInlineStub
