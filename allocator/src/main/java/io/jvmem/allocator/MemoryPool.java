@@ -25,6 +25,7 @@ public interface MemoryPool extends AutoCloseable {
      * so that both frees count it right and a wrong tag is caught. Returns 0 when out of memory. Thread-safe.
      */
     long mallocTyped(long size, AllocationTag tag);
+
     /** Zeroed block for {@code count × size} bytes, or 0 (also on overflow). Pages known to be zero are not rewritten. */
     long calloc(long count, long size);
 
@@ -59,11 +60,13 @@ public interface MemoryPool extends AutoCloseable {
      * Thread-safe.
      */
     void free(long address, AllocationTag tag);
+
     /**
      * {@link #mallocTyped} and {@link #free(long, AllocationTag)} for {@code tag}, resolved once for callers on a hot
      * path (the JDK's arenas under the agent). Thread-safe.
      */
     TypedAllocator typed(AllocationTag tag);
+
     /** Bytes usable at {@code address}, at least what was requested. */
     long usableSize(long address);
 
