@@ -18,8 +18,24 @@ final class AgentStart {
         } catch (ConfigException e) {
             refuse(e.getMessage(), late);
         } catch (Throwable t) {
-            refuse("cannot start: " + t, late);
+            refuse("cannot start: " + why(t), late);
         }
+    }
+
+    /**
+     * What went wrong, as one line: the innermost cause (a class initializer's failure says nothing by itself), with
+     * the flag to add when the JVM refused the pools' native access ({@code --illegal-native-access=deny}).
+     */
+    static String why(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String line = root == t ? t.toString() : t.getClass().getName() + " caused by " + root;
+        if (root instanceof IllegalCallerException) {
+            line += " (the pools need native access: add --enable-native-access=ALL-UNNAMED to the java command)";
+        }
+        return line;
     }
 
     private static void refuse(String message, boolean late) {

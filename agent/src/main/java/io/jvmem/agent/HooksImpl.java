@@ -131,8 +131,11 @@ final class HooksImpl extends Hooks {
             return 0;
         }
         if (a == 0) {
-            if (reclaimable && alignment <= MALLOC_ALIGNMENT) {
-                a = reclaim(s, size);
+            if (reclaimable) {
+                a = reclaim(s, size, alignment);
+                if (a != 0 && zero && alignment > MALLOC_ALIGNMENT) {
+                    s.pool.segment(a).asSlice(0, size).fill((byte) 0);
+                }
             } else {
                 exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
             }
@@ -147,20 +150,20 @@ final class HooksImpl extends Hooks {
     }
 
     /** Waits for unreachable buffers to be released, then either serves the request or applies the route's policy. */
-    private long reclaim(Site s, long capacity) {
+    private long reclaim(Site s, long capacity, long alignment) {
         long a;
         Route.Fallback why = Route.Fallback.RECLAIM_FAILED;
         Object wait = AgentEvents.beginWait();
         try {
             if (s.route.fail) {
-                a = reclaimer.untilReleased(s, capacity);
+                a = reclaimer.untilReleased(s, capacity, alignment);
             } else {
                 long ticket = reclaimer.ticket();
-                a = reclaimer.pending(s, capacity);
+                a = reclaimer.pending(s, capacity, alignment);
                 if (a == 0 && reclaimer.backingOff(s.pool)) {
                     why = Route.Fallback.BACKED_OFF;
                 } else if (a == 0) {
-                    a = reclaimer.collectAndRetry(s, capacity, ticket);
+                    a = reclaimer.collectAndRetry(s, capacity, alignment, ticket);
                 }
             }
         } catch (PoolClosedException e) {
@@ -406,7 +409,7 @@ final class HooksImpl extends Hooks {
             } catch (PoolClosedException e) {
                 return 0;
             }
-            return a != 0 ? a : reclaim(s, size);
+            return a != 0 ? a : reclaim(s, size, MALLOC_ALIGNMENT);
         }
         // arena segments come back when their arena closes or (ofAuto) becomes unreachable
         return allocate(s, Math.max(size, 1), alignment, false, s != null && s.arena); // size 0: a distinct address
@@ -429,7 +432,7 @@ final class HooksImpl extends Hooks {
     }
 
     /** Every pool block is aligned to this (the allocator's quantum); larger alignments take alignedAlloc. */
-    private static final long MALLOC_ALIGNMENT = TYPED_ALIGNMENT;
+    static final long MALLOC_ALIGNMENT = TYPED_ALIGNMENT;
 
     @Override
     public MethodHandle routeHandle(MethodHandle mh, Class<?> refc, String name, boolean special, int site) {

@@ -87,7 +87,7 @@ final class Reclaimer {
      *
      * @throws io.jvmem.allocator.PoolClosedException if the pool was closed meanwhile
      */
-    long untilReleased(Site s, long size) {
+    long untilReleased(Site s, long size, long alignment) {
         int p = indexOf(s.pool);
         waiting.incrementAndGet();
         boolean interrupted = false;
@@ -101,7 +101,7 @@ final class Reclaimer {
                     interrupted = true;
                     active = true;
                 }
-                long a = attempt(s, size);
+                long a = attempt(s, size, alignment);
                 if (a != 0) {
                     return a;
                 }
@@ -115,7 +115,7 @@ final class Reclaimer {
             long sleep = 1;
             int sleeps = 0;
             while (true) {
-                long a = attempt(s, size);
+                long a = attempt(s, size, alignment);
                 if (a != 0) {
                     return a;
                 }
@@ -152,7 +152,7 @@ final class Reclaimer {
      * A fallback request's first wait: while cleaners are pending, waits for them and retries. Returns a block or 0;
      * an interrupt ends the wait (and stays set).
      */
-    long pending(Site s, long size) {
+    long pending(Site s, long size, long alignment) {
         waiting.incrementAndGet();
         try {
             boolean active;
@@ -163,7 +163,7 @@ final class Reclaimer {
                     Thread.currentThread().interrupt();
                     return 0;
                 }
-                long a = attempt(s, size);
+                long a = attempt(s, size, alignment);
                 if (a != 0) {
                     return a;
                 }
@@ -186,7 +186,7 @@ final class Reclaimer {
      * A fallback request's second wait: one collection started after {@code ticket} (shared), its cleaners, a retry.
      * Returns a block or 0. If the collection freed nothing in this pool, collections for it back off.
      */
-    long collectAndRetry(Site s, long size, long ticket) {
+    long collectAndRetry(Site s, long size, long alignment, long ticket) {
         int p = indexOf(s.pool);
         long before = released[p].sum();
         waiting.incrementAndGet();
@@ -200,7 +200,7 @@ final class Reclaimer {
         } finally {
             waiting.decrementAndGet();
         }
-        long a = pending(s, size);
+        long a = pending(s, size, alignment);
         boolean freed = released[p].sum() != before;
         synchronized (backoff) {
             if (freed) {
@@ -214,8 +214,14 @@ final class Reclaimer {
         return a;
     }
 
-    /** Arena segments are typed blocks (their cleanup frees them with the site's tag) and zeroed by the bridge. */
-    private static long attempt(Site s, long size) {
+    /**
+     * Arena segments are typed blocks (their cleanup frees them with the site's tag) and zeroed by the bridge; an
+     * alignment above the pool's quantum takes an aligned block with its tag recorded, as the first attempt did.
+     */
+    private static long attempt(Site s, long size, long alignment) {
+        if (alignment > HooksImpl.MALLOC_ALIGNMENT) {
+            return s.pool.alignedAlloc(alignment, size, s.tag);
+        }
         return s.arena ? s.typed.malloc(size) : s.pool.calloc(1, size, s.tag);
     }
 

@@ -159,6 +159,19 @@ class AgentProcessIT {
     }
 
     @Test
+    @Timeout(60)
+    void deniedNativeAccessStopsTheJvmWithOneLineNamingTheFlag() throws Exception {
+        Path c = config("pool.p.size=16m", "route.r.include=sample", "route.r.pool=p");
+        Result r = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--illegal-native-access=deny",
+                "-javaagent:" + JAR + "=" + c, "-cp", System.getProperty("java.class.path"), "sample.late.Hello"));
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals(1, r.err().size(), "exactly one line: " + r.err());
+        assertTrue(r.err().get(0).startsWith("jvmem: cannot start: ") && r.err().get(0).contains("IllegalCallerException")
+                && r.err().get(0).contains("--enable-native-access=ALL-UNNAMED"), r.err().get(0));
+        assertEquals("", r.out(), "the program must not run");
+    }
+
+    @Test
     void dirtyCtoPoolStopsTheJvmUnlessOnDirtyIsRecreate() throws Exception {
         Path pool = dir.resolve("kv.pool");
         Result made = java(List.of("-cp", System.getProperty("java.class.path"), DirtyPoolMaker.class.getName(), pool.toString(), "kv"));

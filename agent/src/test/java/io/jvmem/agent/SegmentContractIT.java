@@ -430,4 +430,18 @@ class SegmentContractIT {
         }
         assertEquals(total / (1 << 20), made);
     }
+
+    /** The same for segments aligned above the pool's 16-byte quantum, which the pool serves as aligned blocks. */
+    @Test
+    @Timeout(120)
+    void droppedAlignedAutoArenaSegmentsAreReclaimedToo() {
+        long total = 20 * pool().size();
+        int made;
+        try {
+            made = sample.reach.AutoArenas.churn(total, 1 << 20, 64);
+        } catch (OutOfMemoryError e) {
+            throw new AssertionError("the pool filled up with unreachable aligned segments: " + e.getMessage(), e);
+        }
+        assertEquals(total / (1 << 20), made);
+    }
 }

@@ -22,7 +22,8 @@ public interface MemoryPool extends AutoCloseable {
      * {@code free(addr, type)}). Freed with {@link #free(long)} instead, the block is counted back as untagged (the pool
      * cannot know its tag): {@code tag} keeps its bytes in use and the untagged bytes fall by as many. With the
      * debugging aids ({@link PoolOptions#junkFill()}, {@link PoolOptions#redzones()}) the tag is recorded after all,
-     * so that both frees count it right and a wrong tag is caught. Returns 0 when out of memory. Thread-safe.
+     * so that both frees count it right and a wrong tag is caught. Returns 0 when out of memory; a null tag throws
+     * NullPointerException. Thread-safe.
      */
     long mallocTyped(long size, AllocationTag tag);
 

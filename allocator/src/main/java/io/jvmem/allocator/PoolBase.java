@@ -101,7 +101,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
 
     @Override
     public long mallocTyped(long size, AllocationTag tag) {
-        long a = heap.malloc(size, tag.id(), true);
+        long a = heap.malloc(size, java.util.Objects.requireNonNull(tag, "tag").id(), true);
         if (a != 0) {
             PoolEvents.sample(this, size, tag);
         }
@@ -164,12 +164,15 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
 
     @Override
     public TypedAllocator typed(AllocationTag tag) {
-        return new TypedAllocator(this, tag);
+        return new TypedAllocator(this, java.util.Objects.requireNonNull(tag, "tag"));
     }
 
     @Override
     public void free(long address, AllocationTag tag) {
-        heap.free(address, tag.id());
+        if (address == 0) {
+            return; // a no-op whatever the tag, as free(0)
+        }
+        heap.free(address, java.util.Objects.requireNonNull(tag, "tag").id());
         if (waiters.waiting()) {
             Malloc9.released(this);
         }

@@ -220,4 +220,17 @@ class TypedFreeTest {
         pool.close();
         assertThrows(PoolClosedException.class, () -> typed.malloc(SMALL));
     }
+
+    @Test
+    @Timeout(30)
+    void aTypedFreeOfZeroIsANoOpWhateverTheTagAndANullTagIsNamed() {
+        try (VolatilePool pool = TestPools.create(32L << 20)) {
+            pool.free(0, null);
+            pool.free(0, AllocationTag.define("typed.zero"));
+            NullPointerException e = assertThrows(NullPointerException.class, () -> pool.mallocTyped(SMALL, null));
+            assertEquals("tag", e.getMessage());
+            assertEquals("tag", assertThrows(NullPointerException.class, () -> pool.typed(null)).getMessage());
+            assertTrue(pool.check().consistent());
+        }
+    }
 }
