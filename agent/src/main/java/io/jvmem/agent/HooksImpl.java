@@ -151,6 +151,10 @@ final class HooksImpl extends Hooks {
 
     /** Waits for unreachable buffers to be released, then either serves the request or applies the route's policy. */
     private long reclaim(Site s, long capacity, long alignment) {
+        if (io.jvmem.allocator.MemoryPool.lastErrorReason() == io.jvmem.allocator.PoolErrorReason.TOO_LARGE) {
+            exhausted(s, capacity, Route.Fallback.LARGER_THAN_POOL); // no collection can make room for it
+            return 0;
+        }
         long a;
         Route.Fallback why = Route.Fallback.RECLAIM_FAILED;
         Object wait = AgentEvents.beginWait();
@@ -276,7 +280,15 @@ final class HooksImpl extends Hooks {
 
     /** The pool could not serve {@code size} bytes for {@code s}: OutOfMemoryError, or a counted fallback. */
     private void exhausted(Site s, long size, Route.Fallback why) {
-        String fileSystem = fileSystemFull();
+        if (io.jvmem.allocator.MemoryPool.lastErrorReason() == io.jvmem.allocator.PoolErrorReason.TOO_LARGE) {
+            why = Route.Fallback.LARGER_THAN_POOL; // the allocator's reason for the request that just failed
+        }
+        String fileSystem = why == Route.Fallback.LARGER_THAN_POOL ? "" : fileSystemFull();
+        if (s.route.fail && why == Route.Fallback.LARGER_THAN_POOL) {
+            s.route.failures.increment();
+            throw new OutOfMemoryError("jvmem: request of " + size + " bytes at " + s.name + " (route " + s.route.name()
+                    + ") is larger than pool " + s.pool.name() + " can hold (" + s.pool.size() + " bytes in all)");
+        }
         if (s.route.fail) {
             s.route.failures.increment();
             long inUse = -1;

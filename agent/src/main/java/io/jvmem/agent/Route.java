@@ -55,7 +55,9 @@ final class Route {
         RECLAIM_FAILED("afterReclaim", "full after waiting for reference processing and a collection"),
         BACKED_OFF("backedOff", "full of live data (a collection freed nothing, so collections back off)"),
         NOT_RECLAIMABLE("notReclaimable", "full (Unsafe memory and resized blocks: a collection cannot free them)"),
-        FILE_SYSTEM_FULL("fileSystemFull", "full because its file system is full");
+        FILE_SYSTEM_FULL("fileSystemFull", "full because its file system is full"),
+        LARGER_THAN_POOL("largerThanPool", "smaller than the request, however empty (larger than its whole heap: no "
+                + "collection was waited for)");
 
         final String key;
         final String why;

@@ -246,6 +246,27 @@ class AgentProcessIT {
         assertTrue(json.contains("\"backedOff\": {\"requests\": "), json);
     }
 
+    @Test
+    @Timeout(60)
+    void aRequestLargerThanThePoolFallsBackAsSuchOrFailsNamingIt() throws Exception {
+        Path report = dir.resolve("report.json");
+        Path c = config("pool.main.size=14m", "route.r.include=sample.reclaim", "route.r.pool=main", "report=" + report);
+        Result r = java(List.of("-javaagent:" + JAR + "=" + c, "-cp", System.getProperty("java.class.path"),
+                "sample.reclaim.DropLoop", "keep", "1", String.valueOf(64 << 20)));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("allocations=1 oom=0\n", r.out());
+        assertTrue(r.err().get(0).contains("pool main was smaller than the request, however empty"), r.err().toString());
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"largerThanPool\": {\"requests\": 1, \"bytes\": " + (64 << 20) + "}"), json);
+        assertTrue(json.contains("\"afterReclaim\": {\"requests\": 0,"), "no collection was waited for: " + json);
+        Path fail = config("pool.main.size=14m", "route.r.include=sample.reclaim", "route.r.pool=main", "route.r.on-exhausted=fail");
+        Result f = java(List.of("-javaagent:" + JAR + "=" + fail, "-cp", System.getProperty("java.class.path"),
+                "sample.reclaim.DropLoop", "keep", "1", String.valueOf(64 << 20)));
+        assertEquals(1, f.exit(), "the program's main ended with the OutOfMemoryError: " + f);
+        assertTrue(f.err().get(0).contains("OutOfMemoryError: jvmem: request of " + (64 << 20) + " bytes at sample.reclaim."
+                + "DropLoop.main") && f.err().get(0).contains("is larger than pool main can hold"), f.err().toString());
+    }
+
     /** A JDK older than 22 (the agent's classes need 22; its premain class loads on 8 and later). */
     private static final Path OLD_JDK = Path.of("/usr/lib/jvm/java-17-openjdk-amd64");
 

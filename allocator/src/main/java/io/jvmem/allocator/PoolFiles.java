@@ -50,8 +50,9 @@ final class PoolFiles {
     /** An unlinked new file in {@code dir}, after checking the directory and that {@code size} bytes fit. */
     private static int openTemp(Path dir, long size) {
         if (!Files.isDirectory(dir)) {
-            throw new PoolException(Files.exists(dir) ? PoolErrorReason.BAD_ARGUMENT : PoolErrorReason.NOT_FOUND,
-                    "cannot create pool in " + dir + ": not a directory");
+            boolean exists = Files.exists(dir);
+            throw new PoolException(exists ? PoolErrorReason.BAD_ARGUMENT : PoolErrorReason.NOT_FOUND,
+                    "cannot create pool in " + dir + (exists ? ": not a directory" : ": no such directory"));
         }
         String d = dir.toAbsolutePath().toString();
         PoolFile.requireSpace(d, size, d);
