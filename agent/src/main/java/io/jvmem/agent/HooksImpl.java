@@ -116,29 +116,23 @@ final class HooksImpl extends Hooks {
         try {
             if (alignment <= MALLOC_ALIGNMENT && s.arena) {
                 a = s.typed.malloc(size); // typed: its Release gives the tag back (see releaseSegment)
-                if (a != 0 && zero) {
-                    s.pool.segment(a).asSlice(0, size).fill((byte) 0);
-                }
             } else if (alignment <= MALLOC_ALIGNMENT) {
                 a = zero ? s.pool.calloc(1, size, s.tag) : s.pool.malloc(size, s.tag);
             } else {
                 a = s.pool.alignedAlloc(alignment, size, s.tag);
-                if (a != 0 && zero) {
-                    s.pool.segment(a).asSlice(0, size).fill((byte) 0);
-                }
             }
         } catch (PoolClosedException e) {
             return 0;
         }
         if (a == 0) {
             if (reclaimable) {
-                a = reclaim(s, size, alignment);
-                if (a != 0 && zero && alignment > MALLOC_ALIGNMENT) {
-                    s.pool.segment(a).asSlice(0, size).fill((byte) 0);
-                }
+                a = reclaim(s, size, alignment); // its attempts take the same kinds of block as above
             } else {
                 exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
             }
+        }
+        if (a != 0 && zero && (s.arena || alignment > MALLOC_ALIGNMENT)) { // the one kind not zeroed is calloc's
+            s.pool.segment(a).asSlice(0, size).fill((byte) 0);
         }
         if (a != 0 && s.transients != null) {
             s.transients.add(a);
@@ -151,7 +145,7 @@ final class HooksImpl extends Hooks {
 
     /** Waits for unreachable buffers to be released, then either serves the request or applies the route's policy. */
     private long reclaim(Site s, long capacity, long alignment) {
-        if (io.jvmem.allocator.MemoryPool.lastErrorReason() == io.jvmem.allocator.PoolErrorReason.TOO_LARGE) {
+        if (largerThanPool()) {
             exhausted(s, capacity, Route.Fallback.LARGER_THAN_POOL); // no collection can make room for it
             return 0;
         }
@@ -280,17 +274,16 @@ final class HooksImpl extends Hooks {
 
     /** The pool could not serve {@code size} bytes for {@code s}: OutOfMemoryError, or a counted fallback. */
     private void exhausted(Site s, long size, Route.Fallback why) {
-        if (io.jvmem.allocator.MemoryPool.lastErrorReason() == io.jvmem.allocator.PoolErrorReason.TOO_LARGE) {
-            why = Route.Fallback.LARGER_THAN_POOL; // the allocator's reason for the request that just failed
+        if (largerThanPool()) {
+            why = Route.Fallback.LARGER_THAN_POOL;
         }
         String fileSystem = why == Route.Fallback.LARGER_THAN_POOL ? "" : fileSystemFull();
-        if (s.route.fail && why == Route.Fallback.LARGER_THAN_POOL) {
-            s.route.failures.increment();
-            throw new OutOfMemoryError("jvmem: request of " + size + " bytes at " + s.name + " (route " + s.route.name()
-                    + ") is larger than pool " + s.pool.name() + " can hold (" + s.pool.size() + " bytes in all)");
-        }
         if (s.route.fail) {
             s.route.failures.increment();
+            if (why == Route.Fallback.LARGER_THAN_POOL) {
+                throw new OutOfMemoryError("jvmem: request of " + size + " bytes at " + s.name + " (route " + s.route.name()
+                        + ") is larger than pool " + s.pool.name() + " can hold (" + s.pool.size() + " bytes in all)");
+            }
             long inUse = -1;
             try {
                 inUse = s.pool.stats().allocated();
@@ -309,6 +302,11 @@ final class HooksImpl extends Hooks {
         log.onceWarn("exhausted:" + s.route.name(), "route " + s.route.name() + " fell back to the JDK (DRAM) for the "
                 + "first time: pool " + s.pool.name() + " was " + why.why + " (" + size + " bytes at " + s.name + ")"
                 + fileSystem + "; the exit summary counts the rest");
+    }
+
+    /** Whether the request that just failed on this thread is larger than its pool's whole heap (the allocator's reason). */
+    private static boolean largerThanPool() {
+        return MemoryPool.lastErrorReason() == PoolErrorReason.TOO_LARGE;
     }
 
     /** The reason, when the pool could not grow into its file (the file system filled up after the pool was made). */

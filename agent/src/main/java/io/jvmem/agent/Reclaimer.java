@@ -64,11 +64,9 @@ final class Reclaimer {
         }
     }
 
-    /** {@link #released(int)} by pool. */
+    /** {@link #released(int)} by pool (callers have seen {@link #underPressure()}: the search is off the common path). */
     void released(MemoryPool pool) {
-        if (waiting.get() > 0) {
-            released[indexOf(pool)].increment();
-        }
+        released(indexOf(pool));
     }
 
     /** Whether some thread waits for memory now (cleaners then hand blocks to the pool at once, not to a thread cache). */

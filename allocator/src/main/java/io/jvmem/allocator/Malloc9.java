@@ -59,9 +59,7 @@ final class Malloc9 {
         if (r != 0 && flags.zero() && size > old) {
             Zeroing.zero(r + old, size - old); // jemalloc MALLOCX_ZERO: the old size is the boundary
         }
-        if (pool.waiters.waiting()) {
-            released(pool);
-        }
+        freed(pool);
         return r;
     }
 
@@ -71,9 +69,7 @@ final class Malloc9 {
             // the realloc failed and left the block: reallocf frees it (the failure's reason stays the thread's last)
             pool.heap.free(address);
         }
-        if (pool.waiters.waiting()) {
-            released(pool);
-        }
+        freed(pool);
         return r;
     }
 
@@ -118,8 +114,17 @@ final class Malloc9 {
         return cps;
     }
 
-    /** A free happened while threads wait: make this thread's cached blocks available to them, then wake them. */
-    static void released(PoolBase pool) {
+    /**
+     * After a free: if threads wait for memory (M_WAITOK), this thread's cached blocks are made available to them and
+     * they wake; else nothing (one volatile read, so that every free can call it).
+     */
+    static void freed(PoolBase pool) {
+        if (pool.waiters.waiting()) {
+            released(pool);
+        }
+    }
+
+    private static void released(PoolBase pool) {
         try {
             pool.heap.caches.flushCurrentThread();
         } finally {

@@ -157,9 +157,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
     @Override
     public void free(long address) {
         heap.free(address);
-        if (waiters.waiting()) { // M_WAITOK callers wait for this
-            Malloc9.released(this);
-        }
+        Malloc9.freed(this); // M_WAITOK callers wait for this
     }
 
     @Override
@@ -173,9 +171,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
             return; // a no-op whatever the tag, as free(0)
         }
         heap.free(address, java.util.Objects.requireNonNull(tag, "tag").id());
-        if (waiters.waiting()) {
-            Malloc9.released(this);
-        }
+        Malloc9.freed(this);
     }
 
     @Override

@@ -46,9 +46,7 @@ public final class TypedAllocator {
         if (address != 0) {
             heap.freeEntered(caches.enter(slots), address, id);
         }
-        if (pool.waiters.waiting()) { // M_WAITOK callers wait for this
-            Malloc9.released(pool);
-        }
+        Malloc9.freed(pool); // M_WAITOK callers wait for this
     }
 
     public AllocationTag tag() {

@@ -4,7 +4,6 @@ import io.jvmem.allocator.VolatilePool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -55,7 +54,7 @@ public class AccessBenchmark {
         long bytes = regionMiB << 20;
         switch (memory) {
             case "pool" -> {
-                Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
+                Path dir = BenchDirs.tmpfsOrTemp();
                 pool = VolatilePool.create("bench-access", dir, bytes + Math.max(64L << 20, bytes / 16));
                 long a = pool.malloc(bytes);
                 if (a == 0) {

@@ -1,7 +1,6 @@
 package io.jvmem.bench;
 
 import io.jvmem.allocator.VolatilePool;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -46,7 +45,7 @@ public class FirstTouchBenchmark {
     public void fresh() {
         long bytes = PAGES * PAGE;
         if (memory.equals("pool")) {
-            Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
+            Path dir = BenchDirs.tmpfsOrTemp();
             pool = VolatilePool.create("bench-touch", dir, bytes + (64L << 20));
             base = pool.malloc(bytes);
             if (base == 0) {

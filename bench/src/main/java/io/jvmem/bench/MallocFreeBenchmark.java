@@ -1,7 +1,6 @@
 package io.jvmem.bench;
 
 import io.jvmem.allocator.VolatilePool;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,7 +35,7 @@ public class MallocFreeBenchmark {
 
     @Setup(Level.Trial)
     public void create() {
-        Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
+        Path dir = BenchDirs.tmpfsOrTemp();
         pool = VolatilePool.create("bench", dir, 256L << 20);
     }
 

@@ -3,7 +3,6 @@ package io.jvmem.bench;
 import io.jvmem.allocator.Mbeans;
 import io.jvmem.allocator.VolatilePool;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import javax.management.MBeanAttributeInfo;
@@ -51,7 +50,7 @@ public class ObservabilityBenchmark {
 
     @Setup(Level.Trial)
     public void create() throws Exception {
-        Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
+        Path dir = BenchDirs.tmpfsOrTemp();
         pool = VolatilePool.create("observed", dir, 256L << 20);
         if (mode.startsWith("jfr")) {
             recording = new Recording(Configuration.getConfiguration("default"));
