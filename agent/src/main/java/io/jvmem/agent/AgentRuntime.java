@@ -57,6 +57,7 @@ final class AgentRuntime {
             return;
         }
         long t0 = System.nanoTime();
+        StartupWarmUp.jdkClassesInBackground(); // while this thread reads the config and the opener makes the file
         AgentConfig config = ConfigParser.parse(configPath(args));
         if (config.report() != null) {
             try {
@@ -72,7 +73,6 @@ final class AgentRuntime {
         }
         PoolOpener opener = new PoolOpener(config, log);
         opener.start();
-        StartupWarmUp.jdkClasses(); // while the opener makes the pool's file, which comes first
         BridgeInstaller.Defined bridge;
         try {
             bridge = BridgeInstaller.define(inst);

@@ -3,7 +3,6 @@ package io.jvmem.agent;
 import io.jvmem.allocator.MemoryPool;
 import java.io.FileDescriptor;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandles;
@@ -16,8 +15,8 @@ import java.util.function.Function;
  * {@code java.nio} and defined in java.base by {@link JavaNioDefiner}, the only code java.nio is opened to
  * (java.base is also made to read jdk.unsupported, for the bridge's {@code sun.misc.Unsafe} parameters). Being
  * in java.nio, the bridge calls the JDK's package-private mapped-buffer constructor directly: no reflection, no
- * method handle, and the JDK's own cleaner. Nothing is added to the boot class path, so class-data sharing stays on
- * and the JVM prints nothing.
+ * method handle, and the JDK's own cleaner. The agent's own classes are on the boot class path through the jar's
+ * manifest ({@link AgentJar}), but that does not make java.nio reachable: the bridge still has to be defined in it.
  */
 final class BridgeInstaller {
     static final String HOOKS = "java/nio/JvmemHooks";
@@ -121,56 +120,8 @@ final class BridgeInstaller {
      * when the agent runs from classes compiled without that step.
      */
     static byte[] defined(String internalName) throws IOException {
-        byte[] b = classFileOrNull(BridgeFiles.DIR + internalName);
-        return b != null ? b : ClassRenamer.rename(classFile(internalName), NAMES);
-    }
-
-    /** One of the agent's own class files, as the agent jar holds it. */
-    static byte[] classFile(String internalName) throws IOException {
-        byte[] b = classFileOrNull(internalName);
-        if (b == null) {
-            throw new IOException("agent jar lacks " + internalName + ".class");
-        }
-        return b;
-    }
-
-    private static byte[] classFileOrNull(String internalName) throws IOException {
-        java.util.jar.JarFile jar = agentJar();
-        if (jar != null) {
-            java.util.zip.ZipEntry e = jar.getEntry(internalName + ".class");
-            if (e != null) {
-                try (InputStream in = jar.getInputStream(e)) {
-                    return in.readAllBytes();
-                }
-            }
-        }
-        try (InputStream in = BridgeInstaller.class.getResourceAsStream("/" + internalName + ".class")) {
-            return in == null ? null : in.readAllBytes();
-        }
-    }
-
-    private static java.util.jar.JarFile agentJar;
-    private static boolean agentJarLooked;
-
-    /**
-     * The agent's jar, opened once, or null when the agent runs from a directory (tests). Read directly: a resource
-     * lookup through the class loader first searches the JDK's modules (opening its image reader) and then goes
-     * through a jar URL connection, some 40 classes loaded at start-up for nothing.
-     */
-    private static synchronized java.util.jar.JarFile agentJar() {
-        if (!agentJarLooked) {
-            agentJarLooked = true;
-            try {
-                java.security.CodeSource cs = BridgeInstaller.class.getProtectionDomain().getCodeSource();
-                java.nio.file.Path p = cs == null ? null : java.nio.file.Path.of(cs.getLocation().toURI());
-                if (p != null && java.nio.file.Files.isRegularFile(p)) {
-                    agentJar = new java.util.jar.JarFile(p.toFile(), false);
-                }
-            } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
-                agentJar = null; // the class loader's resources serve instead
-            }
-        }
-        return agentJar;
+        byte[] b = AgentJar.classFileOrNull(BridgeFiles.DIR + internalName);
+        return b != null ? b : ClassRenamer.rename(AgentJar.classFile(internalName), NAMES);
     }
 
     /** Typed access to the hooks' counters (the hooks class is defined at run time, so it is reached reflectively). */

@@ -309,7 +309,21 @@ class AgentProcessIT {
         Result r = run(List.of(java, "-Djdk.attach.allowAttachSelf=true", program.toString(), JAR.toString(), c.toString()));
         assertEquals(0, r.exit(), r.toString());
         assertEquals("loadAgent returned\nstill running\n", r.out());
-        assertEquals(List.of(oldJdkLine()), r.err());
+        assertEquals(List.of(oldJdkLine()), jvmemLines(r.err()), "one line of the agent's: " + r.err());
+        for (String line : r.err()) { // and at most the JVM's own notice that the jar joined the boot class path
+            assertTrue(line.startsWith("jvmem: ") || line.equals(BOOT_APPEND_WARNING), line);
+        }
+    }
+
+    /**
+     * What the JVM prints when an agent jar's Boot-Class-Path is appended at late attach (at -javaagent it is appended
+     * before class-data sharing starts, and nothing is printed).
+     */
+    static final String BOOT_APPEND_WARNING = "OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot "
+            + "loader classes because bootstrap classpath has been appended";
+
+    private static List<String> jvmemLines(List<String> err) {
+        return err.stream().filter(l -> l.startsWith("jvmem")).toList();
     }
 
     @Test
@@ -341,5 +355,29 @@ class AgentProcessIT {
         assertEquals(0, r.exit(), r.toString());
         assertEquals(List.of("jvmem: the agent is already running in this JVM; it was not started again"), r.err());
         assertEquals("hello 64\n", r.out());
+    }
+
+    @Test
+    @Timeout(60)
+    void theAgentsClassesLoadThroughTheBootLoaderAndRoute() throws Exception {
+        assertAgentLoaderAndOneRoutedBuffer(JAR, System.getProperty("java.class.path"), "boot");
+    }
+
+    @Test
+    @Timeout(60)
+    void aRenamedAgentJarStillStartsAndRoutesFromTheApplicationLoader() throws Exception {
+        // only the test classes on the class path: the agent's own classes must come from the renamed jar
+        assertAgentLoaderAndOneRoutedBuffer(Files.copy(JAR, dir.resolve("my-jvmem.jar")),
+                Path.of("target/test-classes").toAbsolutePath().toString(), "app");
+    }
+
+    private void assertAgentLoaderAndOneRoutedBuffer(Path jar, String classPath, String loader) throws Exception {
+        Path report = dir.resolve("report.json");
+        Path c = config("pool.main.size=16m", "route.r.include=sample.boot", "route.r.pool=main", "report=" + report);
+        Result r = java(List.of("-javaagent:" + jar + "=" + c, "-cp", classPath, "sample.boot.AgentLoader"));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(List.of(), r.err(), "nothing on stderr");
+        assertEquals("agent-loader=" + loader + "\ncapacity=4096\n", r.out());
+        assertTrue(Files.readString(report).contains("\"allocations\": 1"), Files.readString(report));
     }
 }

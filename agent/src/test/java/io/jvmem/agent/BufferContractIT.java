@@ -153,7 +153,7 @@ class BufferContractIT {
         MemoryPool p = pool("it");
         ByteBuffer b = Buffers.allocate(8192);
         ByteBuffer dup = b.duplicate();
-        long errors = AgentRuntime.current().hooks().releaseErrors();
+        long errors = InAgent.releaseErrors();
         Buffers.clean(U, b);
         Buffers.clean(U, b);
         ByteBuffer d = dup;
@@ -161,7 +161,7 @@ class BufferContractIT {
         b = null;
         dup = null;
         collect();
-        assertEquals(errors, AgentRuntime.current().hooks().releaseErrors(), "a cleaner found its block already freed");
+        assertEquals(errors, InAgent.releaseErrors(), "a cleaner found its block already freed");
         assertEquals(PoolCheck.Status.CONSISTENT, p.check().status());
     }
 
@@ -357,6 +357,6 @@ class BufferContractIT {
         handoff.forEach(b -> Buffers.clean(U, b));
         collect();
         assertEquals(PoolCheck.Status.CONSISTENT, pool("it").check().status());
-        assertEquals(0, AgentRuntime.current().hooks().releaseErrors());
+        assertEquals(0, InAgent.releaseErrors());
     }
 }

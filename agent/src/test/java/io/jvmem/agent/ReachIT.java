@@ -52,7 +52,7 @@ class ReachIT {
     }
 
     private static boolean inAnyPool(long address) {
-        return AgentRuntime.current().pools().values().stream().anyMatch(p -> p.contains(address));
+        return InAgent.pools().stream().anyMatch(p -> p.contains(address));
     }
 
     @ParameterizedTest(name = "{0}")

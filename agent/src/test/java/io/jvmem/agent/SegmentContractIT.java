@@ -62,7 +62,7 @@ class SegmentContractIT {
 
     /** A routed segment lies in the pool; the JDK's in none. */
     private static void assertFrom(Allocations a, MemorySegment s) {
-        boolean inPool = AgentRuntime.current().pools().values().stream().anyMatch(p -> p.contains(s.address()));
+        boolean inPool = InAgent.pools().stream().anyMatch(p -> p.contains(s.address()));
         assertEquals(a == ROUTED, inPool, name(a) + " segment at " + Long.toHexString(s.address()) + " in a pool");
     }
 
@@ -194,7 +194,7 @@ class SegmentContractIT {
     @Test
     @Timeout(30)
     void allocatingOnAClosedArenaThrowsIllegalStateExceptionAsTheJdksDoesAndLeaksNoBlock() {
-        long errors = AgentRuntime.current().hooks().releaseErrors();
+        long errors = InAgent.releaseErrors();
         for (Allocations a : BOTH) {
             Arena arena = Arena.ofConfined();
             arena.close();
@@ -203,7 +203,7 @@ class SegmentContractIT {
             assertEquals("Already closed", e.getMessage(), name(a));
             assertEquals(before, inUse(), name(a) + ": a pool block was left behind");
         }
-        assertEquals(errors, AgentRuntime.current().hooks().releaseErrors());
+        assertEquals(errors, InAgent.releaseErrors());
     }
 
     /** ofAuto memory comes back once the segment is unreachable; for the JDK, its direct-memory count drops. */
@@ -273,7 +273,7 @@ class SegmentContractIT {
     @Test
     @Timeout(30)
     void allocatingFromAConfinedArenaOnAnotherThreadThrowsWrongThreadExceptionAsTheJdksDoesAndLeaksNoBlock() throws Exception {
-        long errors = AgentRuntime.current().hooks().releaseErrors();
+        long errors = InAgent.releaseErrors();
         for (Allocations a : BOTH) {
             try (Arena arena = Arena.ofConfined()) {
                 long before = inUse();
@@ -281,7 +281,7 @@ class SegmentContractIT {
                 assertEquals(before, inUse(), name(a) + ": a pool block was left behind");
             }
         }
-        assertEquals(errors, AgentRuntime.current().hooks().releaseErrors());
+        assertEquals(errors, InAgent.releaseErrors());
         assertEquals(PoolCheck.Status.CONSISTENT, pool().check().status());
     }
 

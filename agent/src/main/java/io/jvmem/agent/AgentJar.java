@@ -1,0 +1,160 @@
+package io.jvmem.agent;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * The agent's own jar, opened once: where the class files defined at run time (the bridge, the definer, the warm-up
+ * sample) are read from.
+ *
+ * <p>The jar's manifest puts it on the bootstrap class path ({@code Boot-Class-Path: jvmem-agent.jar}, resolved next
+ * to the jar that {@code -javaagent} names), so the agent's classes load through the boot loader: they are not
+ * verified again and are not first looked up along the application's class path, about 60 ms of a hello world's
+ * start-up. The manifest attribute prints nothing and keeps class-data sharing (the run-time
+ * {@code appendToBootstrapClassLoaderSearch} would do neither). A boot class has no code source, so the jar is found
+ * where {@code -javaagent} named it: the command line ({@code /proc/self/cmdline}) and the two environment variables
+ * the launcher reads options from. Found nowhere (a renamed jar is loaded by the application class loader and has a
+ * code source), the class loader's resources serve, some 20 ms slower.
+ */
+final class AgentJar {
+    /** The file name the manifest's {@code Boot-Class-Path} names. */
+    static final String NAME = "jvmem-agent.jar";
+
+    private static ZipFile jar; // a ZipFile: a JarFile reads the manifest at the first lookup
+    private static boolean looked;
+
+    private AgentJar() {
+    }
+
+    /** One of the agent's class files ({@code internalName} without {@code .class}); IOException if it lacks it. */
+    static byte[] classFile(String internalName) throws IOException {
+        byte[] b = classFileOrNull(internalName);
+        if (b == null) {
+            throw new IOException("agent jar lacks " + internalName + ".class");
+        }
+        return b;
+    }
+
+    /** One of the agent's class files, or null if the jar (or the class path, when there is no jar) lacks it. */
+    static byte[] classFileOrNull(String internalName) throws IOException {
+        byte[] embedded = embedded().get(internalName);
+        if (embedded != null) {
+            return embedded.clone();
+        }
+        ZipFile j = jar();
+        if (j != null) {
+            ZipEntry e = j.getEntry(internalName + ".class");
+            if (e != null) {
+                try (InputStream in = j.getInputStream(e)) {
+                    return in.readAllBytes();
+                }
+            }
+        }
+        try (InputStream in = AgentJar.class.getResourceAsStream("/" + internalName + ".class")) {
+            return in == null ? null : in.readAllBytes();
+        }
+    }
+
+    private static java.util.Map<String, byte[]> embedded;
+
+    /** The class files the build put into {@link DefinedClassFiles}; empty when it kept the stub. */
+    static synchronized java.util.Map<String, byte[]> embedded() {
+        if (embedded == null) {
+            java.util.Map<String, byte[]> m = new java.util.HashMap<>();
+            String[] t = DefinedClassFiles.table();
+            for (int i = 0; t != null && i < t.length; ) {
+                String key = t[i++];
+                int n = Integer.parseInt(t[i++]);
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                for (int k = 0; k < n; k++) {
+                    out.writeBytes(t[i++].getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                }
+                m.put(key, out.toByteArray());
+            }
+            embedded = m;
+        }
+        return embedded;
+    }
+
+    /** Whether the agent's classes were loaded by the boot loader (the jar kept its name). */
+    static boolean onBootClassPath() {
+        return AgentJar.class.getClassLoader() == null;
+    }
+
+    private static synchronized ZipFile jar() {
+        if (!looked) {
+            looked = true;
+            try {
+                CodeSource source = AgentJar.class.getProtectionDomain().getCodeSource();
+                Path p = source != null ? fromCodeSource(source) : fromArguments(launchArguments());
+                jar = p == null ? null : new ZipFile(p.toFile());
+            } catch (IOException | RuntimeException e) {
+                jar = null; // the class loader's resources serve instead
+            }
+        }
+        return jar;
+    }
+
+    /** The code source's file (an application-loader class), or null when it is a directory. */
+    static Path fromCodeSource(CodeSource source) {
+        try {
+            Path p = source.getLocation() == null ? null : Path.of(source.getLocation().toURI());
+            return p != null && Files.isRegularFile(p) ? p : null;
+        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The first {@code -javaagent:<path>[=<options>]} among {@code arguments} whose file is named {@link #NAME} and
+     * exists (a relative path is the working directory's, as for the JVM); null if none is.
+     */
+    static Path fromArguments(List<String> arguments) {
+        for (String a : arguments) {
+            if (!a.startsWith("-javaagent:")) {
+                continue;
+            }
+            int eq = a.indexOf('=');
+            try {
+                Path p = Path.of(a.substring("-javaagent:".length(), eq < 0 ? a.length() : eq));
+                if (p.getFileName() != null && NAME.equals(p.getFileName().toString()) && Files.isRegularFile(p)) {
+                    return p;
+                }
+            } catch (java.nio.file.InvalidPathException e) {
+                // not a path this agent could have come from
+            }
+        }
+        return null;
+    }
+
+    /** The process's command line and the launcher's option variables, split into arguments. */
+    private static List<String> launchArguments() throws IOException {
+        List<String> args = new ArrayList<>();
+        byte[] cmdline = Files.readAllBytes(Path.of("/proc/self/cmdline"));
+        int start = 0;
+        for (int i = 0; i <= cmdline.length; i++) {
+            if (i == cmdline.length || cmdline[i] == 0) {
+                if (i > start) {
+                    args.add(new String(cmdline, start, i - start, java.nio.charset.StandardCharsets.UTF_8));
+                }
+                start = i + 1;
+            }
+        }
+        for (String variable : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"}) {
+            String v = System.getenv(variable);
+            if (v != null) {
+                for (String s : v.trim().split("\\s+")) {
+                    args.add(s);
+                }
+            }
+        }
+        return args;
+    }
+}

@@ -1,0 +1,93 @@
+package io.jvmem.agent;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Where the agent finds its own jar, and the class files the build embeds for it. */
+@Tag("unit")
+class AgentJarTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(30)
+    void theJavaagentArgumentNamingTheAgentJarIsFoundWithOrWithoutOptions() throws IOException {
+        Path jar = Files.createFile(dir.resolve(AgentJar.NAME));
+        assertEquals(jar, AgentJar.fromArguments(List.of("-Xmx1g", "-javaagent:" + jar + "=cfg.properties")));
+        assertEquals(jar, AgentJar.fromArguments(List.of("-javaagent:" + jar)));
+    }
+
+    @Test
+    @Timeout(30)
+    void otherAgentsAndMissingFilesAreSkipped() throws IOException {
+        Path other = Files.createFile(dir.resolve("other-agent.jar"));
+        Path missing = dir.resolve("gone").resolve(AgentJar.NAME);
+        Path jar = Files.createFile(dir.resolve(AgentJar.NAME));
+        assertEquals(jar, AgentJar.fromArguments(List.of("-javaagent:" + other, "-javaagent:" + missing + "=x",
+                "-javaagent:" + jar + "=y")));
+        assertNull(AgentJar.fromArguments(List.of("-javaagent:" + other, "-javaagent:" + missing, "-cp", jar.toString())));
+    }
+
+    @Test
+    @Timeout(30)
+    void aCodeSourceThatIsADirectoryNamesNoJar() throws Exception {
+        assertNull(AgentJar.fromCodeSource(new CodeSource(dir.toUri().toURL(), (java.security.cert.Certificate[]) null)));
+        Path jar = Files.createFile(dir.resolve("renamed.jar"));
+        assertEquals(jar, AgentJar.fromCodeSource(new CodeSource(jar.toUri().toURL(), (java.security.cert.Certificate[]) null)));
+    }
+
+    @Test
+    @Timeout(30)
+    void everyEmbeddedClassFileIsTheBuiltFileByteForByte() throws Exception {
+        Map<String, byte[]> embedded = AgentJar.embedded();
+        assertEquals(BridgeFiles.DEFINED.size() + BridgeFiles.ALSO_EMBEDDED.size(), embedded.size(),
+                "the build step wrote DefinedClassFiles: " + embedded.keySet());
+        Path classes = Path.of(AgentJar.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        for (Map.Entry<String, byte[]> e : embedded.entrySet()) {
+            assertArrayEquals(Files.readAllBytes(classes.resolve(e.getKey() + ".class")), e.getValue(), e.getKey());
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void chunksRoundTripAndEachFitsAStringConstant() throws IOException {
+        byte[] bytes = new byte[200_000];
+        new Random(7).nextBytes(bytes);
+        for (int i = 0; i < 70_000; i++) {
+            bytes[i] = 0; // zeros take two bytes in modified UTF-8: the worst case
+        }
+        List<String> chunks = BridgeFiles.chunks(bytes);
+        ByteArrayOutputStream joined = new ByteArrayOutputStream();
+        for (String c : chunks) {
+            joined.writeBytes(c.getBytes(StandardCharsets.ISO_8859_1));
+            new DataOutputStream(new ByteArrayOutputStream()).writeUTF(c); // the class file's limit: throws above 65535
+        }
+        assertArrayEquals(bytes, joined.toByteArray());
+        assertTrue(chunks.size() >= 4, "200 KB with 70 KB of zeros needs at least 4 constants: " + chunks.size());
+    }
+
+    @Test
+    @Timeout(30)
+    void aClassFileTheJarLacksIsNullNotAnError() throws IOException {
+        assertNull(AgentJar.classFileOrNull("io/jvmem/agent/NoSuchClass"));
+        assertFalse(AgentJar.embedded().containsKey("io/jvmem/agent/NoSuchClass"));
+    }
+}
