@@ -365,6 +365,14 @@ class AgentProcessIT {
 
     @Test
     @Timeout(60)
+    void theAgentJarInADirectoryWithASpaceStillLoadsThroughTheBootLoader() throws Exception {
+        Path spaced = Files.createDirectories(dir.resolve("with space"));
+        assertAgentLoaderAndOneRoutedBuffer(Files.copy(JAR, spaced.resolve(AgentJar.NAME)),
+                Path.of("target/test-classes").toAbsolutePath().toString(), "boot");
+    }
+
+    @Test
+    @Timeout(60)
     void aRenamedAgentJarStillStartsAndRoutesFromTheApplicationLoader() throws Exception {
         // only the test classes on the class path: the agent's own classes must come from the renamed jar
         assertAgentLoaderAndOneRoutedBuffer(Files.copy(JAR, dir.resolve("my-jvmem.jar")),
