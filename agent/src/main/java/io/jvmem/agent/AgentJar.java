@@ -134,8 +134,49 @@ final class AgentJar {
         return null;
     }
 
+    /**
+     * With the agent's classes on the boot class path: the line that refuses the start when they came from another
+     * jar than the one {@code -javaagent} named, else null. The manifest's {@code Boot-Class-Path} names
+     * {@link #NAME} next to the named jar, so a jvmem agent jar of another name (an upgrade copied beside the old
+     * jar, say) runs the classes of the {@code jvmem-agent.jar} beside it. Only a sure case is refused: no
+     * {@code -javaagent} names {@link #NAME} itself, one names a jvmem agent jar (its manifest's Premain-Class is
+     * ours) of another name, and a {@link #NAME} lies beside it.
+     */
+    static String foreignBootJar(List<String> arguments) {
+        if (fromArguments(arguments) != null) {
+            return null;
+        }
+        for (String a : arguments) {
+            if (!a.startsWith("-javaagent:")) {
+                continue;
+            }
+            int eq = a.indexOf('=');
+            try {
+                Path named = Path.of(a.substring("-javaagent:".length(), eq < 0 ? a.length() : eq));
+                Path beside = named.resolveSibling(NAME);
+                if (Files.isRegularFile(named) && Files.isRegularFile(beside) && isJvmemAgentJar(named)) {
+                    return "the agent jar " + named + " is not named " + NAME + ", so the JVM loaded the agent's classes "
+                            + "from " + beside.toAbsolutePath() + " beside it (the jar's Boot-Class-Path names "
+                            + NAME + "): name the jar " + NAME + " or move it away from the other one";
+                }
+            } catch (java.nio.file.InvalidPathException e) {
+                // not a path an agent came from
+            }
+        }
+        return null;
+    }
+
+    private static boolean isJvmemAgentJar(Path jar) {
+        try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar.toFile(), false)) {
+            java.util.jar.Manifest m = j.getManifest();
+            return m != null && JvmemAgent.class.getName().equals(m.getMainAttributes().getValue("Premain-Class"));
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+    }
+
     /** The process's command line and the launcher's option variables, split into arguments. */
-    private static List<String> launchArguments() throws IOException {
+    static List<String> launchArguments() throws IOException {
         List<String> args = new ArrayList<>();
         byte[] cmdline = Files.readAllBytes(Path.of("/proc/self/cmdline"));
         int start = 0;

@@ -57,6 +57,12 @@ final class AgentRuntime {
             return;
         }
         long t0 = System.nanoTime();
+        if (AgentJar.onBootClassPath()) {
+            String foreign = AgentJar.foreignBootJar(AgentJar.launchArguments());
+            if (foreign != null) {
+                throw new ConfigException(foreign);
+            }
+        }
         StartupWarmUp.jdkClassesInBackground(); // while this thread reads the config and the opener makes the file
         AgentConfig config = ConfigParser.parse(configPath(args));
         if (config.report() != null) {

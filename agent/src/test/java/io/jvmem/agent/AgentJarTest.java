@@ -90,4 +90,35 @@ class AgentJarTest {
         assertNull(AgentJar.classFileOrNull("io/jvmem/agent/NoSuchClass"));
         assertFalse(AgentJar.embedded().containsKey("io/jvmem/agent/NoSuchClass"));
     }
+
+    private Path agentJar(Path file, String premainClass) throws IOException {
+        java.util.jar.Manifest m = new java.util.jar.Manifest();
+        m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        m.getMainAttributes().putValue("Premain-Class", premainClass);
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(file), m)) {
+            out.closeEntry();
+        }
+        return file;
+    }
+
+    @Test
+    @Timeout(30)
+    void aJvmemJarOfAnotherNameBesideAJvmemAgentJarIsNamedAsTheCause() throws IOException {
+        Path renamed = agentJar(dir.resolve("jvmem-agent-0.2.jar"), JvmemAgent.class.getName());
+        Path beside = agentJar(dir.resolve(AgentJar.NAME), JvmemAgent.class.getName());
+        String line = AgentJar.foreignBootJar(List.of("-javaagent:" + renamed + "=cfg"));
+        assertTrue(line != null && line.contains(renamed.toString()) && line.contains(beside.toString()), line);
+    }
+
+    @Test
+    @Timeout(30)
+    void theJarNamedItselfOrAnotherAgentBesideItIsNotACause() throws IOException {
+        Path jar = agentJar(dir.resolve(AgentJar.NAME), JvmemAgent.class.getName());
+        Path otherAgent = agentJar(dir.resolve("tracer.jar"), "com.example.Tracer");
+        assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + jar + "=cfg", "-javaagent:" + otherAgent)));
+        assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + otherAgent)), "another agent beside ours is no cause");
+        Path alone = Files.createDirectories(dir.resolve("alone"));
+        Path renamed = agentJar(alone.resolve("jvmem.jar"), JvmemAgent.class.getName());
+        assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + renamed)), "renamed with nothing beside it: app loader");
+    }
 }

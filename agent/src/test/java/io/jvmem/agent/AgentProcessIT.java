@@ -311,7 +311,7 @@ class AgentProcessIT {
         assertEquals("loadAgent returned\nstill running\n", r.out());
         assertEquals(List.of(oldJdkLine()), jvmemLines(r.err()), "one line of the agent's: " + r.err());
         for (String line : r.err()) { // and at most the JVM's own notice that the jar joined the boot class path
-            assertTrue(line.startsWith("jvmem: ") || line.equals(BOOT_APPEND_WARNING), line);
+            assertTrue(line.startsWith("jvmem: ") || line.endsWith(BOOT_APPEND_WARNING), line);
         }
     }
 
@@ -319,8 +319,8 @@ class AgentProcessIT {
      * What the JVM prints when an agent jar's Boot-Class-Path is appended at late attach (at -javaagent it is appended
      * before class-data sharing starts, and nothing is printed).
      */
-    static final String BOOT_APPEND_WARNING = "OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot "
-            + "loader classes because bootstrap classpath has been appended";
+    static final String BOOT_APPEND_WARNING = "warning: Sharing is only supported for boot loader classes because "
+            + "bootstrap classpath has been appended"; // after the VM's name, which differs between builds
 
     private static List<String> jvmemLines(List<String> err) {
         return err.stream().filter(l -> l.startsWith("jvmem")).toList();
@@ -377,6 +377,21 @@ class AgentProcessIT {
         // only the test classes on the class path: the agent's own classes must come from the renamed jar
         assertAgentLoaderAndOneRoutedBuffer(Files.copy(JAR, dir.resolve("my-jvmem.jar")),
                 Path.of("target/test-classes").toAbsolutePath().toString(), "app");
+    }
+
+    @Test
+    @Timeout(60)
+    void aRenamedJarBesideAnotherJvmemAgentJarIsRefusedWithOneLineNamingBoth() throws Exception {
+        Path renamed = Files.copy(JAR, dir.resolve("jvmem-agent-next.jar"));
+        Path beside = Files.copy(JAR, dir.resolve(AgentJar.NAME));
+        Path c = config("pool.main.size=16m", "route.r.include=sample.boot", "route.r.pool=main");
+        Result r = java(List.of("-javaagent:" + renamed + "=" + c, "-cp", Path.of("target/test-classes").toAbsolutePath()
+                .toString(), "sample.boot.AgentLoader"));
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals(1, r.err().size(), r.err().toString());
+        assertTrue(r.err().get(0).startsWith("jvmem: the agent jar " + renamed) && r.err().get(0).contains(beside.toString()),
+                r.err().get(0));
+        assertEquals("", r.out(), "the program must not run");
     }
 
     private void assertAgentLoaderAndOneRoutedBuffer(Path jar, String classPath, String loader) throws Exception {

@@ -14,8 +14,8 @@ final class StartupSection {
     static final double TARGET_MS = 150;
     private static final String TARGET = String.format(Locale.ROOT, "start-up ≤ +%.0f ms", TARGET_MS);
     private static final String[] PHASE_LABELS = {"premain in all",
-            "config and bridge (java.base classes defined; then, while the pools open on another thread, the JDK classes "
-                    + "they need next and the rewriter's first run)", "pools (the wait for them after that)",
+            "config and bridge (java.base classes defined; then, while the pools open on another thread, the rewriter's "
+                    + "first run)", "pools (the wait for them after that)",
             "hooks (bridge connected)", "retransform (classes already loaded)"};
 
     private StartupSection() {
@@ -52,10 +52,13 @@ final class StartupSection {
         md.append(String.format(Locale.ROOT, "| with the jvmem agent | %.1f | %+.0f | %s |%n", with, delta, list(m.get("withMs"))));
         md.append("\nThe agent's share beyond the floor: reading the config, opening java.nio and defining the bridge in java.base, ")
                 .append("the allocator's own start (its classes, its metadata, the pool's first 2 MiB written as zeros, its ")
-                .append("threads), loading the rest of the agent's classes (about 110 in all, each looked up on the class path ")
-                .append("before the agent's jar), the JIT compiling what all this runs, and the report at exit. The premain thread ")
-                .append("rewrites a sample class while the pool opens, so ASM's first use is off the program's path. ")
-                .append("`log=info` prints the agent's phases.\n\n");
+                .append("threads), loading the agent's classes (about 120, through the boot loader: the jar's `Boot-Class-Path` ")
+                .append("puts them there, so they are neither verified again nor first looked up along the class path), the JIT ")
+                .append("compiling what all this runs, and the report at exit. Premain's first step starts a thread that ")
+                .append("initializes the FFM classes the pool needs; the pool opens on a second thread once the config is read; ")
+                .append("meanwhile the premain thread defines the bridge and rewrites a sample class, so ASM's first use is off ")
+                .append("the program's path. `log=info` prints the agent's phases (such a run is slower than a quiet one: the ")
+                .append("allocator's log starts the JDK's logging).\n\n");
         if (m.get("phasesMs") instanceof Map<?, ?> phases) {
             md.append("The agent's own phases (its `log=info` start line, median of ")
                     .append(((Number) phases.get("runs")).intValue()).append(" more runs with the agent):\n\n")
