@@ -24,6 +24,8 @@ import java.util.zip.ZipFile;
  * code source), the class loader's resources serve, some 20 ms slower.
  */
 final class AgentJar {
+    /** The agent's premain class, by name: it is compiled apart (for Java 8), after this class. */
+    static final String PREMAIN_CLASS = "io.jvmem.agent.JvmemAgent";
     /** The file name the manifest's {@code Boot-Class-Path} names. */
     static final String NAME = "jvmem-agent.jar";
 
@@ -169,7 +171,7 @@ final class AgentJar {
     private static boolean isJvmemAgentJar(Path jar) {
         try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar.toFile(), false)) {
             java.util.jar.Manifest m = j.getManifest();
-            return m != null && JvmemAgent.class.getName().equals(m.getMainAttributes().getValue("Premain-Class"));
+            return m != null && PREMAIN_CLASS.equals(m.getMainAttributes().getValue("Premain-Class"));
         } catch (IOException | SecurityException e) {
             return false;
         }

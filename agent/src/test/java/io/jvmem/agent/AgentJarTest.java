@@ -104,8 +104,8 @@ class AgentJarTest {
     @Test
     @Timeout(30)
     void aJvmemJarOfAnotherNameBesideAJvmemAgentJarIsNamedAsTheCause() throws IOException {
-        Path renamed = agentJar(dir.resolve("jvmem-agent-0.2.jar"), JvmemAgent.class.getName());
-        Path beside = agentJar(dir.resolve(AgentJar.NAME), JvmemAgent.class.getName());
+        Path renamed = agentJar(dir.resolve("jvmem-agent-0.2.jar"), AgentJar.PREMAIN_CLASS);
+        Path beside = agentJar(dir.resolve(AgentJar.NAME), AgentJar.PREMAIN_CLASS);
         String line = AgentJar.foreignBootJar(List.of("-javaagent:" + renamed + "=cfg"));
         assertTrue(line != null && line.contains(renamed.toString()) && line.contains(beside.toString()), line);
     }
@@ -113,12 +113,12 @@ class AgentJarTest {
     @Test
     @Timeout(30)
     void theJarNamedItselfOrAnotherAgentBesideItIsNotACause() throws IOException {
-        Path jar = agentJar(dir.resolve(AgentJar.NAME), JvmemAgent.class.getName());
+        Path jar = agentJar(dir.resolve(AgentJar.NAME), AgentJar.PREMAIN_CLASS);
         Path otherAgent = agentJar(dir.resolve("tracer.jar"), "com.example.Tracer");
         assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + jar + "=cfg", "-javaagent:" + otherAgent)));
         assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + otherAgent)), "another agent beside ours is no cause");
         Path alone = Files.createDirectories(dir.resolve("alone"));
-        Path renamed = agentJar(alone.resolve("jvmem.jar"), JvmemAgent.class.getName());
+        Path renamed = agentJar(alone.resolve("jvmem.jar"), AgentJar.PREMAIN_CLASS);
         assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + renamed)), "renamed with nothing beside it: app loader");
     }
 }
