@@ -2,6 +2,7 @@ package io.jvmem.agent;
 
 import io.jvmem.agent.AgentConfig.LogLevel;
 import io.jvmem.allocator.LogPolicy;
+import io.jvmem.allocator.PoolErrorReason;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -39,7 +40,8 @@ final class AgentLog {
     /**
      * The agent's {@code log} key drives the allocator's logger ({@link LogPolicy}) unless PMEMCTO_LOG_LEVEL or
      * jvmem.log.level gives its level: quiet and warn 0 (the agent's own lines report exhaustion, once), info 2 (error
-     * details and pools created), debug 3 (verbose tracing). The allocator's messages go to the platform logger, or to
+     * details, except a full pool's or a too large request's, which the agent reports, and pools created), debug 3 (verbose tracing, every
+     * error). The allocator's messages go to the platform logger, or to
      * jvmem.log.file / PMEMCTO_LOG_FILE; the agent's own lines stay on stderr as {@code jvmem: ...}.
      */
     void driveAllocatorLog() {
@@ -50,7 +52,11 @@ final class AgentLog {
             case DEBUG -> 3;
         };
         if (!fromProcess.levelGiven() && lv > 0) {
-            fromProcess.withLevel(lv).install();
+            LogPolicy p = fromProcess.withLevel(lv);
+            // a full pool: the agent says so itself, once per route, and sums it up at exit; the allocator's detail on
+            // every request of a fallback route drowned everything else at info (56 records for 25 fallbacks)
+            (level == LogLevel.INFO ? p.withoutErrorDetailsFor(PoolErrorReason.OUT_OF_MEMORY, PoolErrorReason.NO_SPACE,
+                    PoolErrorReason.TOO_LARGE, PoolErrorReason.MAX_SIZE) : p).install();
         }
     }
 

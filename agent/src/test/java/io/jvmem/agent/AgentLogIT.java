@@ -69,4 +69,47 @@ class AgentLogIT {
         assertEquals(0, run("info", "-Djvmem.log.level=0", "-Djvmem.log.file=" + dir.resolve("agent-")));
         assertEquals(List.of(), logFiles());
     }
+
+    /**
+     * Runs sample.reclaim.DropLoop keeping 400 buffers of 64 KiB alive in a 14 MiB pool whose route falls back, with
+     * {@code log=<level>} and the allocator's log in the test directory; the agent's stderr lines.
+     */
+    private List<String> runFallingBack(String level) throws IOException, InterruptedException {
+        Path config = dir.resolve("fallback.properties");
+        Files.write(config, List.of("pool.main.size=14m", "route.r.include=sample.reclaim", "route.r.pool=main",
+                "log=" + level));
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Djvmem.log.file=" + dir.resolve("agent-"),
+                "-javaagent:" + JAR + "=" + config, "-cp", System.getProperty("java.class.path"),
+                "sample.reclaim.DropLoop", "keep", "400", "65536");
+        Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("out").toFile()).start();
+        byte[] err = p.getErrorStream().readAllBytes();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), new String(err, StandardCharsets.UTF_8));
+        return new String(err, StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("jvmem: route r")).toList();
+    }
+
+    private String allocatorLog() throws IOException {
+        List<Path> files = logFiles();
+        assertEquals(1, files.size(), files.toString());
+        return Files.readString(files.get(0), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    @Timeout(120)
+    void logInfoLeavesAFullPoolToTheAgentsOwnLinesNotOneAllocatorErrorPerRequest() throws Exception {
+        List<String> agentLines = runFallingBack("info");
+        assertEquals(2, agentLines.size(), "the first fallback and the exit summary: " + agentLines);
+        String log = allocatorLog();
+        assertTrue(log.contains("INFO jvmem: volatile pool main at "), log);
+        assertTrue(!log.contains("ERROR"), "no error detail per full-pool request at info: " + log);
+    }
+
+    @Test
+    @Timeout(120)
+    void logDebugStillLogsEveryFullPoolDetail() throws Exception {
+        runFallingBack("debug");
+        long details = allocatorLog().lines().filter(l -> l.contains("OUT_OF_MEMORY: out of memory in pool main")).count();
+        assertTrue(details > 100, "debug keeps every error's detail (about 200 requests fell back): " + details);
+    }
 }

@@ -41,11 +41,18 @@ public final class LogPolicy {
     private final int level;
     private final String file;
     private final boolean levelGiven;
+    /** Reasons whose level-1 error details are not logged ({@link #withoutErrorDetailsFor}). */
+    private final java.util.Set<PoolErrorReason> quiet;
 
     private LogPolicy(int level, String file, boolean levelGiven) {
+        this(level, file, levelGiven, java.util.Set.of());
+    }
+
+    private LogPolicy(int level, String file, boolean levelGiven, java.util.Set<PoolErrorReason> quiet) {
         this.level = level;
         this.file = file;
         this.levelGiven = levelGiven;
+        this.quiet = quiet;
     }
 
     /**
@@ -124,11 +131,30 @@ public final class LogPolicy {
 
     /** A copy with {@code level} (0–4); the file kept. */
     public LogPolicy withLevel(int level) {
-        return of(level, file);
+        LogPolicy p = of(level, file);
+        return quiet.isEmpty() ? p : new LogPolicy(p.level, p.file, true, quiet);
+    }
+
+    /**
+     * This policy, except that errors of these reasons are not logged at level 1 (they are still returned as 0 with
+     * {@link MemoryPool#lastErrorReason()}). For a caller that reports them itself: the agent, whose fallback routes
+     * meet a full pool ({@link PoolErrorReason#OUT_OF_MEMORY}) again and again and say so once, at {@code log=info}.
+     */
+    public LogPolicy withoutErrorDetailsFor(PoolErrorReason... reasons) {
+        java.util.EnumSet<PoolErrorReason> q = java.util.EnumSet.noneOf(PoolErrorReason.class);
+        q.addAll(quiet);
+        q.addAll(java.util.List.of(reasons));
+        return new LogPolicy(level, file, levelGiven, java.util.Set.copyOf(q));
+    }
+
+    /** Whether an error of {@code reason} is logged at level 1 and above. */
+    public boolean logsErrorsOf(PoolErrorReason reason) {
+        return !quiet.contains(reason);
     }
 
     @Override
     public String toString() {
-        return "LogPolicy[level=" + level + (file == null ? "" : ", file=" + file) + "]";
+        return "LogPolicy[level=" + level + (file == null ? "" : ", file=" + file)
+                + (quiet.isEmpty() ? "" : ", no error details for " + quiet) + "]";
     }
 }

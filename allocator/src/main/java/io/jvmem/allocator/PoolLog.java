@@ -78,7 +78,7 @@ final class PoolLog {
     /** Level 1: details of an error the caller also gets as a reason. */
     static void error(PoolErrorReason reason, String message) {
         PoolLog l = get();
-        if (l.level >= 1) {
+        if (l.level >= 1 && l.policy.logsErrorsOf(reason)) {
             l.sink().log(System.Logger.Level.ERROR, reason + ": " + message);
         }
     }

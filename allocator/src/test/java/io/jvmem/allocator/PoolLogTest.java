@@ -165,4 +165,24 @@ class PoolLogTest {
         assertEquals(0, p.level());
         assertFalse(p.levelGiven());
     }
+
+    @Test
+    @Timeout(60)
+    void errorsOfAQuietedReasonAreNotLoggedAndOthersStillAre() throws IOException {
+        String all = loggedBy(LogPolicy.of(2, dir.resolve("all").toString()));
+        assertTrue(all.contains("OUT_OF_MEMORY"), "the operations do fill the pool: " + all);
+        LogPolicy p = LogPolicy.of(2, dir.resolve("quiet").toString()).withoutErrorDetailsFor(PoolErrorReason.OUT_OF_MEMORY);
+        assertFalse(p.withLevel(2).logsErrorsOf(PoolErrorReason.OUT_OF_MEMORY), "withLevel keeps the quieted reasons");
+        String log = loggedBy(p); // an overflow (logged) and a full pool (not)
+        assertTrue(log.contains("OVERFLOW"), log);
+        assertFalse(log.contains("OUT_OF_MEMORY"), log);
+        assertTrue(log.contains("INFO jvmem: volatile pool"), "the level's trace stays: " + log);
+    }
+
+    /** What {@link #operations} log under {@code p}, whose file must be given. */
+    private static String loggedBy(LogPolicy p) throws IOException {
+        p.install();
+        operations();
+        return read(Path.of(p.file().orElseThrow()));
+    }
 }
