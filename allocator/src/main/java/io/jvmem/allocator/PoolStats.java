@@ -17,6 +17,8 @@ import java.util.List;
  * @param purged     bytes of pages returned to the file system so far
  * @param mallocs    allocations served
  * @param frees      blocks freed
+ * @param tags       per {@link AllocationTag} with requests, plus an {@code untagged} row first (derived: allocated minus
+ *                   the tagged bytes); a reopened close-to-open pool's blocks are untagged, in use with no requests
  * @param tier       where the pool's memory is: size limit, page size, NUMA placement, huge pages
  */
 public record PoolStats(String name, long mapped, long usable, long metadata, long allocated, long peakAllocated, long active,

@@ -133,9 +133,11 @@ final class StatsCollector {
             untaggedRequests += nmalloc[i];
         }
         untaggedRequests -= taggedRequests;
-        if (untaggedRequests > 0) {
-            long inUse = Math.max(0, allocated - taggedInUse);
-            tags.add(0, new PoolStats.TagStats(AllocationTag.UNTAGGED.name(), inUse, untaggedRequests,
+        long untaggedInUse = Math.max(0, allocated - taggedInUse);
+        // a reopened cto pool's blocks are untagged (tags are the process's): in use, with no request of this process
+        if (untaggedRequests > 0 || h.accounting.inheritedBlocks > 0 && untaggedInUse > 0) {
+            long inUse = untaggedInUse;
+            tags.add(0, new PoolStats.TagStats(AllocationTag.UNTAGGED.name(), inUse, Math.max(0, untaggedRequests),
                     Math.max(0, allBytes - taggedBytes), inUse));
         }
         long freeBytes = h.pages.freePages() << SizeClasses.LG_PAGE;

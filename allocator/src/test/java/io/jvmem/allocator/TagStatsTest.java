@@ -105,4 +105,27 @@ class TagStatsTest {
             assertTrue(pool.stats().tag("untagged").requests() >= 1);
         }
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aReopenedCtoPoolShowsItsInheritedBlocksAsUntaggedInUseWithNoRequests(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.nio.file.Path file = dir.resolve("tags.pool");
+        AllocationTag tag = AllocationTag.define("tag.reopened");
+        try (CtoPool p = CtoPool.create(file, "tags", 32L << 20)) {
+            p.malloc(1000, tag);
+            p.malloc(5000);
+        }
+        try (CtoPool p = CtoPool.open(file, "tags")) {
+            PoolStats s = p.stats();
+            assertEquals(1, s.tags().size(), s.tags().toString());
+            PoolStats.TagStats t = s.tags().get(0);
+            assertEquals(AllocationTag.UNTAGGED.name(), t.name());
+            assertEquals(s.allocated(), t.inUse(), "every inherited block, whatever its tag was");
+            assertTrue(t.inUse() >= 6000, t.toString());
+            assertEquals(0, t.requests(), "this process asked for none of them");
+            long mine = p.malloc(100);
+            assertEquals(1, p.stats().tags().get(0).requests());
+            p.free(mine);
+        }
+    }
 }
