@@ -11,8 +11,10 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 /**
- * The agent's own jar, opened once: where the class files defined at run time (the bridge, the definer, the warm-up
- * sample) are read from.
+ * The agent's own class files read at run time (the bridge, the definer, the warm-up sample): from
+ * {@link DefinedClassFiles}, where the build embeds them; else from the agent's jar, opened once; else from the class
+ * loader's resources. Also the check that the agent's classes came from the jar {@code -javaagent} named
+ * ({@link #foreignBootJar}).
  *
  * <p>The jar's manifest puts it on the bootstrap class path ({@code Boot-Class-Path: jvmem-agent.jar}, resolved next
  * to the jar that {@code -javaagent} names), so the agent's classes load through the boot loader: they are not
@@ -120,20 +122,25 @@ final class AgentJar {
      */
     static Path fromArguments(List<String> arguments) {
         for (String a : arguments) {
-            if (!a.startsWith("-javaagent:")) {
-                continue;
-            }
-            int eq = a.indexOf('=');
-            try {
-                Path p = Path.of(a.substring("-javaagent:".length(), eq < 0 ? a.length() : eq));
-                if (p.getFileName() != null && NAME.equals(p.getFileName().toString()) && Files.isRegularFile(p)) {
-                    return p;
-                }
-            } catch (java.nio.file.InvalidPathException e) {
-                // not a path this agent could have come from
+            Path p = javaagentJar(a);
+            if (p != null && p.getFileName() != null && NAME.equals(p.getFileName().toString()) && Files.isRegularFile(p)) {
+                return p;
             }
         }
         return null;
+    }
+
+    /** The jar of a {@code -javaagent:<path>[=<options>]} argument; null for another argument or a bad path. */
+    private static Path javaagentJar(String argument) {
+        if (!argument.startsWith("-javaagent:")) {
+            return null;
+        }
+        int eq = argument.indexOf('=');
+        try {
+            return Path.of(argument.substring("-javaagent:".length(), eq < 0 ? argument.length() : eq));
+        } catch (java.nio.file.InvalidPathException e) {
+            return null; // not a path an agent could have come from
+        }
     }
 
     /**
@@ -149,20 +156,15 @@ final class AgentJar {
             return null;
         }
         for (String a : arguments) {
-            if (!a.startsWith("-javaagent:")) {
+            Path named = javaagentJar(a);
+            if (named == null) {
                 continue;
             }
-            int eq = a.indexOf('=');
-            try {
-                Path named = Path.of(a.substring("-javaagent:".length(), eq < 0 ? a.length() : eq));
-                Path beside = named.resolveSibling(NAME);
-                if (Files.isRegularFile(named) && Files.isRegularFile(beside) && isJvmemAgentJar(named)) {
-                    return "the agent jar " + named + " is not named " + NAME + ", so the JVM loaded the agent's classes "
-                            + "from " + beside.toAbsolutePath() + " beside it (the jar's Boot-Class-Path names "
-                            + NAME + "): name the jar " + NAME + " or move it away from the other one";
-                }
-            } catch (java.nio.file.InvalidPathException e) {
-                // not a path an agent came from
+            Path beside = named.resolveSibling(NAME);
+            if (Files.isRegularFile(named) && Files.isRegularFile(beside) && isJvmemAgentJar(named)) {
+                return "the agent jar " + named + " is not named " + NAME + ", so the JVM loaded the agent's classes "
+                        + "from " + beside.toAbsolutePath() + " beside it (the jar's Boot-Class-Path names "
+                        + NAME + "): name the jar " + NAME + " or move it away from the other one";
             }
         }
         return null;
