@@ -179,10 +179,15 @@ final class AgentJar {
         }
     }
 
-    /** The process's command line and the launcher's option variables, split into arguments. */
-    static List<String> launchArguments() throws IOException {
+    /** What can be read of the process's command line and the launcher's option variables, split into arguments. */
+    static List<String> launchArguments() {
         List<String> args = new ArrayList<>();
-        byte[] cmdline = Files.readAllBytes(Path.of("/proc/self/cmdline"));
+        byte[] cmdline;
+        try {
+            cmdline = Files.readAllBytes(Path.of("/proc/self/cmdline"));
+        } catch (IOException | SecurityException e) {
+            cmdline = new byte[0]; // no /proc: the variables alone; a jar found nowhere is read through resources
+        }
         int start = 0;
         for (int i = 0; i <= cmdline.length; i++) {
             if (i == cmdline.length || cmdline[i] == 0) {
