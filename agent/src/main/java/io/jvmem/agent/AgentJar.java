@@ -123,7 +123,8 @@ final class AgentJar {
     static Path fromArguments(List<String> arguments) {
         for (String a : arguments) {
             Path p = javaagentJar(a);
-            if (p != null && p.getFileName() != null && NAME.equals(p.getFileName().toString()) && Files.isRegularFile(p)) {
+            if (p != null && p.getFileName() != null && NAME.equals(p.getFileName().toString())
+                    && Files.isRegularFile(p)) {
                 return p;
             }
         }

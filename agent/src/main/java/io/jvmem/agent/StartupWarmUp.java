@@ -5,9 +5,10 @@ import io.jvmem.agent.AgentConfig.RouteSpec;
 /**
  * Start-up work done ahead of need. {@link #jdkClassesInBackground} initializes the FFM classes the pools need on a
  * thread of its own. {@link #run} is what the premain thread does while it waits for the pools (opened on another
- * thread, the longer of the two): it rewrites a sample class ({@code io.jvmem.agent.warmup.Sample}, never loaded) and throws the result away, so that ASM
- * and the rewriter are loaded, verified and run once before the program's first class needs them. That rewrite was
- * the start-up's slowest step after premain (about 35 ms of CPU time for a hello world, most of it ASM's first use).
+ * thread, the longer of the two): it rewrites a sample class ({@code io.jvmem.agent.warmup.Sample}, never loaded) and
+ * throws the result away, so that ASM and the rewriter are loaded and run once before the program's first class needs
+ * them. That rewrite was the start-up's slowest step after premain (about 35 ms of CPU time for a hello world, most
+ * of it ASM's first use).
  * Nothing is registered: the sites and the route are stand-ins, and a failure here changes nothing (the program's
  * classes are rewritten as before).
  */
