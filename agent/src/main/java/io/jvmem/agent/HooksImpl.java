@@ -353,13 +353,7 @@ final class HooksImpl extends Hooks {
     public void releaseSegment(long address, Object site, boolean confined) {
         Site s = (Site) site;
         if (confined && s.typedSegments) { // the common case, kept short: the rest is out of line
-            try {
-                s.typed.free(address);
-            } catch (Throwable e) {
-                releaseFailed(s, e);
-                return;
-            }
-            if (reclaimer.underPressure()) {
+            if (freeTyped(s, address) && reclaimer.underPressure()) {
                 released(s);
             }
             return;
@@ -368,19 +362,27 @@ final class HooksImpl extends Hooks {
     }
 
     private void releaseSegmentOtherwise(long address, Site s, boolean confined) {
-        try {
-            if (s.transients != null && !s.transients.remove(address)) {
-                return; // a cto pool's transient block already returned at exit
-            }
-            s.typed.free(address);
-        } catch (Throwable e) {
-            releaseFailed(s, e);
+        if (s.transients != null && !s.transients.remove(address)) {
+            return; // a cto pool's transient block already returned at exit
+        }
+        if (!freeTyped(s, address)) {
             return;
         }
         if (reclaimer.underPressure()) {
             released(s);
         } else if (!confined && isCleanerThread(Thread.currentThread())) {
             s.pool.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
+        }
+    }
+
+    /** The typed free of a segment's block; false, the failure counted and reported, if the pool refused it. */
+    private boolean freeTyped(Site s, long address) {
+        try {
+            s.typed.free(address);
+            return true;
+        } catch (Throwable e) {
+            releaseFailed(s, e);
+            return false;
         }
     }
 

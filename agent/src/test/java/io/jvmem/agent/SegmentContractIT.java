@@ -421,29 +421,26 @@ class SegmentContractIT {
     @Test
     @Timeout(120)
     void droppedAutoArenaSegmentsAreReclaimedSoFiftyTimesThePoolSizeFitsWithOnExhaustedFail() throws Exception {
-        long before = inUse();
-        long total = 50 * pool().size();
-        int made;
-        try {
-            made = sample.reach.AutoArenas.churn(total, 1 << 20);
-        } catch (OutOfMemoryError e) { // JUnit rethrows errors of this type instead of failing the test
-            throw new AssertionError("the pool filled up with unreachable segments: " + e.getMessage(), e);
-        }
-        assertEquals(total / (1 << 20), made);
-        settle(before);
+        assertChurnFits(50, "unreachable segments", total -> sample.reach.AutoArenas.churn(total, 1 << 20));
     }
 
     /** The same for segments aligned above the pool's 16-byte quantum, which the pool serves as aligned blocks. */
     @Test
     @Timeout(120)
     void droppedAlignedAutoArenaSegmentsAreReclaimedToo() throws Exception {
+        assertChurnFits(20, "unreachable aligned segments", total -> sample.reach.AutoArenas.churn(total, 1 << 20, 64));
+    }
+
+    /** Makes and drops {@code pools} pools' worth of 1 MiB ofAuto segments through {@code churn}: all are made. */
+    private static void assertChurnFits(int pools, String what, java.util.function.LongToIntFunction churn)
+            throws InterruptedException {
         long before = inUse();
-        long total = 20 * pool().size();
+        long total = pools * pool().size();
         int made;
         try {
-            made = sample.reach.AutoArenas.churn(total, 1 << 20, 64);
-        } catch (OutOfMemoryError e) {
-            throw new AssertionError("the pool filled up with unreachable aligned segments: " + e.getMessage(), e);
+            made = churn.applyAsInt(total);
+        } catch (OutOfMemoryError e) { // JUnit rethrows errors of this type instead of failing the test
+            throw new AssertionError("the pool filled up with " + what + ": " + e.getMessage(), e);
         }
         assertEquals(total / (1 << 20), made);
         settle(before);
