@@ -152,8 +152,18 @@ final class AgentJar {
      * {@code -javaagent} names {@link #NAME} itself, one names a jvmem agent jar (its manifest's Premain-Class is
      * ours) of another name, and a {@link #NAME} lies beside it.
      */
+    static String foreignBootJar() {
+        List<String> arguments = commandLine();
+        if (namesAgentJar(arguments)) {
+            return null; // the common case, with java.io alone: NIO's first use costs a hello world's start-up
+        }
+        arguments.addAll(optionVariables());
+        return foreignBootJar(arguments);
+    }
+
+    /** {@link #foreignBootJar()} for these arguments. */
     static String foreignBootJar(List<String> arguments) {
-        if (fromArguments(arguments) != null) {
+        if (namesAgentJar(arguments)) {
             return null;
         }
         for (String a : arguments) {
@@ -180,12 +190,33 @@ final class AgentJar {
         }
     }
 
+    /** Whether a {@code -javaagent} among {@code arguments} names an existing file called {@link #NAME}. */
+    private static boolean namesAgentJar(List<String> arguments) {
+        for (String a : arguments) {
+            if (a.startsWith("-javaagent:")) {
+                int eq = a.indexOf('=');
+                java.io.File f = new java.io.File(a.substring("-javaagent:".length(), eq < 0 ? a.length() : eq));
+                if (NAME.equals(f.getName()) && f.isFile()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** What can be read of the process's command line and the launcher's option variables, split into arguments. */
     static List<String> launchArguments() {
+        List<String> args = commandLine();
+        args.addAll(optionVariables());
+        return args;
+    }
+
+    /** The process's command line ({@code /proc/self/cmdline}), one argument per element; empty without /proc. */
+    static List<String> commandLine() {
         List<String> args = new ArrayList<>();
         byte[] cmdline;
-        try {
-            cmdline = Files.readAllBytes(Path.of("/proc/self/cmdline"));
+        try (InputStream in = new java.io.FileInputStream("/proc/self/cmdline")) {
+            cmdline = in.readAllBytes();
         } catch (IOException | SecurityException e) {
             cmdline = new byte[0]; // no /proc: the variables alone; a jar found nowhere is read through resources
         }
@@ -198,12 +229,35 @@ final class AgentJar {
                 start = i + 1;
             }
         }
+        return args;
+    }
+
+    /** The options in {@code JAVA_TOOL_OPTIONS} and {@code JDK_JAVA_OPTIONS}, split at white space. */
+    static List<String> optionVariables() {
+        List<String> args = new ArrayList<>();
         for (String variable : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"}) {
             String v = System.getenv(variable);
             if (v != null) {
-                for (String s : v.trim().split("\\s+")) {
-                    args.add(s);
-                }
+                args.addAll(splitOptions(v));
+            }
+        }
+        return args;
+    }
+
+    /** {@code options} split at white space, as the launcher splits its option variables (no regex: start-up). */
+    static List<String> splitOptions(String options) {
+        List<String> args = new ArrayList<>();
+        int i = 0;
+        while (i < options.length()) {
+            while (i < options.length() && Character.isWhitespace(options.charAt(i))) {
+                i++;
+            }
+            int start = i;
+            while (i < options.length() && !Character.isWhitespace(options.charAt(i))) {
+                i++;
+            }
+            if (i > start) {
+                args.add(options.substring(start, i));
             }
         }
         return args;

@@ -57,13 +57,13 @@ final class AgentRuntime {
             return;
         }
         long t0 = System.nanoTime();
+        StartupWarmUp.jdkClassesInBackground(); // while this thread reads the config and the opener makes the file
         if (AgentJar.onBootClassPath()) {
-            String foreign = AgentJar.foreignBootJar(AgentJar.launchArguments());
+            String foreign = AgentJar.foreignBootJar();
             if (foreign != null) {
                 throw new ConfigException(foreign);
             }
         }
-        StartupWarmUp.jdkClassesInBackground(); // while this thread reads the config and the opener makes the file
         AgentConfig config = ConfigParser.parse(configPath(args));
         if (config.report() != null) {
             try {

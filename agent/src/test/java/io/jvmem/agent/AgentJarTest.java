@@ -48,6 +48,31 @@ class AgentJarTest {
 
     @Test
     @Timeout(30)
+    void optionVariablesSplitAtAnyRunOfWhiteSpace() {
+        assertEquals(List.of("-javaagent:/a/jvmem-agent.jar=c", "-Xmx1g", "-Dx=y"),
+                AgentJar.splitOptions("  -javaagent:/a/jvmem-agent.jar=c \t -Xmx1g\n-Dx=y  "));
+        assertEquals(List.of(), AgentJar.splitOptions(" \t "));
+    }
+
+    @Test
+    @Timeout(30)
+    void theCommandLineIsReadFromProcOneArgumentPerElement() {
+        List<String> line = AgentJar.commandLine();
+        assertFalse(line.isEmpty(), "/proc/self/cmdline read");
+        assertTrue(line.get(0).endsWith("java"), "the launcher comes first: " + line.get(0));
+        assertTrue(line.stream().noneMatch(a -> a.indexOf('\0') >= 0), "split at the NUL bytes");
+    }
+
+    @Test
+    @Timeout(30)
+    void aJavaagentNamingTheAgentJarOnTheCommandLineIsNoCauseWhateverIsBesideIt() throws IOException {
+        Path jar = Files.createFile(dir.resolve(AgentJar.NAME));
+        Files.createFile(dir.resolve("jvmem-agent-2.jar"));
+        assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + jar + "=cfg", "-javaagent:" + dir.resolve("jvmem-agent-2.jar"))));
+    }
+
+    @Test
+    @Timeout(30)
     void aCodeSourceThatIsADirectoryNamesNoJar() throws Exception {
         assertNull(AgentJar.fromCodeSource(new CodeSource(dir.toUri().toURL(), (java.security.cert.Certificate[]) null)));
         Path jar = Files.createFile(dir.resolve("renamed.jar"));

@@ -52,7 +52,7 @@ final class StatsCollector {
         long[] tagRequests = new long[Math.max(tagExtent, 1)];
         long[] tagPending = new long[Math.max(tagExtent, 1)];
         long[] tagBytes = new long[Math.max(tagExtent, 1)];
-        long allBytes = 0;
+        long untaggedBytes = 0;
         long allPendingMax = 0;
         long[] tagPendingMax = new long[Math.max(tagExtent, 1)];
         for (ThreadCache tc : caches) {
@@ -61,16 +61,18 @@ final class StatsCollector {
                 nfree[i] += tc.nfree[i];
             }
             allocated += tc.hugeBytes;
-            allBytes += tc.allBytes;
+            untaggedBytes += tc.untaggedBytes;
             allPendingMax += Math.max(0, tc.allPendingMax);
             cached += tc.cachedBytes();
-            long[] st = tc.tagStats; // one read: the owner may replace it with a larger copy meanwhile
-            for (int t = 0; t < Math.min(st.length / ThreadCache.TAG_STRIDE, tagRequests.length); t++) {
-                int i = t * ThreadCache.TAG_STRIDE;
-                tagRequests[t] += st[i + ThreadCache.REQUESTS];
-                tagBytes[t] += st[i + ThreadCache.BYTES];
-                tagPending[t] += st[i + ThreadCache.PENDING];
-                tagPendingMax[t] += st[i + ThreadCache.PENDING_MAX];
+            ThreadCache.TagSlot[] st = tc.tagSlots; // one read: the owner may replace it with a larger copy meanwhile
+            for (int t = 0; t < Math.min(st.length, tagRequests.length); t++) {
+                ThreadCache.TagSlot s = st[t];
+                if (s != null) {
+                    tagRequests[t] += s.requests;
+                    tagBytes[t] += s.bytes;
+                    tagPending[t] += s.pending;
+                    tagPendingMax[t] += s.pendingMax;
+                }
             }
         }
         List<PoolStats.SizeClassStats> classes = new ArrayList<>();
@@ -138,7 +140,7 @@ final class StatsCollector {
         if (untaggedRequests > 0 || h.accounting.inheritedBlocks > 0 && untaggedInUse > 0) {
             long inUse = untaggedInUse;
             tags.add(0, new PoolStats.TagStats(AllocationTag.UNTAGGED.name(), inUse, Math.max(0, untaggedRequests),
-                    Math.max(0, allBytes - taggedBytes), inUse));
+                    untaggedBytes, inUse));
         }
         long freeBytes = h.pages.freePages() << SizeClasses.LG_PAGE;
         long peakAllocated = Math.max(Math.max(h.tags.totalPeak(), allocated), h.tags.totalPublished() + allPendingMax);

@@ -21,19 +21,26 @@ final class ThreadCache {
     /** Bytes of huge blocks handed out minus taken back through this thread (classes count blocks, not bytes). */
     long hugeBytes;
     /**
-     * Per tag {@code t}, at {@code t * TAG_STRIDE}: {@link #PENDING} bytes not yet published to the tag's global
-     * counter, {@link #PENDING_MAX} the highest pending value since the last publication (makes peaks exact per
-     * thread), {@link #REQUESTS} and {@link #BYTES} (usable bytes handed out, cumulative). One array, so that a tagged
-     * malloc or free pays one bounds check and touches one cache line.
+     * Per tag id: this thread's counters of that tag, null until the thread first counts it. An object per tag, not a
+     * strided long[]: its four counters sit at fixed offsets, so a tagged malloc or free checks one index, not four.
      */
-    long[] tagStats = new long[8 * TAG_STRIDE];
-    static final int TAG_STRIDE = 4;
-    static final int PENDING = 0;
-    static final int PENDING_MAX = 1;
-    static final int REQUESTS = 2;
-    static final int BYTES = 3;
-    /** All blocks: usable bytes handed out (cumulative), and the unpublished in-use delta and its maximum. */
-    long allBytes;
+    TagSlot[] tagSlots = new TagSlot[8];
+
+    /**
+     * One tag's counters in one thread: {@link #pending} bytes not yet published to the tag's global counter,
+     * {@link #pendingMax} the highest pending value since the last publication (makes peaks exact per thread),
+     * {@link #requests} and {@link #bytes} (usable bytes handed out, cumulative). Written by the owner only; read
+     * without locks by statistics, which may lag by a few operations.
+     */
+    static final class TagSlot {
+        long pending;
+        long pendingMax;
+        long requests;
+        long bytes;
+    }
+    /** Usable bytes of untagged blocks handed out (cumulative; each tag counts its own in its {@link TagSlot}). */
+    long untaggedBytes;
+    /** All blocks: the unpublished in-use delta and its maximum. */
     long allPending;
     long allPendingMax;
     /** Operations of this cache's thread in flight (gated pools); written by the owner, read by a closing thread. */
@@ -121,14 +128,24 @@ final class ThreadCache {
         return cls < counts.length;
     }
 
-    /** How many tags {@link #tagStats} has room for. */
+    /** How many tags {@link #tagSlots} has room for. */
     int tagCapacity() {
-        return tagStats.length / TAG_STRIDE;
+        return tagSlots.length;
     }
 
-    void growTags(int tag) {
-        int len = Math.max(tag + 1, tagCapacity() * 2);
-        tagStats = java.util.Arrays.copyOf(tagStats, len * TAG_STRIDE);
+    /** This thread's counters of {@code tag}, made (and the table grown) on first use. */
+    TagSlot tagSlot(int tag) {
+        TagSlot[] t = tagSlots;
+        if (tag >= t.length) {
+            t = java.util.Arrays.copyOf(t, Math.max(tag + 1, t.length * 2));
+            tagSlots = t;
+        }
+        TagSlot s = t[tag];
+        if (s == null) {
+            s = new TagSlot();
+            t[tag] = s;
+        }
+        return s;
     }
 
     long cachedBytes() {

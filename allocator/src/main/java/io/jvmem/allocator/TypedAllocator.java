@@ -11,6 +11,7 @@ public final class TypedAllocator {
     private final Allocator heap;
     private final ThreadCaches caches;
     private final ThreadCache[] slots;
+    private final Waiters waiters;
     private final AllocationTag tag;
     private final int id;
 
@@ -19,6 +20,7 @@ public final class TypedAllocator {
         this.heap = pool.heap;
         this.caches = pool.heap.caches;
         this.slots = caches.slots();
+        this.waiters = pool.waiters;
         this.tag = tag;
         this.id = tag.id();
     }
@@ -46,7 +48,9 @@ public final class TypedAllocator {
         if (address != 0) {
             heap.freeEntered(caches.enter(slots), address, id);
         }
-        Malloc9.freed(pool); // M_WAITOK callers wait for this
+        if (waiters.waiting()) {
+            Malloc9.freed(pool); // M_WAITOK callers wait for this
+        }
     }
 
     public AllocationTag tag() {

@@ -44,6 +44,39 @@ class TagStatsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void eachRowCountsItsOwnBytesWhenTaggedAndUntaggedBlocksMixIncludingThreadsThatEnded() throws Exception {
+        AllocationTag kept = AllocationTag.define("tag.mixed.kept");
+        AllocationTag typed = AllocationTag.define("tag.mixed.typed");
+        try (VolatilePool pool = TestPools.create(64L << 20)) {
+            long before = bytesOf(pool.stats(), "untagged");
+            Runnable work = () -> {
+                for (int i = 0; i < 10; i++) {
+                    pool.free(pool.malloc(100));
+                    pool.free(pool.malloc(64, kept));
+                    TypedAllocator t = pool.typed(typed);
+                    t.free(t.malloc(5000));
+                }
+            };
+            work.run();
+            Thread ended = new Thread(work);
+            ended.start();
+            ended.join();
+            PoolStats s = pool.stats();
+            assertEquals(20 * SizeClasses.usable(100), bytesOf(s, "untagged") - before);
+            assertEquals(20 * SizeClasses.usable(64), s.tag("tag.mixed.kept").bytes());
+            assertEquals(20 * SizeClasses.usable(5000), s.tag("tag.mixed.typed").bytes());
+            assertEquals(20, s.tag("tag.mixed.typed").requests());
+            assertEquals(0, s.tag("tag.mixed.typed").inUse());
+        }
+    }
+
+    private static long bytesOf(PoolStats s, String tag) {
+        PoolStats.TagStats t = s.tag(tag);
+        return t == null ? 0 : t.bytes();
+    }
+
+    @Test
     void aCachedPageRunReusedUntaggedOrUnderAnotherTagIsCountedThere() {
         AllocationTag first = AllocationTag.define("tag.run.first");
         AllocationTag second = AllocationTag.define("tag.run.second");

@@ -32,11 +32,13 @@ public class MallocFreeBenchmark {
     public long size;
 
     private VolatilePool pool;
+    private io.jvmem.allocator.TypedAllocator typed;
 
     @Setup(Level.Trial)
     public void create() {
         Path dir = BenchDirs.tmpfsOrTemp();
         pool = VolatilePool.create("bench", dir, 256L << 20);
+        typed = pool.typed(io.jvmem.allocator.AllocationTag.define("bench"));
     }
 
     @TearDown(Level.Trial)
@@ -48,6 +50,14 @@ public class MallocFreeBenchmark {
     public long poolMallocFree() {
         long a = pool.malloc(size);
         pool.free(a);
+        return a;
+    }
+
+    /** The pair with the per-tag counters as the agent's arena sites use it (malloc(9)'s typed malloc and free). */
+    @Benchmark
+    public long poolTypedMallocFree() {
+        long a = typed.malloc(size);
+        typed.free(a);
         return a;
     }
 

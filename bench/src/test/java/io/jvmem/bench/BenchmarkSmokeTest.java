@@ -70,7 +70,7 @@ class BenchmarkSmokeTest {
 
     @Test
     void everyBenchmarkRunsAndTheResultsPageIsWritten() throws Exception {
-        assertEquals(8, jmh("MallocFreeBenchmark", "malloc-1t.json").size(), "4 sizes × pool and Unsafe");
+        assertEquals(12, jmh("MallocFreeBenchmark", "malloc-1t.json").size(), "4 sizes × pool, typed and Unsafe");
         assertEquals(8, jmh("ObservabilityBenchmark", "observability.json").size(), "2 sizes × off, jfrOthers, jfr, jmx");
         assertEquals(6, jmh("CtoVsVolatileBenchmark", "cto.json").size(), "3 sizes × cto and volatile");
         assertEquals(1, jmh("CtoCloseBenchmark", "cto-close.json", "poolMiB", "32", "writeMiB", "16", "dir", "shm").size());
@@ -90,6 +90,7 @@ class BenchmarkSmokeTest {
         String md = Files.readString(page);
         assertTrue(md.contains("| 64 B | 1 |"), md);
         assertTrue(md.contains("pool / Unsafe"), md);
+        assertTrue(md.contains("| typed (ns) |"), "the typed pair's column");
         for (String s : List.of("## Targets", "cto / volatile", "### Close time", "Netty pooled", "pool / DRAM", "### First touch",
                 "### Arenas", "| confined | 4 KiB |", "| shared | 4 KiB |", "Method.invoke of a method not intercepted",
                 "Running against real DAX or CXL memory", "charts/allocation.svg", "charts/bandwidth.svg")) {
