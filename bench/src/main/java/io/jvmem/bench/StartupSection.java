@@ -32,7 +32,10 @@ final class StartupSection {
         }
         Map<String, Object> m = (Map<String, Object>) io.jvmem.allocator.Json.parse(Files.readString(f));
         double without = ((Number) m.get("withoutMedianMs")).doubleValue();
-        double with = ((Number) m.get("withMedianMs")).doubleValue();
+        double withReport = ((Number) m.get("withMedianMs")).doubleValue();
+        // the configuration is one pool and one route; runs before 2026-11-30 19:30 timed only the report's
+        Object plain = m.get("withNoReportMedianMs");
+        double with = plain == null ? withReport : ((Number) plain).doubleValue();
         double delta = with - without;
         md.append("`StartupTimer`: wall time of a whole `java` process running `io.jvmem.bench.routed.Hello` (hello world with one ")
                 .append("4 KiB `ByteBuffer.allocateDirect`), with the agent and one route to a 64 MiB pool on /dev/shm and without, ")
@@ -49,7 +52,12 @@ final class StartupSection {
         md.append(String.format(Locale.ROOT, "| without agent | %.1f | | %s |%n", without, list(m.get("withoutMs"))));
         md.append(String.format(Locale.ROOT, "| any agent (a transformer that does nothing) | %.1f | %+.0f | %s |%n", any, any - without, list(m.get("anyAgentMs"))));
         md.append(String.format(Locale.ROOT, "| floor (any agent + FFM mapping + ASM pass) | %.1f | %+.0f | %s |%n", floor, floor - without, list(m.get("floorMs"))));
-        md.append(String.format(Locale.ROOT, "| with the jvmem agent | %.1f | %+.0f | %s |%n", with, delta, list(m.get("withMs"))));
+        if (plain != null) {
+            md.append(String.format(Locale.ROOT, "| with the jvmem agent (one pool, one route) | %.1f | %+.0f | %s |%n", with, delta,
+                    list(m.get("withNoReportMs"))));
+        }
+        md.append(String.format(Locale.ROOT, "| with the jvmem agent and `report` (the JSON report written at exit) | %.1f | %+.0f | %s |%n",
+                withReport, withReport - without, list(m.get("withMs"))));
         md.append("\nThe agent's share beyond the floor: reading the config, opening java.nio and defining the bridge in java.base, ")
                 .append("the allocator's own start (its classes, its metadata, the pool's first 2 MiB written as zeros, its ")
                 .append("threads), loading the agent's classes (about 120, through the boot loader: the jar's `Boot-Class-Path` ")
@@ -67,14 +75,18 @@ final class StartupSection {
                 md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", PHASE_LABELS[i], ((Number) phases.get(StartupTimer.PHASES[i])).doubleValue()));
             }
             md.append(String.format(Locale.ROOT, "| outside premain (the JVM's agent support, loading and rewriting Hello, the report "
-                    + "at exit): start-up cost − premain | %.0f |%n%n", delta - ((Number) phases.get("premain")).doubleValue()));
+                    + "at exit): start-up cost with the report − premain | %.0f |%n%n",
+                    withReport - without - ((Number) phases.get("premain")).doubleValue()));
         }
         boolean ok = delta <= TARGET_MS;
-        md.append(String.format(Locale.ROOT, "Agent start-up cost: %+.0f ms (target ≤ +%.0f ms: %s); the floor alone costs %+.0f ms, "
-                        + "of which %+.0f ms is any agent's. Command with the agent: `%s`%n%n",
-                delta, TARGET_MS, ok ? "**met**" : "**not met**", floor - without, any - without, m.get("command")));
-        targets.add(new Target("agent", TARGET, String.format(Locale.ROOT, "%+.0f ms (floor without jvmem %+.0f ms, any agent %+.0f ms)",
-                delta, floor - without, any - without), ok));
+        md.append(String.format(Locale.ROOT, "Agent start-up cost, one pool and one route: %+.0f ms (target ≤ +%.0f ms: %s); with a "
+                        + "report written at exit %+.0f ms; the floor alone costs %+.0f ms, of which %+.0f ms is any agent's. "
+                        + "Command with the agent and the report: `%s`%n%n",
+                delta, TARGET_MS, ok ? "**met**" : "**not met**", withReport - without, floor - without, any - without,
+                m.get("command")));
+        targets.add(new Target("agent", TARGET, String.format(Locale.ROOT, "%+.0f ms, one pool and one route (with a report at exit "
+                + "%+.0f ms; floor without jvmem %+.0f ms, any agent %+.0f ms)", delta, withReport - without, floor - without,
+                any - without), ok));
     }
 
     private static String list(Object o) {

@@ -17,7 +17,9 @@ import java.util.Map;
  * from {@code -javaagent}.
  *
  * <p>Usage: {@code StartupTimer <out.json> <runs> <classpath> <agent jar>=<config> [<the config's report file>]}: with
- * a report file, the run fails unless the agent's report shows Hello's allocation routed to the pool.
+ * a report file, the run fails unless the agent's report shows Hello's allocation routed to the pool. The agent runs
+ * twice in each round: with the config as given, and with a copy without its {@code report} key (the issue's
+ * configuration of one pool and one route; the report written at exit is an option, and its cost is an exit cost).
  *
  * <p>After the timed runs, up to {@value #PHASE_RUNS} more with-agent runs use a copy of the config with {@code log=info},
  * whose start line gives the agent's own phases (premain total, config and bridge, pools, hooks, retransform); their
@@ -49,7 +51,9 @@ public final class StartupTimer {
         anyAgent.addAll(List.of("-javaagent:" + floorJar + "=transformer", "-cp", cp, "io.jvmem.bench.routed.Hello"));
         List<String> floor = new ArrayList<>(base);
         floor.addAll(List.of("-javaagent:" + floorJar + "=floor", "-cp", cp, "io.jvmem.bench.routed.Hello"));
-        List<List<String>> variants = List.of(without, anyAgent, floor, with);
+        List<String> withNoReport = new ArrayList<>(base);
+        withNoReport.addAll(List.of("-javaagent:" + withoutReport(agent, out), "-cp", cp, "io.jvmem.bench.routed.Hello"));
+        List<List<String>> variants = List.of(without, anyAgent, floor, with, withNoReport);
         for (List<String> v : variants) {
             time(v);
         }
@@ -64,13 +68,28 @@ public final class StartupTimer {
         }
         String phases = phases(base, agent, cp, out, Math.min(runs, PHASE_RUNS));
         String json = String.format(Locale.ROOT, "{\"runs\": %d, \"withoutMs\": %s, \"anyAgentMs\": %s, \"floorMs\": %s, "
-                        + "\"withMs\": %s, \"withoutMedianMs\": %.1f, \"anyAgentMedianMs\": %.1f, \"floorMedianMs\": %.1f, "
-                        + "\"withMedianMs\": %.1f, \"loadAverage\": \"%s\", \"phasesMs\": %s, \"command\": \"%s\"}%n", runs,
+                        + "\"withMs\": %s, \"withNoReportMs\": %s, \"withoutMedianMs\": %.1f, \"anyAgentMedianMs\": %.1f, "
+                        + "\"floorMedianMs\": %.1f, \"withMedianMs\": %.1f, \"withNoReportMedianMs\": %.1f, "
+                        + "\"loadAverage\": \"%s\", \"phasesMs\": %s, \"command\": \"%s\"}%n", runs,
                 Arrays.toString(ms[0]), Arrays.toString(ms[1]), Arrays.toString(ms[2]), Arrays.toString(ms[3]),
-                median(ms[0]), median(ms[1]), median(ms[2]), median(ms[3]), loadAverage(), phases,
+                Arrays.toString(ms[4]), median(ms[0]), median(ms[1]), median(ms[2]), median(ms[3]), median(ms[4]),
+                loadAverage(), phases,
                 String.join(" ", with).replace("\\", "\\\\").replace("\"", "\\\""));
         Files.writeString(out, json);
         System.out.print(json);
+    }
+
+    /**
+     * {@code agent} ({@code <jar>=<config>}) with a copy of the config without its {@code report} key, next to
+     * {@code out}: the issue's configuration (one pool, one route), which writes nothing at exit.
+     */
+    static String withoutReport(String agent, Path out) throws java.io.IOException {
+        int eq = agent.indexOf('=');
+        List<String> lines = new ArrayList<>(Files.readAllLines(Path.of(agent.substring(eq + 1))));
+        lines.removeIf(l -> l.strip().startsWith("report") && l.strip().substring(6).strip().startsWith("="));
+        Path config = out.toAbsolutePath().resolveSibling("startup-noreport.properties");
+        Files.write(config, lines);
+        return agent.substring(0, eq) + "=" + config;
     }
 
     /**

@@ -129,6 +129,7 @@ class BenchmarkSmokeTest {
                 agent + "=" + config, dir.resolve("agent-report.json").toString()});
         String startup = Files.readString(dir.resolve("startup.json"));
         assertTrue(startup.contains("withMedianMs"), startup);
+        assertTrue(startup.contains("withNoReportMedianMs"), "the variant without the report: " + startup);
         assertTrue(startup.contains("\"configAndBridge\": "), "the agent's phases (log=info start line) are missing: " + startup);
     }
 }
