@@ -3,9 +3,9 @@ package io.jvmem.allocator;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Per-pool, per-tag totals. Threads keep their own running delta per tag ({@link ThreadCache#tagStats}) and publish
- * it here once it passes {@link #PUBLISH_BYTES} in either direction, so a tagged malloc/free pair costs two plain
- * array updates; the high-water mark is therefore exact to within that slack per thread.
+ * Per-pool, per-tag totals. Threads keep their own running delta per tag ({@link ThreadCache.TagSlot}) and publish
+ * it here once it passes {@link #PUBLISH_BYTES} in either direction, so a tagged malloc/free pair costs a few plain
+ * field updates; the high-water mark is therefore exact to within that slack per thread.
  */
 final class TagCounters {
     static final long PUBLISH_BYTES = 1 << 20; // above the size of a cached block: an alloc/free pair of one never publishes
