@@ -45,6 +45,8 @@ final class CallSiteRewriter {
     static final String BRIDGE = Intercepts.BRIDGE;
     private static final String LMF = "java/lang/invoke/LambdaMetafactory";
     private static final int FLAG_SERIALIZABLE = 1;
+    private static final String SERIALIZED_LAMBDA = "Ljava/lang/invoke/SerializedLambda;";
+    private static final String DESERIALIZE_LAMBDA = "(" + SERIALIZED_LAMBDA + ")Ljava/lang/Object;";
 
     /** Registers sites and unroutable shapes. */
     interface SiteRegistrar {
@@ -136,18 +138,32 @@ final class CallSiteRewriter {
         }
         Map<String, Integer> maxLocals = maxLocals(reader);
         ClassWriter writer = new ClassWriter(reader, 0);
-        ClassRewriter cv = new ClassRewriter(writer, route, sites, maxLocals);
+        ClassRewriter cv = new ClassRewriter(writer, route, sites, maxLocals, maxLocals.containsKey(POOL_AWARE_SERIALIZABLE));
         reader.accept(cv, 0);
         return cv.changed ? writer.toByteArray() : null;
     }
 
-    /** Each method's max_locals: spilled arguments go above them. */
+    /** Key in {@link #maxLocals}' map, never a method's: the class has a serializable method reference made pool-aware. */
+    private static final String POOL_AWARE_SERIALIZABLE = "";
+
+    /**
+     * Each method's max_locals (spilled arguments go above them); and, under {@link #POOL_AWARE_SERIALIZABLE}, whether a
+     * serializable method reference in the class names a pool-aware member, whose re-creation the class's
+     * {@code $deserializeLambda$} must then be told about before its first instruction.
+     */
     private static Map<String, Integer> maxLocals(ClassReader reader) {
         Map<String, Integer> out = new HashMap<>();
         reader.accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
                 return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitInvokeDynamicInsn(String n, String d, Handle bsm, Object... args) {
+                        if (serializableLambda(bsm, args) && poolAware((Handle) args[1]) != null) {
+                            out.put(POOL_AWARE_SERIALIZABLE, 0);
+                        }
+                    }
+
                     @Override
                     public void visitMaxs(int maxStack, int locals) {
                         out.put(name + descriptor, locals);
@@ -158,24 +174,38 @@ final class CallSiteRewriter {
         return out;
     }
 
+    private static boolean lambda(Handle bsm, Object[] args) {
+        return bsm.getOwner().equals(LMF) && args.length >= 3 && args[1] instanceof Handle;
+    }
+
+    private static boolean serializableLambda(Handle bsm, Object[] args) {
+        return lambda(bsm, args) && bsm.getName().equals("altMetafactory") && args.length > 3
+                && args[3] instanceof Integer flags && (flags & FLAG_SERIALIZABLE) != 0;
+    }
+
     private static final class ClassRewriter extends ClassVisitor {
         private final Route route;
         private final SiteRegistrar sites;
         private final Map<String, Integer> maxLocals;
+        private final boolean restoreLambdas;
         private String className;
+        private String internalName;
         private String source;
         boolean changed;
 
-        ClassRewriter(ClassVisitor cv, Route route, SiteRegistrar sites, Map<String, Integer> maxLocals) {
+        ClassRewriter(ClassVisitor cv, Route route, SiteRegistrar sites, Map<String, Integer> maxLocals,
+                      boolean restoreLambdas) {
             super(Opcodes.ASM9, cv);
             this.route = route;
             this.sites = sites;
             this.maxLocals = maxLocals;
+            this.restoreLambdas = restoreLambdas;
         }
 
         @Override
         public void visit(int version, int access, String name, String signature, String superName, String[] interfaces) {
             this.className = name.replace('/', '.');
+            this.internalName = name;
             super.visit(version, access, name, signature, superName, interfaces);
         }
 
@@ -188,7 +218,38 @@ final class CallSiteRewriter {
         @Override
         public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
             MethodVisitor mv = super.visitMethod(access, name, descriptor, signature, exceptions);
+            if (mv != null && restoreLambdas && name.equals("$deserializeLambda$") && (access & Opcodes.ACC_STATIC) != 0
+                    && descriptor.equals(DESERIALIZE_LAMBDA)) {
+                mv = new LambdaRestorer(mv);
+            }
             return mv == null ? null : new MethodRewriter(mv, name, maxLocals.getOrDefault(name + descriptor, 0));
+        }
+
+        /**
+         * Prepends to {@code $deserializeLambda$}: {@code lambda = JvmemBridge.restoreLambda(lambda, ThisClass.class)}, so a
+         * serialized method reference that the rewriter made pool-aware is named again by its member in the source
+         * before javac's checks read it. Straight-line code on the argument's own local: no frame changes.
+         */
+        private final class LambdaRestorer extends MethodVisitor {
+            LambdaRestorer(MethodVisitor mv) {
+                super(Opcodes.ASM9, mv);
+            }
+
+            @Override
+            public void visitCode() {
+                super.visitCode();
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitLdcInsn(Type.getObjectType(internalName));
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "restoreLambda", "(" + SERIALIZED_LAMBDA
+                        + "Ljava/lang/Class;)" + SERIALIZED_LAMBDA, false);
+                super.visitVarInsn(Opcodes.ASTORE, 0);
+                changed = true;
+            }
+
+            @Override
+            public void visitMaxs(int maxStack, int maxLocals) {
+                super.visitMaxs(Math.max(maxStack, 2), maxLocals);
+            }
         }
 
         /** Whether this class's route routes {@code call}. */
@@ -340,9 +401,8 @@ final class CallSiteRewriter {
 
             @Override
             public void visitInvokeDynamicInsn(String name, String descriptor, Handle bsm, Object... args) {
-                boolean lmf = bsm.getOwner().equals(LMF) && args.length >= 3 && args[1] instanceof Handle;
-                boolean serializable = lmf && bsm.getName().equals("altMetafactory") && args.length > 3
-                        && args[3] instanceof Integer flags && (flags & FLAG_SERIALIZABLE) != 0;
+                boolean lmf = lambda(bsm, args);
+                boolean serializable = serializableLambda(bsm, args);
                 if (lmf && !serializable && methodReference((Handle) args[1], name, descriptor, bsm, args)) {
                     return;
                 }

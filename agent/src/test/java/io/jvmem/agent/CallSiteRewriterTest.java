@@ -322,6 +322,46 @@ class CallSiteRewriterTest {
 
     @Test
     @Timeout(30)
+    void aSerializablePoolAwareReferenceMakesDeserializeLambdaRestoreItsSourceMemberFirstAndVerifies() throws Exception {
+        byte[] out = CallSiteRewriter.rewrite(bytes("sample/reach/SerialFree"), null, new Recorder());
+        assertNotNull(out, "Unsafe::freeMemory is made pool-aware in every class");
+        assertVerifies(out);
+        List<String> deserialize = instructionsOf(out, "$deserializeLambda$");
+        assertEquals(CallSiteRewriter.BRIDGE + ".restoreLambda (Ljava/lang/invoke/SerializedLambda;Ljava/lang/Class;)"
+                + "Ljava/lang/invoke/SerializedLambda;", deserialize.get(0), deserialize.toString());
+        assertEquals(1, deserialize.stream().filter(c -> c.contains("restoreLambda")).count(), "once, first");
+    }
+
+    @Test
+    @Timeout(30)
+    void aClassWhoseSerializableLambdasNameNoPoolAwareMemberKeepsItsDeserializeLambda() throws Exception {
+        byte[] original = bytes("sample/reach/SerialOther");
+        byte[] out = CallSiteRewriter.rewrite(original, null, new Recorder());
+        assertNotNull(out, "its non-serializable Unsafe::freeMemory is made pool-aware");
+        assertVerifies(out);
+        assertEquals(instructionsOf(original, "$deserializeLambda$"), instructionsOf(out, "$deserializeLambda$"));
+    }
+
+    /** The calls of one method, in order, as "owner.name desc". */
+    private static List<String> instructionsOf(byte[] bytes, String method) {
+        List<String> out = new ArrayList<>();
+        new ClassReader(bytes).accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
+                return !name.equals(method) ? null : new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitMethodInsn(int opcode, String owner, String n, String d, boolean itf) {
+                        out.add(owner + "." + n + " " + d);
+                    }
+                };
+            }
+        }, 0);
+        assertFalse(out.isEmpty(), "no " + method);
+        return out;
+    }
+
+    @Test
+    @Timeout(30)
     void anUnselectedClassWhoseOnlyOffHeapCallsAreAllocationsStaysByteIdentical() throws Exception {
         assertNull(CallSiteRewriter.rewrite(bytes("sample/reach/SegmentCalls"), null, new Recorder()), "arena calls");
         assertNull(CallSiteRewriter.rewrite(bytes("sample/reach/UserArena"), null, new Recorder()), "an arena of its own");

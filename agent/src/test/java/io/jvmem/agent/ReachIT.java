@@ -303,12 +303,6 @@ class ReachIT {
 
     @Test
     @Timeout(30)
-    @org.junit.jupiter.api.Disabled("bug: in every class the rewriter replaces the implementation handle of a serializable "
-            + "method reference to Unsafe.freeMemory/reallocateMemory with the bridge's static method (CallSiteRewriter"
-            + ".visitInvokeDynamicInsn, poolAware), so the SerializedLambda names java/nio/JvmemBridge, kind invokeStatic, and "
-            + "javac's $deserializeLambda$, which checks kind, class and signature against sun/misc/Unsafe, throws "
-            + "IllegalArgumentException: Invalid lambda deserialization (InvalidObjectException on readObject). Leaving the "
-            + "handle alone would let a pool address reach free(3); a fix must rewrite $deserializeLambda$'s checks too.")
     void aSerializableMethodReferenceToFreeMemorySurvivesSerializationAndStaysPoolAware() throws Throwable {
         sample.reach.SerialFree.Free f = sample.reach.SerialFree.roundTrip(sample.reach.SerialFree.reference());
         long before = pool().stats().allocated();

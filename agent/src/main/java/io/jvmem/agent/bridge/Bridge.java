@@ -107,6 +107,36 @@ public final class Bridge {
         u.freeMemory(address);
     }
 
+    /** This class's internal name once renamed into java.nio: what a serialized method reference records. */
+    private static final String SELF = Bridge.class.getName().replace('.', '/');
+
+    /**
+     * Called first in a class's {@code $deserializeLambda$} (javac's re-creation of its serializable lambdas) when the
+     * class has a serializable method reference to Unsafe's freeMemory or reallocateMemory. The rewriter made that
+     * reference this class's pool-aware method of the same name ({@code (Unsafe, args)}, static), so its serialized
+     * form names this class, and javac's checks of kind, class and signature against the member in the source would
+     * refuse it. Such a form is named again by that member (invokeVirtual on the Unsafe, the Unsafe's signature);
+     * javac's code then re-creates the reference with its own invokedynamic, which the rewriter made pool-aware too.
+     * Anything else is returned as it is.
+     */
+    public static java.lang.invoke.SerializedLambda restoreLambda(java.lang.invoke.SerializedLambda l, Class<?> capturing) {
+        String name = l.getImplMethodName();
+        String desc = l.getImplMethodSignature();
+        int end = desc.indexOf(';');
+        if (l.getImplMethodKind() != java.lang.invoke.MethodHandleInfo.REF_invokeStatic || !SELF.equals(l.getImplClass())
+                || !desc.startsWith("(L") || end < 0 || !(name.equals("freeMemory") || name.equals("reallocateMemory"))) {
+            return l;
+        }
+        Object[] captured = new Object[l.getCapturedArgCount()];
+        for (int i = 0; i < captured.length; i++) {
+            captured[i] = l.getCapturedArg(i);
+        }
+        return new java.lang.invoke.SerializedLambda(capturing, l.getFunctionalInterfaceClass(),
+                l.getFunctionalInterfaceMethodName(), l.getFunctionalInterfaceMethodSignature(),
+                java.lang.invoke.MethodHandleInfo.REF_invokeVirtual, desc.substring(2, end), name,
+                "(" + desc.substring(end + 1), l.getInstantiatedMethodType(), captured);
+    }
+
     // The same four calls made on jdk.internal.misc.Unsafe (code given --add-exports java.base/jdk.internal.misc).
 
     public static long allocateMemory(InternalUnsafeStub u, long size, int site) {
