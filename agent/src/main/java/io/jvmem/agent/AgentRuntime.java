@@ -52,9 +52,14 @@ final class AgentRuntime {
     }
 
     static synchronized void start(String args, Instrumentation inst, boolean late) throws Exception {
-        if (current != null || BridgeInstaller.installed()) {
+        if (current != null) {
             System.err.println("jvmem: the agent is already running in this JVM; it was not started again");
             return;
+        }
+        if (BridgeInstaller.installedByAnother()) { // a start of this copy that failed after defining the bridge may retry
+            throw new ConfigException("another copy of the agent (another jar, or this jar through another class loader)"
+                    + " has defined its bridge in this JVM: it is running, or its start failed; this one was not started"
+                    + " (restart the program to start the agent afresh)");
         }
         long t0 = System.nanoTime();
         StartupWarmUp.jdkClassesInBackground(); // while this thread reads the config and the opener makes the file

@@ -66,8 +66,32 @@ final class BridgeInstaller {
     record Defined(Class<?> bridge, Class<?> impl, ReferenceProcessing references) {
     }
 
-    /** Defines the bridge in java.base and the hooks class next to the agent (before the pools exist). */
-    static Defined define(Instrumentation inst) throws Exception {
+    /**
+     * The bridge this copy of the agent defined. A class is defined once per JVM, so a start that failed after defining
+     * it (a pool that could not be opened at late attach) leaves it here, unconnected, for the next start to use.
+     */
+    private static Defined defined;
+
+    /**
+     * Whether a bridge is defined in this JVM that this copy of the agent did not define: another copy (another jar,
+     * or the same jar through another class loader) is running or failed to start, and this one cannot connect it.
+     */
+    static synchronized boolean installedByAnother() {
+        return defined == null && installed();
+    }
+
+    /**
+     * Defines the bridge in java.base and the hooks class next to the agent (before the pools exist); the bridge this
+     * copy defined before, if an earlier start failed after defining it.
+     */
+    static synchronized Defined define(Instrumentation inst) throws Exception {
+        if (defined == null) {
+            defined = defineOnce(inst);
+        }
+        return defined;
+    }
+
+    private static Defined defineOnce(Instrumentation inst) throws Exception {
         Function<byte[], Class<?>> nio = JavaNioDefiner.open(inst, unsupportedModule());
         nio.apply(remapped(SOURCE + "Hooks"));
         nio.apply(remapped(SOURCE + "Release"));

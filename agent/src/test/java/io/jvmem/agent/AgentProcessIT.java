@@ -348,6 +348,21 @@ class AgentProcessIT {
     }
 
     @Test
+    @Timeout(60)
+    void aLateAttachWhosePoolFailedAfterTheBridgeWasDefinedCanBeRetriedWithAGoodConfig() throws Exception {
+        // the pools open while the bridge is defined, so a pool error comes after java.nio has the bridge's classes
+        Path bad = config("pool.late.size=64m", "pool.late.path=" + dir.resolve("no-such-dir"), "route.r.include=sample.late",
+                "route.r.pool=late");
+        Path good = config("pool.late.size=64m", "route.r.include=sample.late", "route.r.pool=late");
+        Result r = java(List.of("-Djdk.attach.allowAttachSelf=true", "-cp", System.getProperty("java.class.path"),
+                "sample.late.RetryMain", JAR.toString(), bad.toString(), good.toString()));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("first=refused\nsecond=loaded\nafter-in-pool=true\n", r.out(), r.err().toString());
+        assertTrue(r.err().stream().anyMatch(l -> l.startsWith("jvmem: " + bad + ":2: pool.late.path: ")), r.err().toString());
+        assertTrue(r.err().stream().noneMatch(l -> l.contains("already running")), r.err().toString());
+    }
+
+    @Test
     void aSecondAgentInstanceIsRefusedWithOneLineAndTheProgramRuns() throws Exception {
         Path c = config("pool.main.size=16m", "route.r.include=sample.late", "route.r.pool=main");
         Result r = java(List.of("-javaagent:" + JAR + "=" + c, "-javaagent:" + JAR + "=" + c, "-cp",
