@@ -136,23 +136,24 @@ final class CallSiteRewriter {
         if (!mentionsTargets(reader, bytes)) {
             return null;
         }
-        Map<String, Integer> maxLocals = maxLocals(reader);
+        Scan scan = scan(reader);
         ClassWriter writer = new ClassWriter(reader, 0);
-        ClassRewriter cv = new ClassRewriter(writer, route, sites, maxLocals, maxLocals.containsKey(POOL_AWARE_SERIALIZABLE));
+        ClassRewriter cv = new ClassRewriter(writer, route, sites, scan.maxLocals(), scan.poolAwareSerializable());
         reader.accept(cv, 0);
         return cv.changed ? writer.toByteArray() : null;
     }
 
-    /** Key in {@link #maxLocals}' map, never a method's: the class has a serializable method reference made pool-aware. */
-    private static final String POOL_AWARE_SERIALIZABLE = "";
-
     /**
-     * Each method's max_locals (spilled arguments go above them); and, under {@link #POOL_AWARE_SERIALIZABLE}, whether a
-     * serializable method reference in the class names a pool-aware member, whose re-creation the class's
+     * What the rewrite needs to know of the whole class first: each method's max_locals (spilled arguments go above
+     * them), and whether a serializable method reference names a pool-aware member, whose re-creation the class's
      * {@code $deserializeLambda$} must then be told about before its first instruction.
      */
-    private static Map<String, Integer> maxLocals(ClassReader reader) {
-        Map<String, Integer> out = new HashMap<>();
+    private record Scan(Map<String, Integer> maxLocals, boolean poolAwareSerializable) {
+    }
+
+    private static Scan scan(ClassReader reader) {
+        Map<String, Integer> maxLocals = new HashMap<>();
+        boolean[] poolAwareSerializable = new boolean[1];
         reader.accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String descriptor, String signature, String[] exceptions) {
@@ -160,18 +161,18 @@ final class CallSiteRewriter {
                     @Override
                     public void visitInvokeDynamicInsn(String n, String d, Handle bsm, Object... args) {
                         if (serializableLambda(bsm, args) && poolAware((Handle) args[1]) != null) {
-                            out.put(POOL_AWARE_SERIALIZABLE, 0);
+                            poolAwareSerializable[0] = true;
                         }
                     }
 
                     @Override
                     public void visitMaxs(int maxStack, int locals) {
-                        out.put(name + descriptor, locals);
+                        maxLocals.put(name + descriptor, locals);
                     }
                 };
             }
         }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
-        return out;
+        return new Scan(maxLocals, poolAwareSerializable[0]);
     }
 
     private static boolean lambda(Handle bsm, Object[] args) {
