@@ -244,20 +244,35 @@ final class AgentJar {
         return args;
     }
 
-    /** {@code options} split at white space, as the launcher splits its option variables (no regex: start-up). */
+    /**
+     * {@code options} split at white space, as the JVM ({@code JAVA_TOOL_OPTIONS}) and the launcher
+     * ({@code JDK_JAVA_OPTIONS}) split them: a pair of single or double quotes anywhere in an argument keeps what it
+     * encloses, white space included, and is dropped (an unmatched quote runs to the end). No regex: start-up.
+     */
     static List<String> splitOptions(String options) {
         List<String> args = new ArrayList<>();
         int i = 0;
-        while (i < options.length()) {
-            while (i < options.length() && Character.isWhitespace(options.charAt(i))) {
+        int n = options.length();
+        while (i < n) {
+            while (i < n && Character.isWhitespace(options.charAt(i))) {
                 i++;
             }
-            int start = i;
-            while (i < options.length() && !Character.isWhitespace(options.charAt(i))) {
-                i++;
+            StringBuilder arg = new StringBuilder();
+            boolean any = false;
+            while (i < n && !Character.isWhitespace(options.charAt(i))) {
+                char c = options.charAt(i++);
+                any = true;
+                if (c == '\'' || c == '"') {
+                    int close = options.indexOf(c, i);
+                    int end = close < 0 ? n : close;
+                    arg.append(options, i, end);
+                    i = close < 0 ? n : close + 1;
+                } else {
+                    arg.append(c);
+                }
             }
-            if (i > start) {
-                args.add(options.substring(start, i));
+            if (any) {
+                args.add(arg.toString());
             }
         }
         return args;

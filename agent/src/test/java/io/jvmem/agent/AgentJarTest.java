@@ -56,6 +56,16 @@ class AgentJarTest {
 
     @Test
     @Timeout(30)
+    void optionVariablesKeepAQuotedArgumentWithWhiteSpaceWholeAndDropItsQuotes() {
+        // both the JVM (JAVA_TOOL_OPTIONS) and the launcher (JDK_JAVA_OPTIONS) take quotes this way: a path with a space
+        assertEquals(List.of("-javaagent:/a b/jvmem-agent-2.jar=c", "-Xmx1g"),
+                AgentJar.splitOptions("-javaagent:'/a b/jvmem-agent-2.jar=c' -Xmx1g"));
+        assertEquals(List.of("-javaagent:/a b/jvmem-agent-2.jar=c", "-Dq=it's"),
+                AgentJar.splitOptions("\t\"-javaagent:/a b/jvmem-agent-2.jar=c\"\n -Dq=it\"'\"s"));
+    }
+
+    @Test
+    @Timeout(30)
     void theCommandLineIsReadFromProcOneArgumentPerElement() {
         List<String> line = AgentJar.commandLine();
         assertFalse(line.isEmpty(), "/proc/self/cmdline read");

@@ -35,8 +35,12 @@ class AgentProcessIT {
     }
 
     private static Result run(List<String> cmd) throws IOException, InterruptedException {
+        return run(new ProcessBuilder(cmd));
+    }
+
+    private static Result run(ProcessBuilder pb) throws IOException, InterruptedException {
         assertTrue(Files.isRegularFile(JAR), "build the agent jar first: " + JAR);
-        Process p = new ProcessBuilder(cmd).start();
+        Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes();
         byte[] err = p.getErrorStream().readAllBytes();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
@@ -406,6 +410,41 @@ class AgentProcessIT {
         assertEquals(1, r.err().size(), r.err().toString());
         assertTrue(r.err().get(0).startsWith("jvmem: the agent jar " + renamed) && r.err().get(0).contains(beside.toString()),
                 r.err().get(0));
+        assertEquals("", r.out(), "the program must not run");
+    }
+
+    @Test
+    @Timeout(60)
+    void aRenamedJarBesideAnotherNamedByAQuotedPathWithASpaceInJavaToolOptionsIsRefused() throws Exception {
+        Path spaced = Files.createDirectories(dir.resolve("with space"));
+        Path renamed = Files.copy(JAR, spaced.resolve("jvmem-agent-next.jar"));
+        Path beside = Files.copy(JAR, spaced.resolve(AgentJar.NAME));
+        Path c = config("pool.main.size=16m", "route.r.include=sample.boot", "route.r.pool=main");
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", Path.of("target/test-classes").toAbsolutePath().toString(),
+                "sample.boot.AgentLoader");
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("JAVA_TOOL_OPTIONS", "'-javaagent:" + renamed + "=" + c + "'");
+        Result r = run(pb);
+        List<String> jvmem = r.err().stream().filter(l -> l.startsWith("jvmem:")).toList();
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals(1, jvmem.size(), r.err().toString());
+        assertTrue(jvmem.get(0).contains(renamed.toString()) && jvmem.get(0).contains(beside.toString()), jvmem.get(0));
+        assertEquals("", r.out(), "the program must not run");
+    }
+
+    @Test
+    @Timeout(60)
+    void aRenamedJarBesideAnotherNamedInAnArgumentFileIsRefused() throws Exception {
+        Path renamed = Files.copy(JAR, dir.resolve("jvmem-agent-next.jar"));
+        Path beside = Files.copy(JAR, dir.resolve(AgentJar.NAME));
+        Path c = config("pool.main.size=16m", "route.r.include=sample.boot", "route.r.pool=main");
+        Path argFile = Files.write(dir.resolve("jvm.args"), List.of("-javaagent:" + renamed + "=" + c));
+        Result r = java(List.of("@" + argFile, "-cp", Path.of("target/test-classes").toAbsolutePath().toString(),
+                "sample.boot.AgentLoader"));
+        assertEquals(1, r.exit(), r.toString());
+        assertEquals(1, r.err().size(), r.err().toString());
+        assertTrue(r.err().get(0).contains(renamed.toString()) && r.err().get(0).contains(beside.toString()), r.err().get(0));
         assertEquals("", r.out(), "the program must not run");
     }
 

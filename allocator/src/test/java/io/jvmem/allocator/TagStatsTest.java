@@ -161,4 +161,20 @@ class TagStatsTest {
             p.free(mine);
         }
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void anUntaggedBlockInTheRegionOfARecordedBlockFreedWithItsTagIsNotCountedUnderThatTag() {
+        // malloc(size, tag) with free(p, tag) is documented as wrong (the pool recorded the tag), but the recorded tag
+        // then stays in the slab and the next, correctly used, untagged block there is freed under it
+        AllocationTag a = AllocationTag.define("stale-slab-tag");
+        try (VolatilePool pool = TestPools.create(64L << 20)) {
+            long q = pool.malloc(64, a);
+            pool.free(q, a);
+            long r = pool.malloc(64);
+            assertEquals(q, r, "the region was not reused: the test proves nothing");
+            pool.free(r);
+            assertEquals(0, pool.stats().tag("stale-slab-tag").inUse(), "nothing of the tag is live");
+        }
+    }
 }
