@@ -157,8 +157,94 @@ final class AgentJar {
         if (namesAgentJar(arguments)) {
             return null; // the common case, with java.io alone: NIO's first use costs a hello world's start-up
         }
+        arguments = withArgumentFiles(arguments);
         arguments.addAll(optionVariables());
         return foreignBootJar(arguments);
+    }
+
+    /**
+     * {@code arguments} with each {@code @file} replaced by the arguments in that file, as the {@code java} launcher
+     * expands them ({@link #splitArgumentFile}); /proc/self/cmdline shows only the {@code @file}. A file that cannot
+     * be read stays as it is (the launcher would have refused to start), {@code @@} is a literal {@code @}, and
+     * expansion stops at {@code --disable-@files}.
+     */
+    static List<String> withArgumentFiles(List<String> arguments) {
+        List<String> out = new ArrayList<>();
+        boolean expand = true;
+        for (String a : arguments) {
+            if (a.equals("--disable-@files")) {
+                expand = false;
+            }
+            if (expand && a.startsWith("@") && !a.startsWith("@@") && a.length() > 1) {
+                try {
+                    out.addAll(splitArgumentFile(java.nio.file.Files.readString(Path.of(a.substring(1)))));
+                    continue;
+                } catch (IOException | RuntimeException e) {
+                    // not a file the launcher read: kept as it is
+                }
+            }
+            out.add(a);
+        }
+        return out;
+    }
+
+    /**
+     * The arguments of a launcher argument file: separated by white space; a {@code #} that starts an argument comments
+     * out the rest of its line; single or double quotes keep white space, and within them a backslash escapes
+     * {@code n}, {@code t}, {@code r}, {@code f}, a quote or itself, and at the end of a line continues the argument on
+     * the next line without its leading white space (the {@code java} tool's "Command-Line Argument Files").
+     */
+    static List<String> splitArgumentFile(String text) {
+        List<String> args = new ArrayList<>();
+        StringBuilder arg = new StringBuilder();
+        boolean any = false;
+        char quote = 0;
+        int n = text.length();
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else if (c == '\\' && i + 1 < n) {
+                    char e = text.charAt(++i);
+                    if (e == '\n' || e == '\r') {
+                        while (i + 1 < n && Character.isWhitespace(text.charAt(i + 1))) {
+                            i++; // a continued line: its leading white space is dropped
+                        }
+                    } else {
+                        arg.append(switch (e) {
+                            case 'n' -> '\n';
+                            case 't' -> '\t';
+                            case 'r' -> '\r';
+                            case 'f' -> '\f';
+                            default -> e;
+                        });
+                    }
+                } else {
+                    arg.append(c);
+                }
+            } else if (Character.isWhitespace(c)) {
+                if (any) {
+                    args.add(arg.toString());
+                    arg.setLength(0);
+                    any = false;
+                }
+            } else if (c == '#' && !any) {
+                while (i + 1 < n && text.charAt(i + 1) != '\n') {
+                    i++;
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+                any = true;
+            } else {
+                arg.append(c);
+                any = true;
+            }
+        }
+        if (any) {
+            args.add(arg.toString());
+        }
+        return args;
     }
 
     /** {@link #foreignBootJar()} for these arguments. */

@@ -66,6 +66,23 @@ class AgentJarTest {
 
     @Test
     @Timeout(30)
+    void anArgumentFileSplitsAsTheLauncherSplitsIt() {
+        assertEquals(List.of("-Xmx1g", "-javaagent:/a b/jvmem-agent-2.jar=c", "-cp", "x", "tab\there", "joined"),
+                AgentJar.splitArgumentFile("# a comment line\n-Xmx1g \"-javaagent:/a b/jvmem-agent-2.jar=c\"\n"
+                        + "  -cp x # the rest of this line\n'tab\\there' \"jo\\\n    ined\"\n"));
+    }
+
+    @Test
+    @Timeout(30)
+    void argumentFilesOnTheCommandLineAreExpandedUntilDisabled() throws IOException {
+        Path file = Files.writeString(dir.resolve("jvm args"), "-javaagent:/x/jvmem-agent-2.jar=cfg -Da=b\n");
+        assertEquals(List.of("java", "-javaagent:/x/jvmem-agent-2.jar=cfg", "-Da=b", "@@literal", "@" + dir.resolve("gone"),
+                "--disable-@files", "@" + file), AgentJar.withArgumentFiles(List.of("java", "@" + file, "@@literal",
+                "@" + dir.resolve("gone"), "--disable-@files", "@" + file)));
+    }
+
+    @Test
+    @Timeout(30)
     void theCommandLineIsReadFromProcOneArgumentPerElement() {
         List<String> line = AgentJar.commandLine();
         assertFalse(line.isEmpty(), "/proc/self/cmdline read");

@@ -64,6 +64,23 @@ final class Accounting {
         count(tc, cls, usable, tag, -1);
     }
 
+    /**
+     * The tag a small block (slab page entry {@code e}) is freed under, for a caller that did not keep one:
+     * {@link Allocator#RECORDED}, or {@link Allocator#keptUnlessRecorded} of a tag. A tag recorded with the block
+     * wins and is cleared from its slab (so a block of {@code malloc(size, tag)} freed malloc(9)-style, with its tag,
+     * leaves nothing behind for the next block there).
+     */
+    int smallTagAtFree(long e, long off, int kept) {
+        int recorded = smallTags ? takeSmallTag(e, off) : 0;
+        return recorded != 0 || kept == Allocator.RECORDED ? recorded : -2 - kept;
+    }
+
+    /** As {@link #smallTagAtFree} for a page run, whose tag is in its page map entry; a kept tag (≥ 0) as it is. */
+    static int runTagAtFree(long e, int kept) {
+        int recorded = PageMap.tag(e);
+        return kept >= 0 ? kept : recorded != 0 || kept == Allocator.RECORDED ? recorded : -2 - kept;
+    }
+
     /** The tag of a small block being freed (slab page entry {@code e}), cleared in its slab. */
     int takeSmallTag(long e, long off) {
         return slabs.ofEntry(e).takeTag(off);

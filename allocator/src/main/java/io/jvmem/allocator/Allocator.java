@@ -273,7 +273,8 @@ final class Allocator {
 
     /**
      * @param kept the tag the caller kept for a block of {@link #malloc(long, int, boolean)} with {@code kept} (the
-     *             block's record is not read), or {@link #RECORDED}: the tag recorded with the block
+     *             block's record is not read), {@link #RECORDED}: the tag recorded with the block, or
+     *             {@link #keptUnlessRecorded} of a tag
      */
     void free(long address, int kept) {
         if (address != 0) {
@@ -295,6 +296,11 @@ final class Allocator {
     /** For {@link #free(long, int)}: the block's tag is the one recorded with it (a plain free). */
     static final int RECORDED = -1;
 
+    /** For {@link #free(long, int)}: {@code tag}, unless the block recorded one, which then wins and is cleared. */
+    static int keptUnlessRecorded(int tag) {
+        return -2 - tag;
+    }
+
     /**
      * The common free, small enough to inline: a live block of a cached class goes onto the thread's stack. Returns
      * false, having changed nothing, for everything else (errors included), which the general path handles.
@@ -313,9 +319,9 @@ final class Allocator {
         }
         int tag;
         if (PageMap.kind(e) == PageMap.SLAB) {
-            tag = kept >= 0 ? kept : accounting.smallTags ? accounting.takeSmallTag(e, off) : 0;
+            tag = kept >= 0 ? kept : accounting.smallTagAtFree(e, off, kept);
         } else if (runToCache(tc, off, e, cls)) {
-            tag = kept >= 0 ? kept : PageMap.tag(e);
+            tag = Accounting.runTagAtFree(e, kept);
         } else {
             return false;
         }
@@ -366,17 +372,17 @@ final class Allocator {
             throw new HeapCorruptionException("page map entry of live block 0x" + Long.toHexString(address)
                     + " is not in use (pool metadata damaged)");
         }
-        if (debug && kept >= 0) {
-            accounting.checkKept(this, address, off, e, kept); // the debugging aids record kept tags: a wrong one throws
+        if (debug && kept != RECORDED) { // the debugging aids record kept tags: a wrong one throws
+            accounting.checkKept(this, address, off, e, kept >= 0 ? kept : -2 - kept);
         }
         int cls;
         int tag;
         if (kind == PageMap.SLAB) {
             cls = PageMap.cls(e);
-            tag = kept >= 0 && !debug ? kept : accounting.smallTags ? accounting.takeSmallTag(e, off) : 0;
+            tag = kept >= 0 && !debug ? kept : accounting.smallTagAtFree(e, off, kept >= 0 ? RECORDED : kept);
         } else {
             cls = PageMap.cls(e) == PageMap.HUGE_CLASS ? -1 : PageMap.cls(e);
-            tag = kept >= 0 ? kept : PageMap.tag(e);
+            tag = Accounting.runTagAtFree(e, kept);
         }
         if (debug) {
             long usable = blockUsable(off);

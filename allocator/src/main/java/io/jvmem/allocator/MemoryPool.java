@@ -57,8 +57,9 @@ public interface MemoryPool extends AutoCloseable {
      * {@link #free(long)} does (a double free included). The pool trusts the tag: another tag than the allocation's
      * moves the block's bytes between the two tags' counters (the pool's totals and its heap stay exact); with the
      * debugging aids it throws {@link InvalidFreeException} instead, the block still allocated. A block whose tag the
-     * pool recorded ({@link #malloc(long, AllocationTag)} and the rest) must be freed with {@link #free(long)}.
-     * Thread-safe.
+     * pool recorded ({@link #malloc(long, AllocationTag)} and the rest) may be freed here too: the recorded tag wins
+     * and is cleared, as {@link #free(long)} does (malloc(9)'s pairing of {@code malloc(size, type)} with
+     * {@code free(addr, type)}). Thread-safe.
      */
     void free(long address, AllocationTag tag);
 

@@ -43,6 +43,9 @@ public final class TypedAllocator {
     /**
      * As {@link MemoryPool#free(long, AllocationTag)} with this tag: frees a block of {@link #malloc}; 0 is a no-op.
      * Throws {@link InvalidFreeException} for anything that is not a live block of the pool (a double free included).
+     * Only this allocator's blocks (or {@link MemoryPool#mallocTyped}'s): it does not look for a recorded tag, which
+     * is what keeps it cheap, so a block of {@link MemoryPool#malloc(long, AllocationTag)} is freed with
+     * {@link MemoryPool#free(long, AllocationTag)} or {@link MemoryPool#free(long)}.
      */
     public void free(long address) {
         if (address != 0) {
