@@ -177,4 +177,19 @@ class TagStatsTest {
             assertEquals(0, pool.stats().tag("stale-slab-tag").inUse(), "nothing of the tag is live");
         }
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aRecordedBlockFreedWithAnotherTagIsDebitedToTheTagItWasAllocatedWith() {
+        AllocationTag a = AllocationTag.define("recorded-wins.a");
+        AllocationTag b = AllocationTag.define("recorded-wins.b");
+        try (VolatilePool pool = TestPools.create(64L << 20)) {
+            long keep = pool.malloc(64, b); // b has a row, so its in-use can be read
+            long p = pool.malloc(64, a);
+            pool.free(p, b);
+            assertEquals(0, pool.stats().tag("recorded-wins.a").inUse(), "the recorded tag was debited");
+            assertEquals(SizeClasses.usable(64), pool.stats().tag("recorded-wins.b").inUse(), "the named tag was not");
+            pool.free(keep);
+        }
+    }
 }
