@@ -121,11 +121,19 @@ final class AgentJar {
      * exists (a relative path is the working directory's, as for the JVM); null if none is.
      */
     static Path fromArguments(List<String> arguments) {
+        java.io.File f = agentJarFile(arguments);
+        return f == null ? null : f.toPath();
+    }
+
+    /** {@link #fromArguments} with java.io alone: NIO's first use costs a hello world's start-up. */
+    private static java.io.File agentJarFile(List<String> arguments) {
         for (String a : arguments) {
-            Path p = javaagentJar(a);
-            if (p != null && p.getFileName() != null && NAME.equals(p.getFileName().toString())
-                    && Files.isRegularFile(p)) {
-                return p;
+            if (a.startsWith("-javaagent:")) {
+                int eq = a.indexOf('=');
+                java.io.File f = new java.io.File(a.substring("-javaagent:".length(), eq < 0 ? a.length() : eq));
+                if (NAME.equals(f.getName()) && f.isFile()) {
+                    return f;
+                }
             }
         }
         return null;
@@ -153,13 +161,11 @@ final class AgentJar {
      * ours) of another name, and a {@link #NAME} lies beside it.
      */
     static String foreignBootJar() {
-        List<String> arguments = commandLine();
-        if (namesAgentJar(arguments)) {
+        List<String> line = commandLine();
+        if (agentJarFile(line) != null) {
             return null; // the common case, with java.io alone: NIO's first use costs a hello world's start-up
         }
-        arguments = withArgumentFiles(arguments);
-        arguments.addAll(optionVariables());
-        return foreignBootJar(arguments);
+        return foreignBootJar(launchArguments(line));
     }
 
     /**
@@ -249,7 +255,7 @@ final class AgentJar {
 
     /** {@link #foreignBootJar()} for these arguments. */
     static String foreignBootJar(List<String> arguments) {
-        if (namesAgentJar(arguments)) {
+        if (agentJarFile(arguments) != null) {
             return null;
         }
         for (String a : arguments) {
@@ -276,23 +282,17 @@ final class AgentJar {
         }
     }
 
-    /** Whether a {@code -javaagent} among {@code arguments} names an existing file called {@link #NAME}. */
-    private static boolean namesAgentJar(List<String> arguments) {
-        for (String a : arguments) {
-            if (a.startsWith("-javaagent:")) {
-                int eq = a.indexOf('=');
-                java.io.File f = new java.io.File(a.substring("-javaagent:".length(), eq < 0 ? a.length() : eq));
-                if (NAME.equals(f.getName()) && f.isFile()) {
-                    return true;
-                }
-            }
-        }
-        return false;
+    /**
+     * What can be read of the process's command line (its argument files expanded) and the launcher's option
+     * variables, split into arguments.
+     */
+    static List<String> launchArguments() {
+        return launchArguments(commandLine());
     }
 
-    /** What can be read of the process's command line and the launcher's option variables, split into arguments. */
-    static List<String> launchArguments() {
-        List<String> args = commandLine();
+    /** {@code commandLine} with its argument files expanded, then the option variables. */
+    private static List<String> launchArguments(List<String> commandLine) {
+        List<String> args = withArgumentFiles(commandLine);
         args.addAll(optionVariables());
         return args;
     }

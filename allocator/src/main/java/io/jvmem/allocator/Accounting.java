@@ -72,13 +72,13 @@ final class Accounting {
      */
     int smallTagAtFree(long e, long off, int kept) {
         int recorded = smallTags ? takeSmallTag(e, off) : 0;
-        return recorded != 0 || kept == Allocator.RECORDED ? recorded : -2 - kept;
+        return recorded != 0 || kept == Allocator.RECORDED ? recorded : Allocator.keptTag(kept);
     }
 
     /** As {@link #smallTagAtFree} for a page run, whose tag is in its page map entry; a kept tag (≥ 0) as it is. */
     static int runTagAtFree(long e, int kept) {
         int recorded = PageMap.tag(e);
-        return kept >= 0 ? kept : recorded != 0 || kept == Allocator.RECORDED ? recorded : -2 - kept;
+        return kept >= 0 ? kept : recorded != 0 || kept == Allocator.RECORDED ? recorded : Allocator.keptTag(kept);
     }
 
     /** The tag of a small block being freed (slab page entry {@code e}), cleared in its slab. */

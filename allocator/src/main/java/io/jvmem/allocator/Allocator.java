@@ -301,6 +301,11 @@ final class Allocator {
         return -2 - tag;
     }
 
+    /** The tag {@code kept} names: itself (≥ 0), or the one given to {@link #keptUnlessRecorded}. */
+    static int keptTag(int kept) {
+        return kept >= 0 ? kept : -2 - kept;
+    }
+
     /**
      * The common free, small enough to inline: a live block of a cached class goes onto the thread's stack. Returns
      * false, having changed nothing, for everything else (errors included), which the general path handles.
@@ -373,7 +378,7 @@ final class Allocator {
                     + " is not in use (pool metadata damaged)");
         }
         if (debug && kept != RECORDED) { // the debugging aids record kept tags: a wrong one throws
-            accounting.checkKept(this, address, off, e, kept >= 0 ? kept : -2 - kept);
+            accounting.checkKept(this, address, off, e, keptTag(kept));
         }
         int cls;
         int tag;

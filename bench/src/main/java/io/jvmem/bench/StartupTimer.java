@@ -84,10 +84,20 @@ public final class StartupTimer {
      * {@code out}: the issue's configuration (one pool, one route), which writes nothing at exit.
      */
     static String withoutReport(String agent, Path out) throws java.io.IOException {
+        return configCopy(agent, out, "startup-noreport.properties", "report");
+    }
+
+    /**
+     * {@code agent} ({@code <jar>=<config>}) with a copy of its config, named {@code name} next to {@code out}, without
+     * the key {@code drop} and with {@code added} lines at the end.
+     */
+    private static String configCopy(String agent, Path out, String name, String drop, String... added)
+            throws java.io.IOException {
         int eq = agent.indexOf('=');
         List<String> lines = new ArrayList<>(Files.readAllLines(Path.of(agent.substring(eq + 1))));
-        lines.removeIf(l -> l.strip().startsWith("report") && l.strip().substring(6).strip().startsWith("="));
-        Path config = out.toAbsolutePath().resolveSibling("startup-noreport.properties");
+        lines.removeIf(l -> l.strip().startsWith(drop) && l.strip().substring(drop.length()).strip().startsWith("="));
+        lines.addAll(List.of(added));
+        Path config = out.toAbsolutePath().resolveSibling(name);
         Files.write(config, lines);
         return agent.substring(0, eq) + "=" + config;
     }
@@ -97,15 +107,9 @@ public final class StartupTimer {
      * {@link #PHASES} order), or {@code null} when the agent printed no start line.
      */
     static String phases(List<String> base, String agent, String cp, Path out, int n) throws Exception {
-        int eq = agent.indexOf('=');
-        Path config = Path.of(agent.substring(eq + 1));
-        List<String> lines = new ArrayList<>(Files.readAllLines(config));
-        lines.removeIf(l -> l.strip().startsWith("log") && l.strip().substring(3).strip().startsWith("="));
-        lines.add("log=info");
-        Path info = out.toAbsolutePath().resolveSibling("startup-info.properties");
-        Files.write(info, lines);
         List<String> command = new ArrayList<>(base);
-        command.addAll(List.of("-javaagent:" + agent.substring(0, eq) + "=" + info, "-cp", cp, "io.jvmem.bench.routed.Hello"));
+        command.addAll(List.of("-javaagent:" + configCopy(agent, out, "startup-info.properties", "log", "log=info"), "-cp", cp,
+                "io.jvmem.bench.routed.Hello"));
         double[][] ms = new double[PHASES.length][n];
         for (int i = 0; i < n; i++) {
             Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
