@@ -46,6 +46,13 @@ public final class ArenaWays {
         ways.put("Arena: findVirtual on SegmentAllocator", Way.ofSegments((arena, n) ->
                 (MemorySegment) fvAligned.invokeExact((SegmentAllocator) arena, n, 8L)));
 
+        // the looked-up handle made into a lambda capturing the arena (fast-reflection code does this)
+        MethodHandle lmf = java.lang.invoke.LambdaMetafactory.metafactory(lookup, "apply",
+                methodType(LongFunction.class, Arena.class), methodType(Object.class, long.class), fv,
+                methodType(MemorySegment.class, long.class)).getTarget();
+        ways.put("Arena: findVirtual + LambdaMetafactory.metafactory", Way.ofSegments((arena, n) ->
+                (MemorySegment) ((LongFunction<?>) lmf.invoke(arena)).apply(n)));
+
         // Lookup.bind(arena, ...) cannot work for any program: it looks the method up in the JDK's internal arena class
         ways.put("Arena: findVirtual + bindTo", Way.ofSegments((arena, n) -> (MemorySegment) fv.bindTo(arena).invokeExact(n)));
 

@@ -34,6 +34,12 @@ public final class BufferWays {
                 methodType(ByteBuffer.class, int.class));
         ways.put("allocateDirect: publicLookup().findStatic", Way.ofBuffers(n -> (ByteBuffer) pub.invokeExact(n)));
 
+        // the looked-up handle made into a lambda by the program (fast-reflection code does this)
+        java.util.function.IntFunction<?> lmf = (java.util.function.IntFunction<?>) java.lang.invoke.LambdaMetafactory.metafactory(
+                lookup, "apply", methodType(java.util.function.IntFunction.class), methodType(Object.class, int.class), fs,
+                methodType(ByteBuffer.class, int.class)).getTarget().invoke();
+        ways.put("allocateDirect: findStatic + LambdaMetafactory.metafactory", Way.ofBuffers(n -> (ByteBuffer) lmf.apply(n)));
+
         Method allocateDirect = ByteBuffer.class.getMethod("allocateDirect", int.class);
         MethodHandle ur = lookup.unreflect(allocateDirect);
         ways.put("allocateDirect: unreflect", Way.ofBuffers(n -> (ByteBuffer) ur.invokeExact(n)));

@@ -4,6 +4,7 @@ import static java.lang.invoke.MethodType.methodType;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -65,6 +66,15 @@ public final class UnsafeWays {
         // invoke (not invokeExact) adapts the handle's type: the routed handle must keep it all the same
         ways.put("Unsafe: findVirtual + invoke with boxing", Way.of(n -> (Long) fvAlloc.invoke(U, Long.valueOf(n)),
                 a -> fvFree.invoke(U, Long.valueOf(a))));
+
+        // a looked-up handle made into a lambda by the program itself (fast-reflection libraries do this)
+        MethodType unboundAllocType = methodType(long.class, Unsafe.class, long.class);
+        UnboundAlloc lmfAlloc = (UnboundAlloc) java.lang.invoke.LambdaMetafactory.metafactory(lookup, "allocate",
+                methodType(UnboundAlloc.class), unboundAllocType, fvAlloc, unboundAllocType).getTarget().invoke();
+        MethodType unboundFreeType = methodType(void.class, Unsafe.class, long.class);
+        UnboundFree lmfFree = (UnboundFree) java.lang.invoke.LambdaMetafactory.metafactory(lookup, "free",
+                methodType(UnboundFree.class), unboundFreeType, fvFree, unboundFreeType).getTarget().invoke();
+        ways.put("Unsafe: findVirtual + LambdaMetafactory.metafactory", Way.of(n -> lmfAlloc.allocate(U, n), a -> lmfFree.free(U, a)));
 
         ways.put("Unsafe: Method.invoke", Way.of(n -> (long) allocateMemory.invoke(U, n), a -> freeMemory.invoke(U, a)));
         return ways;

@@ -32,9 +32,15 @@ final class HandleRoutes {
     /** The stand-ins {@code Method.invoke} calls instead of an intercepted member, by name: looked up once. */
     private final java.util.Map<String, Method> standIns = new java.util.HashMap<>();
 
-    HandleRoutes(Sites sites) throws ReflectiveOperationException {
+    private final SiteTrampolines trampolines;
+
+    /** {@code hooks}: the connected hooks, the key to the bridge's {@code defineSiteClass}. */
+    HandleRoutes(Sites sites, Object hooks) throws ReflectiveOperationException {
         this.sites = sites;
         this.bridge = Class.forName(Intercepts.BRIDGE.replace('/', '.'), false, null);
+        MethodHandle define = PUBLIC.findStatic(bridge, "defineSiteClass",
+                MethodType.methodType(Class.class, Object.class, byte[].class));
+        this.trampolines = new SiteTrampolines(classFile -> (Class<?>) define.invokeExact(hooks, classFile));
         this.invocation = Class.forName("java.nio.JvmemInvocation", false, null);
         this.internalUnsafe = Class.forName(Intercepts.INTERNAL_UNSAFE.replace('/', '.'), false, null);
         this.invocationOf = PUBLIC.findStatic(invocation, "of", MethodType.methodType(invocation, Object.class, int.class));
@@ -112,26 +118,33 @@ final class HandleRoutes {
 
     /**
      * The routed form of member {@code name} of {@code refc} with handle type {@code type} (receiver first), or null.
-     * {@code mh} is the program's handle, needed for arena members (whose receiver is filtered).
+     * {@code mh} is the program's handle (for arena members: null when the member was not found). Handles that carry a
+     * site are direct handles to a trampoline ({@link SiteTrampolines}), as the JDK's own are direct.
      */
     private MethodHandle routed(MethodHandle mh, Class<?> refc, String name, MethodType type, boolean special, int site)
             throws ReflectiveOperationException {
         if ((refc == ByteBuffer.class || refc == MappedByteBuffer.class) && name.equals("allocateDirect")
                 && type.equals(MethodType.methodType(ByteBuffer.class, int.class))) {
             int s = derive(site, Call.ALLOCATE_DIRECT);
-            return s == 0 ? null : MethodHandles.insertArguments(bridge("allocateDirect", ByteBuffer.class, int.class, int.class), 1, s);
+            return s == 0 ? null : trampolines.staticWithSite(type, name, Intercepts.BRIDGE, "allocateDirect",
+                    MethodType.methodType(ByteBuffer.class, int.class, int.class), s);
         }
         if (refc == sun.misc.Unsafe.class || refc == internalUnsafe) {
             switch (name) {
                 case "allocateMemory" -> {
                     int s = derive(site, Call.ALLOCATE_MEMORY);
                     return s == 0 || !type.equals(MethodType.methodType(long.class, refc, long.class)) ? null
-                            : MethodHandles.insertArguments(bridge(name, long.class, refc, long.class, int.class), 2, s);
+                            : trampolines.staticWithSite(type, name, Intercepts.BRIDGE, name,
+                            MethodType.methodType(long.class, refc, long.class, int.class), s);
                 }
                 case "reallocateMemory" -> {
-                    return !type.equals(MethodType.methodType(long.class, refc, long.class, long.class)) ? null
-                            : MethodHandles.insertArguments(bridge(name, long.class, refc, long.class, long.class, int.class), 3,
-                            derive(site, Call.ALLOCATE_MEMORY));
+                    if (!type.equals(MethodType.methodType(long.class, refc, long.class, long.class))) {
+                        return null;
+                    }
+                    int s = derive(site, Call.ALLOCATE_MEMORY);
+                    return s == 0 ? bridge(name, long.class, refc, long.class, long.class) // pool-aware, routes nothing
+                            : trampolines.staticWithSite(type, name, Intercepts.BRIDGE, name,
+                            MethodType.methodType(long.class, refc, long.class, long.class, int.class), s);
                 }
                 case "freeMemory" -> {
                     return !type.equals(MethodType.methodType(void.class, refc, long.class)) ? null
@@ -153,12 +166,10 @@ final class HandleRoutes {
                     .toMethodDescriptorString());
             if (row != null && row.action() == Intercepts.Action.ROUTE) { // hot members: the static bridge, no wrapper
                 MethodType bridged = type.changeParameterType(0, SegmentAllocator.class).appendParameterTypes(int.class);
-                return MethodHandles.insertArguments(PUBLIC.findStatic(bridge, row.bridge(), bridged),
-                        bridged.parameterCount() - 1, s);
+                return trampolines.staticWithSite(type, name, Intercepts.BRIDGE, row.bridge(), bridged, s);
             }
-            MethodHandle receiver = MethodHandles.insertArguments(
-                    bridge(refc == Arena.class ? "routeArena" : "routeAllocator", refc, refc, int.class), 1, s);
-            return MethodHandles.filterArguments(mh, 0, receiver);
+            return trampolines.filteredReceiver(type, Intercepts.BRIDGE, refc == Arena.class ? "routeArena" : "routeAllocator",
+                    refc, name, s);
         }
         return null;
     }

@@ -71,7 +71,7 @@ final class HooksImpl extends Hooks {
                 h = handles;
                 if (h == null) {
                     try {
-                        handles = h = new HandleRoutes(sites);
+                        handles = h = new HandleRoutes(sites, this);
                     } catch (ReflectiveOperationException e) {
                         throw new IllegalStateException("jvmem: the bridge is incomplete", e);
                     }

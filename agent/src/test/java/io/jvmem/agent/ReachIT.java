@@ -156,6 +156,31 @@ class ReachIT {
 
     @Test
     @Timeout(30)
+    void aRunTimeHandleOfAnInterceptedMemberStaysADirectHandleSoRevealDirectNamesItsMember() throws Throwable {
+        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        for (String k : List.of("allocateDirect", "allocateMemory", "reallocateMemory", "freeMemory", "allocate",
+                "allocate aligned", "allocateFrom")) {
+            expected.put(k, k.replace(" aligned", ""));
+        }
+        for (ClassLoader loader : List.of(ReachIT.class.getClassLoader(), TWIN)) {
+            String pkg = loader == TWIN ? ReachWays.UNSELECTED : ReachWays.SELECTED;
+            Method revealed = Class.forName(pkg.replace('/', '.') + "HandleInfo", true, loader).getMethod("revealed");
+            assertEquals(expected, revealed.invoke(null), pkg);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void theBridgeDefinesSiteClassesForTheAgentsHooksOnly() throws Throwable {
+        MethodHandle define = MethodHandles.publicLookup().findStatic(Class.forName(Intercepts.BRIDGE.replace('/', '.')),
+                "defineSiteClass", MethodType.methodType(Class.class, Object.class, byte[].class));
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> { Class<?> c = (Class<?>) define.invokeExact((Object) new Object(), new byte[0]); });
+        assertTrue(e.getMessage().contains("only the agent's hooks"), e.getMessage());
+    }
+
+    @Test
+    @Timeout(30)
     void methodInvokeOfAMemberThatThrowsStillThrowsInvocationTargetExceptionWithItsCause() throws Exception {
         try (Arena arena = Arena.ofConfined()) {
             List<Runnable> checks = new ArrayList<>();

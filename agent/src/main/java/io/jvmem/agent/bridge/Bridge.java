@@ -37,6 +37,18 @@ public final class Bridge {
         h = hooks;
     }
 
+    /**
+     * Defines a hidden class of this package holding one call site's trampoline (built by the agent's
+     * {@code SiteTrampolines}), for the connected hooks only: the public bridge must not define classes in java.base for
+     * anyone else. Returns the class, initialized.
+     */
+    public static Class<?> defineSiteClass(Object hooks, byte[] classFile) throws IllegalAccessException {
+        if (hooks == null || hooks != h) {
+            throw new IllegalStateException("jvmem: only the agent's hooks define site classes");
+        }
+        return java.lang.invoke.MethodHandles.lookup().defineHiddenClass(classFile, true).lookupClass();
+    }
+
     public static ByteBuffer allocateDirect(int capacity, int site) {
         if (capacity >= 0) {
             long a = h.allocateDirect(site, capacity);
