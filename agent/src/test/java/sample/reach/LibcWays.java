@@ -64,6 +64,19 @@ public final class LibcWays {
         MemorySegment freeAddress = std.find("free").orElseThrow();
         ways.put("libc: free through an address-first handle", Way.of(n -> ((MemorySegment) malloc.invokeExact(n)).address(),
                 a -> { freeAt.invokeExact(freeAddress, MemorySegment.ofAddress(a)); }));
+        // Linker.downcallHandle itself reached through a looked-up handle (Method.invoke of it is not routed:
+        // ReachProcessIT)
+        try {
+            MethodHandle dh = java.lang.invoke.MethodHandles.lookup().findVirtual(Linker.class, "downcallHandle",
+                    java.lang.invoke.MethodType.methodType(MethodHandle.class, MemorySegment.class, FunctionDescriptor.class,
+                            Linker.Option[].class));
+            MethodHandle mallocH = (MethodHandle) dh.invoke(linker, std.find("malloc").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_LONG));
+            MethodHandle freeH = (MethodHandle) dh.invoke(linker, std.find("free").orElseThrow(), FunctionDescriptor.ofVoid(ADDRESS));
+            ways.put("libc: malloc and free from a looked-up Linker.downcallHandle", Way.of(
+                    n -> ((MemorySegment) mallocH.invokeExact(n)).address(), a -> { freeH.invokeExact(MemorySegment.ofAddress(a)); }));
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
         return ways;
     }
 

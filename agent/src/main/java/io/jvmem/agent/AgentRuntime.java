@@ -314,7 +314,16 @@ final class AgentRuntime {
         for (Class<?> c : inst.getAllLoadedClasses()) {
             ClassLoader l = c.getClassLoader();
             if (l == null && c.getModule() != unsupported) {
-                continue; // the JDK's classes, without asking each its name (a thousand names cost 3 ms of start-up)
+                // the JDK's classes, without asking each its name (a thousand names cost 3 ms of start-up); the linker,
+                // loaded when a pool needed it, becomes pool-aware as sun.misc.Unsafe does below
+                if (java.lang.foreign.Linker.class.isAssignableFrom(c) && c.getName().equals(LinkerCalleePatch.CLASS.replace('/', '.'))) {
+                    try {
+                        inst.retransformClasses(c);
+                    } catch (Throwable t) {
+                        log.warn("could not make the JDK's downcall handles pool-aware: " + t);
+                    }
+                }
+                continue;
             }
             if (l == null && c.getName().equals("sun.misc.Unsafe")) {
                 // Its frees become pool-aware however they are reached. Loaded only once a program uses it (a hello

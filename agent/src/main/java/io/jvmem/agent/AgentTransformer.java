@@ -72,6 +72,21 @@ final class AgentTransformer implements ClassFileTransformer {
                 return null;
             }
         }
+        if (loader == null && LinkerCalleePatch.CLASS.equals(className)) {
+            try {
+                byte[] patched = LinkerCalleePatch.patch(bytes);
+                if (patched == null) {
+                    log.onceWarn("transform:" + className, "the JDK's linker has no downcallHandle methods of JDK 22 to 25's "
+                            + "shape: downcall handles made without a rewritten call (through a handle or Method.invoke of "
+                            + "Linker.downcallHandle) are not pool-aware");
+                }
+                return patched;
+            } catch (Throwable t) {
+                failed.increment();
+                log.onceWarn("transform:" + className, "could not make the JDK's downcall handles pool-aware: " + t);
+                return null;
+            }
+        }
         if (loader == null || loader == platform || className == null || isExempt(className)) {
             return null;
         }

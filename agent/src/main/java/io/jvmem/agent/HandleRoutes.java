@@ -26,6 +26,7 @@ final class HandleRoutes {
     private final Sites sites;
     private final Class<?> bridge;
     private final Class<?> invocation;
+    private final Class<?> reflect;
     private final Class<?> internalUnsafe;
     private final MethodHandle invocationOf;
     private final MethodHandle routeArena;
@@ -42,6 +43,7 @@ final class HandleRoutes {
                 MethodType.methodType(Class.class, Object.class, byte[].class));
         this.trampolines = new SiteTrampolines(classFile -> (Class<?>) define.invokeExact(hooks, classFile));
         this.invocation = Class.forName("java.nio.JvmemInvocation", false, null);
+        this.reflect = Class.forName(Intercepts.REFLECT.replace('/', '.'), false, null);
         this.internalUnsafe = Class.forName(Intercepts.INTERNAL_UNSAFE.replace('/', '.'), false, null);
         this.invocationOf = PUBLIC.findStatic(invocation, "of", MethodType.methodType(invocation, Object.class, int.class));
         this.routeArena = bridge("routeArena", Arena.class, Arena.class, int.class);
@@ -154,6 +156,30 @@ final class HandleRoutes {
                     return null;
                 }
             }
+        }
+        if (refc == java.lang.foreign.Linker.class && name.equals("downcallHandle") && !special && mh != null
+                && type.returnType() == MethodHandle.class && type.parameterCount() > 0 && type.parameterType(0) == refc) {
+            // the JDK's linker (patched) makes every handle pool-aware; a route taking downcall also routes allocations
+            int s = derive(site, Call.DOWNCALL);
+            if (s == 0) {
+                return null;
+            }
+            boolean bound = type.equals(MethodType.methodType(MethodHandle.class, refc, MemorySegment.class,
+                    java.lang.foreign.FunctionDescriptor.class, java.lang.foreign.Linker.Option[].class));
+            if (!bound && !type.equals(MethodType.methodType(MethodHandle.class, refc, java.lang.foreign.FunctionDescriptor.class,
+                    java.lang.foreign.Linker.Option[].class))) {
+                return null;
+            }
+            MethodHandle adapt = bound
+                    ? PUBLIC.findStatic(reflect, "downcall", MethodType.methodType(MethodHandle.class, MethodHandle.class,
+                            MemorySegment.class, java.lang.foreign.FunctionDescriptor.class, int.class))
+                    : PUBLIC.findStatic(reflect, "downcall", MethodType.methodType(MethodHandle.class, MethodHandle.class,
+                            java.lang.foreign.FunctionDescriptor.class, int.class));
+            adapt = MethodHandles.insertArguments(adapt, adapt.type().parameterCount() - 1, s); // (handle, [symbol,] fd)
+            // (handle, linker, [symbol,] fd, options): the program's arguments after the handle the call returned
+            adapt = MethodHandles.dropArguments(adapt, 1, refc);
+            adapt = MethodHandles.dropArguments(adapt, adapt.type().parameterCount(), java.lang.foreign.Linker.Option[].class);
+            return MethodHandles.foldArguments(adapt, 0, mh.asFixedArity());
         }
         if ((refc == Arena.class || refc == SegmentAllocator.class) && !special && mh != null
                 && (name.equals("allocate") || name.equals("allocateFrom")) && type.returnType() == MemorySegment.class

@@ -463,6 +463,12 @@ final class HooksImpl extends Hooks {
 
     @Override
     public Method reflectTarget(Method m, Object receiver, int site) {
+        if (m.getName().equals("downcallHandle") && java.lang.foreign.Linker.class.isAssignableFrom(m.getDeclaringClass())
+                && handles().takes(site, AgentConfig.Call.DOWNCALL)) {
+            // caller-sensitive (restricted): a stand-in would change whose native access is checked, so the call stays
+            unroutedAt(site, "Method.invoke of java.lang.foreign.Linker.downcallHandle (its handles are pool-aware, their "
+                    + "allocations not routed)");
+        }
         HandleRoutes.Reflected r = handles().reflect(m, receiver, site);
         return r == null ? m : r.method();
     }
@@ -488,16 +494,18 @@ final class HooksImpl extends Hooks {
             if (function != 0 && !d.isLibcAllocator(function)) {
                 return mh;
             }
-            return d.route(mh, function, fd, site, () -> {
-                Site s = sites.get(site);
-                if (s != null) {
-                    transformer.unrouted(s.name.substring(0, s.name.lastIndexOf('.', s.name.indexOf('('))),
-                            "downcall handle of malloc's shape without a bound address at " + s.name, s.route);
-                }
-            });
+            return d.route(mh, function, fd, site, () -> unroutedAt(site, "downcall handle of malloc's shape without a bound address"));
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.onceWarn("downcall", "a downcall handle could not be made pool-aware; it is left as made: " + e);
             return mh;
+        }
+    }
+
+    /** Reports, once per class and way, a way the selected class at {@code site} reached memory that is not routed. */
+    private void unroutedAt(int site, String way) {
+        Site s = sites.get(site);
+        if (s != null) {
+            transformer.unrouted(s.name.substring(0, s.name.lastIndexOf('.', s.name.indexOf('('))), way + " at " + s.name, s.route);
         }
     }
 

@@ -66,6 +66,23 @@ class ReachProcessIT {
         assertEquals(List.of(), r.err());
     }
 
+    @Test
+    @Timeout(60)
+    void aPoolAddressFreedThroughAFreeHandleMadeByMethodInvokeInAnUnselectedClassDoesNotCrashTheJvm() throws Exception {
+        Result r = run("sample.issue.Allocate", "sample.issue.FreeByReflectedDowncall");
+        assertEquals(0, r.exit(), "exit code (134: the JVM aborted in free(3)): " + r);
+        assertEquals("in pool: true\nin use after free: 0\n", r.out());
+        assertEquals(List.of(), r.err());
+    }
+
+    @Test
+    @Timeout(60)
+    void aDowncallHandleMadeByMethodInvokeInASelectedClassIsReportedAsUnrouted() throws Exception {
+        Result r = run("sample.unroutable", "sample.unroutable.ReflectedMalloc");
+        assertReportedOnce(r, "ReflectedMalloc", "Method.invoke of java.lang.foreign.Linker.downcallHandle (its handles are "
+                + "pool-aware, their allocations not routed)");
+    }
+
     /** The one stderr line saying how {@code cls} is not routed, and the report's entry for it. */
     private void assertReportedOnce(Result r, String cls, String way) {
         assertEquals(0, r.exit(), r.toString());
@@ -102,7 +119,7 @@ class ReachProcessIT {
     @Test
     @Timeout(60)
     void unroutableShapesInAClassNoRouteSelectsAreNotReported() throws Exception {
-        for (String main : List.of("SerializableRef", "UnboundArenaRef", "UnboundMalloc")) {
+        for (String main : List.of("SerializableRef", "UnboundArenaRef", "UnboundMalloc", "ReflectedMalloc")) {
             Result r = run("sample.issue", "sample.unroutable." + main);
             assertEquals(0, r.exit(), r.toString());
             assertEquals(List.of(), r.err(), main);

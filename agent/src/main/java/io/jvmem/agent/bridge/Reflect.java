@@ -22,7 +22,8 @@ public final class Reflect {
     /** The names of the intercepted members: anything else passes untouched and costs one string switch. */
     static boolean intercepted(String name) {
         return switch (name) {
-            case "allocateDirect", "allocateMemory", "reallocateMemory", "freeMemory", "allocate", "allocateFrom" -> true;
+            case "allocateDirect", "allocateMemory", "reallocateMemory", "freeMemory", "allocate", "allocateFrom",
+                 "downcallHandle" -> true;
             default -> false;
         };
     }
@@ -80,12 +81,51 @@ public final class Reflect {
 
     /** A downcall handle bound to {@code function}: libc's allocation functions become pool-aware or routed. */
     public static MethodHandle downcall(MethodHandle mh, MemorySegment function, FunctionDescriptor fd, int site) {
-        return function == null || function.address() == 0 ? mh : Bridge.h.routeDowncall(mh, function.address(), fd, site);
+        return function == null || function.address() == 0 || site == 0 && linkerAdapts ? mh
+                : Bridge.h.routeDowncall(mh, function.address(), fd, site);
     }
 
     /** A downcall handle whose function address is its first argument. */
     public static MethodHandle downcall(MethodHandle mh, FunctionDescriptor fd, int site) {
-        return Bridge.h.routeDowncall(mh, 0, fd, site);
+        return site == 0 && linkerAdapts ? mh : Bridge.h.routeDowncall(mh, 0, fd, site);
+    }
+
+    /**
+     * Set once the JDK's linker calls {@link #linked} (the agent patched it): every handle is then pool-aware as made,
+     * and a rewritten call site outside any route has nothing left to do.
+     */
+    private static volatile boolean linkerAdapts;
+
+    /**
+     * Called by the JDK's {@code AbstractLinker.downcallHandle(symbol, function, options)} (patched by the agent) with
+     * the handle it is about to return, however the program reached it: pool-aware if {@code symbol} is libc's free or
+     * realloc, otherwise the handle itself. Never throws: the JDK's method must behave as before.
+     */
+    public static MethodHandle linked(MethodHandle mh, MemorySegment symbol, FunctionDescriptor fd) {
+        Hooks hooks = Bridge.h;
+        if (hooks == null || mh == null || symbol == null || symbol.address() == 0) {
+            return mh;
+        }
+        linkerAdapts = true;
+        try {
+            return hooks.routeDowncall(mh, symbol.address(), fd, 0);
+        } catch (Throwable t) {
+            return mh; // the hooks report their failures themselves
+        }
+    }
+
+    /** As {@link #linked(MethodHandle, MemorySegment, FunctionDescriptor)}, for a handle taking the function's address. */
+    public static MethodHandle linked(MethodHandle mh, FunctionDescriptor fd) {
+        Hooks hooks = Bridge.h;
+        if (hooks == null || mh == null) {
+            return mh;
+        }
+        linkerAdapts = true;
+        try {
+            return hooks.routeDowncall(mh, 0, fd, 0);
+        } catch (Throwable t) {
+            return mh;
+        }
     }
 
     /** Hidden classes are not given to class-file transformers: their bytes are rewritten here instead. */
