@@ -54,9 +54,10 @@ import java.util.SplittableRandom;
  * <p>zstd's compression contexts and lz4's fast-reset stream states are allocated by the native code (malloc in C).
  *
  * <p>Arguments (optional): {@code mebibytes} of data (default 4), {@code seed} (default 7). Prints
- * {@code COMPRESS OK ...} with {@code programBuffers=} (direct buffers this class allocated),
- * {@code libraryBuffers=} (direct buffers zstd-jni returned to it) and {@code checked=} (bytes compared), and exits
- * 0, or prints {@code COMPRESS FAIL ...} and exits 1.
+ * {@code COMPRESS OK ...} with {@code zstd=ffm} or {@code zstd=jni} (which of zstd-jni's bindings ran: JNI when
+ * multi-release jars are disabled, {@code -Djdk.util.jar.enableMultiRelease=false}), {@code programBuffers=}
+ * (direct buffers this class allocated), {@code libraryBuffers=} (direct buffers zstd-jni allocated for it) and
+ * {@code checked=} (bytes compared), and exits 0, or prints {@code COMPRESS FAIL ...} and exits 1.
  */
 public final class CompressionDirectBuffers {
     static final int CHUNK = 256 << 10;
@@ -139,9 +140,19 @@ public final class CompressionDirectBuffers {
                 || (why = lz4(data)) != null) {
             return why;
         }
-        System.out.println("COMPRESS OK bytes=" + size + " programBuffers=" + programBuffers
+        System.out.println("COMPRESS OK bytes=" + size + " zstd=" + zstdBinding() + " programBuffers=" + programBuffers
                 + " libraryBuffers=" + libraryBuffers + " checked=" + checked);
         return null;
+    }
+
+    /** {@code "ffm"} when zstd-jni's JDK 22+ classes (FFM downcalls) are loaded, else {@code "jni"}. */
+    static String zstdBinding() {
+        try {
+            Class.forName("com.github.luben.zstd.ZstdBinding", false, Zstd.class.getClassLoader());
+            return "ffm";
+        } catch (ClassNotFoundException e) {
+            return "jni";
+        }
     }
 
     /** {@code Zstd.compress(dst, src, level)} and {@code Zstd.decompress(dst, src)} on buffers allocated here. */

@@ -32,6 +32,10 @@ class CompressionDirectBuffersIT {
     static final String PROGRAM_SITE = PROGRAM + ".direct";
 
     static Forked.Result run(String name, String include, String poolSize, String... config) {
+        return run(name, include, poolSize, List.of(), config);
+    }
+
+    static Forked.Result run(String name, String include, String poolSize, List<String> jvmArgs, String... config) {
         Forked.Run run = Forked.prepare(name)
                 .pool("codec", "volatile", poolSize)
                 .route("codec", "codec", include)
@@ -45,7 +49,7 @@ class CompressionDirectBuffersIT {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return run.jvm("-Djava.io.tmpdir=" + tmp).exec(CompressionDirectBuffers.class);
+        return run.jvm("-Djava.io.tmpdir=" + tmp).jvm(jvmArgs.toArray(String[]::new)).exec(CompressionDirectBuffers.class);
     }
 
     /** Every byte that went through a codec was compared with the original. */
@@ -66,6 +70,7 @@ class CompressionDirectBuffersIT {
     void zstdDirectBuffersAllocatedByTheLibraryComeFromThePool() {
         Forked.Result r = run("zstd-library", ZSTD, "256m");
         String ok = assertAllChecked(r);
+        assertTrue(ok.contains(" zstd=ffm "), "zstd-jni's JDK 22+ classes did not run: " + ok);
         Report rep = r.report();
         Map<String, Object> route = rep.route("codec");
         // ZstdCompressCtx.compress(ByteBuffer), ZstdDecompressCtx.decompress(ByteBuffer, int), ZstdDictTrainer:
@@ -101,6 +106,24 @@ class CompressionDirectBuffersIT {
                         + rep.dump);
         assertEquals(programBuffers, rep.number(route, "allocations"), "zstd-jni's own buffers are not routed here:\n"
                 + rep.dump);
+        assertEquals(0, rep.number(route, "fallbacks"), rep.dump);
+        rep.assertNoReleaseErrors();
+        r.assertClean();
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void zstdsJniBindingReadsAndWritesPoolBuffersByTheirAddress() {
+        // Without multi-release jars zstd-jni runs its JNI classes (GetDirectBufferAddress, as lz4-java always does).
+        Forked.Result r = run("zstd-jni", PROGRAM + "," + ZSTD, "256m", List.of("-Djdk.util.jar.enableMultiRelease=false"));
+        String ok = assertAllChecked(r);
+        assertTrue(ok.contains(" zstd=jni "), "zstd-jni's FFM classes ran: " + ok);
+        Report rep = r.report();
+        Map<String, Object> route = rep.route("codec");
+        long programSite = rep.siteAllocations("codec", PROGRAM_SITE);
+        assertEquals(r.okValue(ok, "programBuffers"), programSite, rep.dump);
+        assertEquals(r.okValue(ok, "libraryBuffers"), calls(rep, "allocateDirect") - programSite, rep.dump);
+        assertEquals(0, calls(rep, "arena"), "the JNI binding allocates in no arena:\n" + rep.dump);
         assertEquals(0, rep.number(route, "fallbacks"), rep.dump);
         rep.assertNoReleaseErrors();
         r.assertClean();
