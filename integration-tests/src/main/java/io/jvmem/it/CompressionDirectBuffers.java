@@ -159,7 +159,8 @@ public final class CompressionDirectBuffers {
     private String zstdBufferToBuffer(byte[] data) {
         for (int off = 0; off < data.length; off += CHUNK) {
             int len = Math.min(CHUNK, data.length - off);
-            ByteBuffer src = directCopy(data, off, len);
+            // A read-only view: native code gets the same address through it.
+            ByteBuffer src = directCopy(data, off, len).asReadOnlyBuffer();
             ByteBuffer packed = direct((int) Zstd.compressBound(len));
             int n = Zstd.compress(packed, src, 3);
             packed.flip();
@@ -318,7 +319,7 @@ public final class CompressionDirectBuffers {
         try {
             for (int off = 0, i = 0; off < data.length; off += CHUNK, i++) {
                 int len = Math.min(CHUNK, data.length - off);
-                ByteBuffer src = directCopy(data, off, len);
+                ByteBuffer src = directCopy(data, off, len).asReadOnlyBuffer();
                 ByteBuffer packed = direct(jni.fastCompressor().maxCompressedLength(len));
                 if (i % 3 < 2) {
                     compressors[i % 3].compress(src, packed);
