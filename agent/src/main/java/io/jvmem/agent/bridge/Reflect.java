@@ -102,29 +102,25 @@ public final class Reflect {
      * realloc, otherwise the handle itself. Never throws: the JDK's method must behave as before.
      */
     public static MethodHandle linked(MethodHandle mh, MemorySegment symbol, FunctionDescriptor fd) {
-        Hooks hooks = Bridge.h;
-        if (hooks == null || mh == null || symbol == null || symbol.address() == 0) {
-            return mh;
-        }
-        linkerAdapts = true;
-        try {
-            return hooks.routeDowncall(mh, symbol.address(), fd, 0);
-        } catch (Throwable t) {
-            return mh; // the hooks report their failures themselves
-        }
+        return symbol == null || symbol.address() == 0 ? mh : linkedAt(mh, symbol.address(), fd);
     }
 
     /** As {@link #linked(MethodHandle, MemorySegment, FunctionDescriptor)}, for a handle taking the function's address. */
     public static MethodHandle linked(MethodHandle mh, FunctionDescriptor fd) {
+        return linkedAt(mh, 0, fd);
+    }
+
+    /** The hooks' form of {@code mh} (function 0: its first argument), or {@code mh} itself if none or on any failure. */
+    private static MethodHandle linkedAt(MethodHandle mh, long function, FunctionDescriptor fd) {
         Hooks hooks = Bridge.h;
         if (hooks == null || mh == null) {
             return mh;
         }
         linkerAdapts = true;
         try {
-            return hooks.routeDowncall(mh, 0, fd, 0);
+            return hooks.routeDowncall(mh, function, fd, 0);
         } catch (Throwable t) {
-            return mh;
+            return mh; // the hooks report their failures themselves
         }
     }
 
