@@ -64,6 +64,19 @@ public final class LibcWays {
         MemorySegment freeAddress = std.find("free").orElseThrow();
         ways.put("libc: free through an address-first handle", Way.of(n -> ((MemorySegment) malloc.invokeExact(n)).address(),
                 a -> { freeAt.invokeExact(freeAddress, MemorySegment.ofAddress(a)); }));
+        // handles that capture errno (Linker.Option.captureCallState): a state segment before the function's arguments
+        Linker.Option errno = Linker.Option.captureCallState("errno");
+        MemorySegment state = Arena.global().allocate(Linker.Option.captureStateLayout());
+        MethodHandle freeErrno = linker.downcallHandle(std.find("free").orElseThrow(), FunctionDescriptor.ofVoid(ADDRESS), errno);
+        ways.put("libc: free through a captureCallState handle", Way.of(n -> ((MemorySegment) malloc.invokeExact(n)).address(),
+                a -> { freeErrno.invokeExact(state, MemorySegment.ofAddress(a)); }));
+        MethodHandle reallocErrnoAt = linker.downcallHandle(FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG), errno);
+        MethodHandle freeErrnoAt = linker.downcallHandle(FunctionDescriptor.ofVoid(ADDRESS), errno);
+        MemorySegment reallocAddress = std.find("realloc").orElseThrow();
+        ways.put("libc: realloc and free through address-first captureCallState handles", Way.of(n -> {
+            MemorySegment small = (MemorySegment) malloc.invokeExact(16L);
+            return ((MemorySegment) reallocErrnoAt.invokeExact(reallocAddress, state, small, n)).address();
+        }, a -> { freeErrnoAt.invokeExact(freeAddress, state, MemorySegment.ofAddress(a)); }));
         // Linker.downcallHandle itself reached through a looked-up handle (Method.invoke of it is not routed:
         // ReachProcessIT)
         try {

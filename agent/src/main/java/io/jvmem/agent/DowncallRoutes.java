@@ -12,6 +12,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Downcall handles to libc's allocation functions (the jextract style: {@code Linker.downcallHandle(
@@ -36,6 +37,10 @@ final class DowncallRoutes {
     private final long posixMemalign;
     private final MethodHandle ofAddress;
     private final MethodHandle address;
+    /** The JDK's checks on a segment argument, then its address ({@code JvmemDowncalls.address}). */
+    private final MethodHandle checkedAddress;
+    /** libc's realloc as {@code (long, long) long}, for a pool block moving to libc: made on first need. */
+    private volatile MethodHandle plainRealloc;
 
     DowncallRoutes(HandleRoutes handles) throws ReflectiveOperationException {
         this.handles = handles;
@@ -49,6 +54,7 @@ final class DowncallRoutes {
         this.posixMemalign = address(libc, "posix_memalign");
         this.ofAddress = PUBLIC.findStatic(MemorySegment.class, "ofAddress", MethodType.methodType(MemorySegment.class, long.class));
         this.address = PUBLIC.findVirtual(MemorySegment.class, "address", MethodType.methodType(long.class));
+        this.checkedAddress = PUBLIC.findStatic(downcalls, "address", MethodType.methodType(long.class, MemorySegment.class));
     }
 
     private static long address(SymbolLookup libc, String name) {
@@ -62,10 +68,15 @@ final class DowncallRoutes {
     }
 
     /** The routed or pool-aware form of {@code mh}, or {@code mh}; {@code function} 0 means an unbound handle. */
-    MethodHandle route(MethodHandle mh, long function, FunctionDescriptor fd, int site, Runnable reportUnrouted)
+    MethodHandle route(MethodHandle mh, long function, FunctionDescriptor fd, int site, Consumer<String> reportUnrouted)
             throws ReflectiveOperationException {
         List<MemoryLayout> args = fd.argumentLayouts();
         MemoryLayout ret = fd.returnLayout().orElse(null);
+        int lead = function == 0 ? 1 : 0; // the function's address, for an unbound handle
+        if (mh.type().parameterCount() != lead + args.size()) {
+            // Linker.Option.captureCallState: the state segment comes after the function's address
+            return withState(mh, function, args, ret, lead + 1, site, reportUnrouted);
+        }
         if (function == 0) {
             return unbound(mh, args, ret, reportUnrouted, site);
         }
@@ -101,7 +112,7 @@ final class DowncallRoutes {
         return back(MethodHandles.insertArguments(c, 0, toLong(mh), s), ret, mh);
     }
 
-    private MethodHandle unbound(MethodHandle mh, List<MemoryLayout> args, MemoryLayout ret, Runnable reportUnrouted, int site)
+    private MethodHandle unbound(MethodHandle mh, List<MemoryLayout> args, MemoryLayout ret, Consumer<String> reportUnrouted, int site)
             throws ReflectiveOperationException {
         // the handle's first parameter is the function's address
         if (shape(args, ret, null, true)) {
@@ -115,9 +126,57 @@ final class DowncallRoutes {
             return back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), ret, mh);
         }
         if (handles.takes(site, Call.DOWNCALL) && shape(args, ret, true, false)) {
-            reportUnrouted.run();
+            reportUnrouted.accept("downcall handle of malloc's shape without a bound address");
         }
         return mh;
+    }
+
+    /**
+     * A handle with {@code lead} parameters before the function's arguments (the function's address if unbound, then
+     * the call-state segment). Its frees and reallocations of pool blocks are done here; for any other address the
+     * program's own handle runs, call state and the JDK's checks included. Its allocations are not routed: reported.
+     */
+    private MethodHandle withState(MethodHandle mh, long function, List<MemoryLayout> args, MemoryLayout ret, int lead,
+                                   int site, Consumer<String> reportUnrouted) throws ReflectiveOperationException {
+        MethodType t = mh.type();
+        boolean unbound = function == 0;
+        boolean allocates = unbound ? shape(args, ret, true, false) : function != free;
+        if (allocates && handles.takes(site, Call.DOWNCALL)) {
+            reportUnrouted.accept("downcall handle of libc's allocator with captureCallState");
+        }
+        MethodHandle test; // (function address if unbound, pointer) as long -> whether the pool takes the call
+        MethodHandle target;
+        if ((unbound || function == free) && shape(args, ret, null, true)) {
+            test = unbound ? MethodHandles.insertArguments(core("freedInPoolAt", boolean.class, long.class, long.class, long.class), 0, free)
+                    : core("freedInPool", boolean.class, long.class);
+            target = MethodHandles.empty(t); // the test freed it
+        } else if ((unbound || function == realloc) && shape(args, ret, true, true, false)) {
+            test = unbound ? MethodHandles.insertArguments(core("ownedAt", boolean.class, long.class, long.class, long.class), 0, realloc)
+                    : core("owned", boolean.class, long.class);
+            MethodHandle resize = MethodHandles.insertArguments(core("realloc", long.class, MethodHandle.class, int.class, long.class, long.class),
+                    0, plainRealloc(), 0); // (p, size): resized in the pool, or moved to libc's memory
+            target = MethodHandles.dropArguments(back(resize, ret, t.dropParameterTypes(0, lead)), 0, t.parameterList().subList(0, lead));
+        } else {
+            return mh;
+        }
+        test = MethodHandles.dropArguments(test, lead - 1, t.parameterType(lead - 1)); // the state segment
+        MethodHandle candidate = PUBLIC.findStatic(downcalls, "candidate", MethodType.methodType(long.class, MemorySegment.class));
+        for (int i = 0; i <= lead; i++) {
+            if (i != lead - 1 && t.parameterType(i) == MemorySegment.class) {
+                test = MethodHandles.filterArguments(test, i, candidate); // a segment the JDK refuses is no pool block
+            }
+        }
+        test = test.asType(t.dropParameterTypes(lead + 1, t.parameterCount()).changeReturnType(boolean.class));
+        return MethodHandles.guardWithTest(test, target, mh);
+    }
+
+    private MethodHandle plainRealloc() {
+        MethodHandle r = plainRealloc;
+        if (r == null) { // made through the (patched) linker: pool-aware already, and realloc(NULL) is libc's malloc
+            plainRealloc = r = Linker.nativeLinker().downcallHandle(MemorySegment.ofAddress(realloc),
+                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+        }
+        return r;
     }
 
     /**
@@ -167,11 +226,15 @@ final class DowncallRoutes {
     /** A core in the {@code long} form, back in the program's handle type. */
     private MethodHandle back(MethodHandle core, MemoryLayout ret, MethodHandle original)
             throws ReflectiveOperationException {
-        MethodType t = original.type();
+        return back(core, ret, original.type());
+    }
+
+    /** A core in the {@code long} form, in handle type {@code t}. */
+    private MethodHandle back(MethodHandle core, MemoryLayout ret, MethodType t) throws ReflectiveOperationException {
         MethodHandle r = core;
         for (int i = 0; i < t.parameterCount(); i++) {
             if (t.parameterType(i) == MemorySegment.class) {
-                r = MethodHandles.filterArguments(r, i, address);
+                r = MethodHandles.filterArguments(r, i, checkedAddress);
             }
         }
         if (t.returnType() == MemorySegment.class) {

@@ -494,7 +494,7 @@ final class HooksImpl extends Hooks {
             if (function != 0 && !d.isLibcAllocator(function)) {
                 return mh;
             }
-            return d.route(mh, function, fd, site, () -> unroutedAt(site, "downcall handle of malloc's shape without a bound address"));
+            return d.route(mh, function, fd, site, way -> unroutedAt(site, way));
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.onceWarn("downcall", "a downcall handle could not be made pool-aware; it is left as made: " + e);
             return mh;

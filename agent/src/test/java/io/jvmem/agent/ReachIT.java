@@ -108,6 +108,29 @@ class ReachIT {
         assertEquals(PoolCheck.Status.CONSISTENT, pool().check().status());
     }
 
+    @Test
+    @Timeout(30)
+    void aPoolAwareFreeHandleRefusesTheSegmentsTheJdksRefusesWithTheJdksExceptions() throws Throwable {
+        java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
+        MethodHandle free = linker.downcallHandle(linker.defaultLookup().find("free").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.ADDRESS));
+        // a heap segment's address is its offset: freed, it crashed the JVM
+        MemorySegment heap = MemorySegment.ofArray(new byte[64]).asSlice(16);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> { free.invokeExact(heap); });
+        assertTrue(e.getMessage().startsWith("Heap segment not allowed"), e.getMessage());
+        // a pool block seen through a closed arena: the JDK refuses it, and the block stays allocated
+        Way.Block b = SELECTED.get("libc: malloc and free").allocate(SIZE);
+        long inUse = pool().stats().allocated();
+        Arena closed = Arena.ofConfined();
+        MemorySegment stale = MemorySegment.ofAddress(b.address()).reinterpret(SIZE, closed, null);
+        closed.close();
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> { free.invokeExact(stale); });
+        assertEquals(inUse, pool().stats().allocated());
+        b.release();
+        assertEquals(PoolCheck.Status.CONSISTENT, pool().check().status());
+    }
+
     // Method.invoke keeps its contract for the members it reaches in another way
 
     /** {@code Method.invoke} made by a class: sample.reach.Invoker selected or unselected, or this class (the JDK's). */

@@ -89,6 +89,52 @@ public final class Downcalls {
         return to == 0 ? 0 : Bridge.movedToDram(p, size, to);
     }
 
+    /**
+     * A segment argument's address, after the checks the JDK's downcall makes on it (a heap segment, a closed arena's
+     * segment and a confined segment on another thread are refused with the JDK's exceptions), so that the adapted
+     * handle never passes libc or the pool an address the JDK would not.
+     */
+    public static long address(MemorySegment s) {
+        if (!s.isNative()) {
+            throw new IllegalArgumentException("Heap segment not allowed: " + s);
+        }
+        if (!s.scope().isAlive()) {
+            throw new IllegalStateException("Already closed");
+        }
+        if (!s.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException("Attempted access outside owning thread");
+        }
+        return s.address();
+    }
+
+    /**
+     * A segment argument's address if the JDK's downcall would accept it, else 0: the test of a handle that calls the
+     * program's own handle for any other address, so that the JDK refuses what it refuses.
+     */
+    public static long candidate(MemorySegment s) {
+        return s.isNative() && s.scope().isAlive() && s.isAccessibleBy(Thread.currentThread()) ? s.address() : 0;
+    }
+
+    /** Frees {@code p} in its pool if it is a pool block: true, and the program's handle is not called. */
+    public static boolean freedInPool(long p) {
+        return p != 0 && Bridge.h.free(p);
+    }
+
+    /** As {@link #freedInPool(long)}, for a handle whose function address is its first argument. */
+    public static boolean freedInPoolAt(long free, long function, long p) {
+        return function == free && freedInPool(p);
+    }
+
+    /** Whether {@code p} is a pool block, for a handle whose function address is its first argument. */
+    public static boolean ownedAt(long realloc, long function, long p) {
+        return function == realloc && p != 0 && Bridge.h.owns(p);
+    }
+
+    /** Whether {@code p} is a pool block. */
+    public static boolean owned(long p) {
+        return p != 0 && Bridge.h.owns(p);
+    }
+
     /** A returned address as the program's handle gives it: a segment of the return layout's target size. */
     public static MemorySegment segment(long targetSize, long address) {
         MemorySegment s = MemorySegment.ofAddress(address);
