@@ -107,17 +107,36 @@ final class DowncallRoutes {
         if (shape(args, ret, null, true)) {
             MethodHandle c = PUBLIC.findStatic(downcalls, "freeAt",
                     MethodType.methodType(void.class, MethodHandle.class, long.class, long.class, long.class));
-            return back(MethodHandles.insertArguments(c, 0, toLong(mh), free), ret, mh);
+            return onPoolBlocks(free, back(MethodHandles.insertArguments(c, 0, toLong(mh), free), ret, mh), mh);
         }
         if (shape(args, ret, true, true, false)) {
             MethodHandle c = PUBLIC.findStatic(downcalls, "reallocAt",
                     MethodType.methodType(long.class, MethodHandle.class, long.class, long.class, long.class, long.class));
-            return back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), ret, mh);
+            return onPoolBlocks(realloc, back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), ret, mh), mh);
         }
         if (handles.takes(site, Call.DOWNCALL) && shape(args, ret, true, false)) {
             reportUnrouted.run();
         }
         return mh;
+    }
+
+    /**
+     * {@code pool} for a call of {@code function} on a pool block, the program's own handle {@code mh} for every other
+     * call. An unbound handle of free's shape may call any {@code void f(void *)}: its segment arguments must reach
+     * the JDK as they are, which checks that they are alive and native (or passes a heap segment to a critical
+     * function), where the {@code long} form would pass a freed or a heap segment's address.
+     */
+    private MethodHandle onPoolBlocks(long function, MethodHandle pool, MethodHandle mh) throws ReflectiveOperationException {
+        MethodHandle test = MethodHandles.insertArguments(core("poolBlockAt", boolean.class, long.class, long.class,
+                long.class), 0, function);
+        MethodType t = mh.type();
+        for (int i = 0; i < 2; i++) {
+            if (t.parameterType(i) == MemorySegment.class) {
+                test = MethodHandles.filterArguments(test, i, address);
+            }
+        }
+        test = test.asType(MethodType.methodType(boolean.class, t.parameterType(0), t.parameterType(1)));
+        return MethodHandles.guardWithTest(test, pool, mh);
     }
 
     /**

@@ -68,6 +68,15 @@ public final class Downcalls {
         return (long) libc.invokeExact(p, size);
     }
 
+    /**
+     * Whether a call through a handle whose function address is its first argument is a call of {@code expected}
+     * (libc's free or realloc) on a pool block: only such a call needs the pool; every other goes to the program's own
+     * handle, with its own arguments.
+     */
+    public static boolean poolBlockAt(long expected, long function, long p) {
+        return function == expected && p != 0 && Bridge.h.owns(p);
+    }
+
     /** free(3) through a handle whose function address is its first argument. */
     public static void freeAt(MethodHandle libc, long free, long function, long p) throws Throwable {
         if (function == free && p != 0 && Bridge.h.free(p)) {
