@@ -21,7 +21,8 @@ import java.util.List;
  * {@code JvmemDowncalls} form (every address a {@code long}) and back to the program's exact handle type.
  *
  * <p>Shapes other than libc's (an {@code int} size, say) are left alone. A handle whose function address is its first
- * argument gets pool-aware free and realloc; its allocations are not routed (the function is known only at each
+ * argument gets pool-aware free and realloc (any other call through it, of another function or on memory not from a
+ * pool, is the program's own handle with its own arguments); its allocations are not routed (the function is known only at each
  * call), and a selected class making one of malloc's shape is reported as unrouted.
  */
 final class DowncallRoutes {
