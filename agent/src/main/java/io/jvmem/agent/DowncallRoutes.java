@@ -22,7 +22,8 @@ import java.util.function.Consumer;
  * {@code JvmemDowncalls} form (every address a {@code long}) and back to the program's exact handle type.
  *
  * <p>Shapes other than libc's (an {@code int} size, say) are left alone. A handle whose function address is its first
- * argument gets pool-aware free and realloc; its allocations are not routed (the function is known only at each
+ * argument gets pool-aware free and realloc (any other call through it, of another function or on memory not from a
+ * pool, is the program's own handle with its own arguments); its allocations are not routed (the function is known only at each
  * call), and a selected class making one of malloc's shape is reported as unrouted.
  */
 final class DowncallRoutes {
@@ -39,6 +40,8 @@ final class DowncallRoutes {
     private final MethodHandle address;
     /** The JDK's checks on a segment argument, then its address ({@code JvmemDowncalls.address}). */
     private final MethodHandle checkedAddress;
+    /** A segment argument's address if the JDK would accept it, else 0 ({@code JvmemDowncalls.candidate}). */
+    private final MethodHandle candidate;
     /** libc's realloc as {@code (long, long) long}, for a pool block moving to libc: made on first need. */
     private volatile MethodHandle plainRealloc;
 
@@ -55,6 +58,7 @@ final class DowncallRoutes {
         this.ofAddress = PUBLIC.findStatic(MemorySegment.class, "ofAddress", MethodType.methodType(MemorySegment.class, long.class));
         this.address = PUBLIC.findVirtual(MemorySegment.class, "address", MethodType.methodType(long.class));
         this.checkedAddress = PUBLIC.findStatic(downcalls, "address", MethodType.methodType(long.class, MemorySegment.class));
+        this.candidate = PUBLIC.findStatic(downcalls, "candidate", MethodType.methodType(long.class, MemorySegment.class));
     }
 
     private static long address(SymbolLookup libc, String name) {
@@ -118,12 +122,12 @@ final class DowncallRoutes {
         if (shape(args, ret, null, true)) {
             MethodHandle c = PUBLIC.findStatic(downcalls, "freeAt",
                     MethodType.methodType(void.class, MethodHandle.class, long.class, long.class, long.class));
-            return back(MethodHandles.insertArguments(c, 0, toLong(mh), free), ret, mh);
+            return onPoolBlocks(free, back(MethodHandles.insertArguments(c, 0, toLong(mh), free), ret, mh), mh);
         }
         if (shape(args, ret, true, true, false)) {
             MethodHandle c = PUBLIC.findStatic(downcalls, "reallocAt",
                     MethodType.methodType(long.class, MethodHandle.class, long.class, long.class, long.class, long.class));
-            return back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), ret, mh);
+            return onPoolBlocks(realloc, back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), ret, mh), mh);
         }
         if (handles.takes(site, Call.DOWNCALL) && shape(args, ret, true, false)) {
             reportUnrouted.accept("downcall handle of malloc's shape without a bound address");
@@ -160,7 +164,6 @@ final class DowncallRoutes {
             return mh;
         }
         test = MethodHandles.dropArguments(test, lead - 1, t.parameterType(lead - 1)); // the state segment
-        MethodHandle candidate = PUBLIC.findStatic(downcalls, "candidate", MethodType.methodType(long.class, MemorySegment.class));
         for (int i = 0; i <= lead; i++) {
             if (i != lead - 1 && t.parameterType(i) == MemorySegment.class) {
                 test = MethodHandles.filterArguments(test, i, candidate); // a segment the JDK refuses is no pool block
@@ -177,6 +180,25 @@ final class DowncallRoutes {
                     FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
         }
         return r;
+    }
+
+    /**
+     * {@code pool} for a call of {@code function} on a pool block, the program's own handle {@code mh} for every other
+     * call. An unbound handle of free's shape may call any {@code void f(void *)}: its segment arguments must reach
+     * the JDK as they are, which checks that they are alive and native (or passes a heap segment to a critical
+     * function), where the {@code long} form would pass a freed or a heap segment's address.
+     */
+    private MethodHandle onPoolBlocks(long function, MethodHandle pool, MethodHandle mh) throws ReflectiveOperationException {
+        MethodHandle test = MethodHandles.insertArguments(core("ownedAt", boolean.class, long.class, long.class,
+                long.class), 0, function);
+        MethodType t = mh.type();
+        for (int i = 0; i < 2; i++) {
+            if (t.parameterType(i) == MemorySegment.class) {
+                test = MethodHandles.filterArguments(test, i, candidate); // a segment the JDK refuses: its own handle
+            }
+        }
+        test = test.asType(MethodType.methodType(boolean.class, t.parameterType(0), t.parameterType(1)));
+        return MethodHandles.guardWithTest(test, pool, mh);
     }
 
     /**

@@ -314,9 +314,14 @@ final class Forked {
          * the agent said nothing: at its default log level it writes only warnings and errors, as "jvmem: ..." lines.
          */
         void assertNoWarnings() {
-            List<String> warnings = Stream.concat(stdout.lines(), stderr.lines())
-                    .filter(l -> l.contains("WARNING") || l.startsWith("jvmem:")).toList();
+            List<String> warnings = warningLines();
             assertTrue(warnings.isEmpty(), "unexpected warnings (WARNING lines, or the agent's own \"jvmem:\" lines): " + warnings + describe());
+        }
+
+        /** The lines of stdout and stderr that {@link #assertNoWarnings} objects to, in order. */
+        List<String> warningLines() {
+            return Stream.concat(stdout.lines(), stderr.lines())
+                    .filter(l -> l.contains("WARNING") || l.startsWith("jvmem:")).toList();
         }
 
         /** No warnings, and the agent (if its report says so) rewrote every class it tried to. */

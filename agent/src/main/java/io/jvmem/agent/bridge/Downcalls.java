@@ -125,7 +125,10 @@ public final class Downcalls {
         return function == free && freedInPool(p);
     }
 
-    /** Whether {@code p} is a pool block, for a handle whose function address is its first argument. */
+    /**
+     * Whether a call through a handle whose function address is its first argument is a call of {@code realloc} (or
+     * libc's free) on a pool block: only such a call needs the pool; every other goes to the program's own handle.
+     */
     public static boolean ownedAt(long realloc, long function, long p) {
         return function == realloc && p != 0 && Bridge.h.owns(p);
     }
