@@ -177,4 +177,23 @@ class ReachProcessIT {
         Result all = run("sample.calls", "sample.calls.EveryCall");
         assertEquals(cases[0][1] + "\n", all.out(), "all four by default");
     }
+
+    @Test
+    @Timeout(120)
+    void virtualThreadsInASelectedClassGetEveryKindOfBlockFromThePoolAndGiveItBack() throws Exception {
+        Result r = run("sample.vthreads", "sample.vthreads.VirtualThreads", "200");
+        assertEquals(0, r.exit(), r.toString());
+        // 200 threads x 20 rounds x (direct buffer, confined arena, shared arena, Unsafe)
+        assertEquals("blocks: 16000\nin pool: 16000\ndamaged: 0\nin use at the end: 0\n", r.out());
+        assertEquals(List.of(), r.err());
+    }
+
+    @Test
+    @Timeout(120)
+    void virtualThreadsInAnUnselectedClassKeepTheJdksMemory() throws Exception {
+        Result r = run("sample.nothing", "sample.vthreads.VirtualThreads", "50");
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("blocks: 4000\nin pool: 0\ndamaged: 0\nin use at the end: 0\n", r.out());
+        assertEquals(List.of(), r.err());
+    }
 }
