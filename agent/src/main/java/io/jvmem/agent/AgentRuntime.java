@@ -128,7 +128,7 @@ final class AgentRuntime {
                 }
             }));
             inst.addTransformer(transformer, true);
-            rt.retransformLoaded(inst, log);
+            LoadedClasses.retransform(inst, log);
             long t4 = System.nanoTime();
             if (log.enabled(AgentConfig.LogLevel.INFO)) {
                 log.info("started" + (late ? " (late attach)" : "") + ": " + pools.size() + " pools, " + routes.size()
@@ -305,46 +305,6 @@ final class AgentRuntime {
             }
         }
         return n + " bytes";
-    }
-
-    /** Classes loaded before the transformer: rewrite those that need it (retransformation adds no members). */
-    private void retransformLoaded(Instrumentation inst, AgentLog log) {
-        ClassLoader platform = ClassLoader.getPlatformClassLoader();
-        Module unsupported = ModuleLayer.boot().findModule("jdk.unsupported").orElse(null);
-        for (Class<?> c : inst.getAllLoadedClasses()) {
-            ClassLoader l = c.getClassLoader();
-            if (l == null && c.getModule() != unsupported) {
-                // the JDK's classes, without asking each its name (a thousand names cost 3 ms of start-up); the linker,
-                // loaded when a pool needed it, becomes pool-aware as sun.misc.Unsafe does below
-                if (java.lang.foreign.Linker.class.isAssignableFrom(c) && c.getName().equals(LinkerCalleePatch.CLASS.replace('/', '.'))) {
-                    try {
-                        inst.retransformClasses(c);
-                    } catch (Throwable t) {
-                        log.warn("could not make the JDK's downcall handles pool-aware: " + t);
-                    }
-                }
-                continue;
-            }
-            if (l == null && c.getName().equals("sun.misc.Unsafe")) {
-                // Its frees become pool-aware however they are reached. Loaded only once a program uses it (a hello
-                // world never does): then the transformer patches it as it loads, and start-up pays no retransform.
-                try {
-                    inst.retransformClasses(c);
-                } catch (Throwable t) {
-                    log.warn("could not make sun.misc.Unsafe's frees pool-aware: " + t);
-                }
-                continue;
-            }
-            if (l == null || l == platform || c.isArray() || c.isHidden() || c.isPrimitive()
-                    || AgentTransformer.isExempt(c.getName().replace('.', '/')) || !inst.isModifiableClass(c)) {
-                continue;
-            }
-            try {
-                inst.retransformClasses(c);
-            } catch (Throwable t) {
-                log.onceWarn("retransform:" + c.getName(), "could not retransform " + c.getName() + ": " + t);
-            }
-        }
     }
 
     private void exit() {

@@ -352,6 +352,25 @@ class AgentProcessIT {
     }
 
     @Test
+    @Timeout(120)
+    void aLateAttachRetransformsTheClassesLoadedBeforeItInBatchesNotOneByOne() throws Exception {
+        // each retransformClasses call is a JVM operation that walks every class: one per class made a start after
+        // another agent's thousands of classes take over a minute
+        Path c = config("pool.late.size=64m", "route.r.include=sample.late", "route.r.pool=late");
+        Path log = dir.resolve("redefine.log");
+        int classes = 2 * LoadedClasses.BATCH + 100;
+        Result r = java(List.of("-Djdk.attach.allowAttachSelf=true", "-Xlog:redefine+class+timer=info:file=" + log,
+                "-cp", System.getProperty("java.class.path"), "sample.late.ManyClassesMain", JAR.toString(), c.toString(),
+                String.valueOf(classes)));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("after-in-pool=true\n", r.out(), "the class loaded before the attach was rewritten");
+        long operations = Files.readAllLines(log).stream().filter(l -> l.contains("vm_op:")).count();
+        assertTrue(operations >= 3, "the generated classes alone need three batches: " + operations);
+        assertTrue(operations <= 6, classes + " classes loaded before the attach, retransformed in " + operations
+                + " operations (batches of " + LoadedClasses.BATCH + ", plus sun.misc.Unsafe and the linker if loaded)");
+    }
+
+    @Test
     @Timeout(60)
     void aLateAttachWhosePoolFailedAfterTheBridgeWasDefinedCanBeRetriedWithAGoodConfig() throws Exception {
         // the pools open while the bridge is defined, so a pool error comes after java.nio has the bridge's classes
