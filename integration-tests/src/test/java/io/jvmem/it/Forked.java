@@ -136,6 +136,8 @@ final class Forked {
         final Path report;
         final Map<String, String> config = new LinkedHashMap<>();
         final List<String> jvmArgs = new ArrayList<>();
+        /** JVM options before jvmem's {@code -javaagent} (another agent that starts first). */
+        final List<String> firstArgs = new ArrayList<>();
         /** Without {@code --sun-misc-unsafe-memory-access=allow}: the JDK's default (warn on first use). */
         private boolean defaultUnsafeAccess;
         private NettyJars netty = NettyJars.CLASS_PATH_41;
@@ -188,6 +190,12 @@ final class Forked {
             return this;
         }
 
+        /** Options placed before jvmem's {@code -javaagent}, so that an agent they name starts before it. */
+        Run first(String... args) {
+            firstArgs.addAll(Arrays.asList(args));
+            return this;
+        }
+
         Result exec(Class<?> main, String... args) {
             try {
                 return execIn(main, args);
@@ -227,6 +235,7 @@ final class Forked {
                     }
                 }
                 cmd.add("-Xmx512m");
+                cmd.addAll(firstArgs);
                 cmd.add("-javaagent:" + agent + "=" + props);
                 cmd.addAll(jvmArgs);
                 cmd.addAll(nettyArgs);

@@ -94,7 +94,6 @@ class Netty42EchoIT {
         assertTrue(rep.number(rep.pool("netty"), "frees") >= SERVED * freed, "Netty freed " + freed
                 + " direct chunks, but the pool saw fewer frees: " + line + "\n" + rep.dump);
         rep.assertNoReleaseErrors();
-        r.assertClean();
     }
 
     @Test
@@ -104,6 +103,33 @@ class Netty42EchoIT {
         String line = account(r, "CleanerJava24Linker");
         assertTrue(line.contains(" unsafe=false "), "Netty 4.2 on JDK 25 should not use sun.misc.Unsafe by default: " + line);
         assertServedByPool(r, line, "downcall", "io.netty.util.internal.CleanerJava24Linker$Holder.");
+        r.assertClean();
+    }
+
+    /**
+     * OpenTelemetry's javaagent started first, as many deployments have it: its ByteBuddy transformer instruments
+     * Netty, and some 2,500 classes of its own are loaded when jvmem starts (all of which jvmem retransforms; one
+     * retransformation each made this run take 85-155 s instead of 10). The JDK's notice about ByteBuddy's use of
+     * {@code sun.misc.Unsafe} is the only warning.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void afterOpenTelemetrysJavaagentNettysMallocDowncallsAreStillInThePool() {
+        String otel = System.getProperty("jvmem.it.otel.agent");
+        assertTrue(otel != null && java.nio.file.Files.isRegularFile(java.nio.file.Path.of(otel)),
+                "OpenTelemetry's javaagent (copied by maven-dependency-plugin, execution otel-javaagent): " + otel);
+        Forked.Result r = exec(netty42("netty42-otel", "io.netty", NettyJars.CLASS_PATH_42).defaultUnsafeMemoryAccess()
+                .first("-javaagent:" + otel, "-Dotel.traces.exporter=none", "-Dotel.metrics.exporter=none",
+                        "-Dotel.logs.exporter=none")
+                .jvm("-Dslf4j.internal.verbosity=ERROR"));
+        assertTrue(r.stderr().contains("opentelemetry-javaagent - version: "), "OpenTelemetry's agent ran" + r.describe());
+        String line = account(r, "CleanerJava24Linker");
+        assertServedByPool(r, line, "downcall", "io.netty.util.internal.CleanerJava24Linker$Holder.");
+        for (String w : r.warningLines()) { // the JDK's four lines on sun.misc.Unsafe, naming ByteBuddy, and no jvmem line
+            assertTrue(w.startsWith("WARNING: ") && (w.contains("sun.misc.Unsafe") || w.contains("net.bytebuddy.")),
+                    "unexpected warning: " + w + r.describe());
+        }
+        r.report().assertNoRewriteFailures();
     }
 
     @Test
@@ -114,6 +140,7 @@ class Netty42EchoIT {
                 .jvm("--add-opens", "io.netty.common/io.netty.util.internal=ALL-UNNAMED")); // the program reads the cleaner's name
         String line = account(r, "CleanerJava25");
         assertServedByPool(r, line, "arena", "io.netty.util.internal.CleanerJava25$Arenas.allocate(");
+        r.assertClean();
     }
 
     @Test
@@ -124,6 +151,7 @@ class Netty42EchoIT {
         String line = account(r, "CleanerJava9");
         assertTrue(line.contains(" unsafe=true "), "Netty should use sun.misc.Unsafe when it is allowed: " + line);
         assertServedByPool(r, line, "allocateDirect", "io.netty.util.internal.CleanerJava9.allocate(");
+        r.assertClean();
     }
 
     @Test
