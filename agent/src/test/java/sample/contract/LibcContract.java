@@ -48,6 +48,7 @@ public final class LibcContract {
         run("failedReallocMovingABlockToLibc", LibcContract::failedReallocMovingABlockToLibc);
         run("varargsAllocateFromLookedUp", LibcContract::varargsAllocateFromLookedUp);
         run("reallocarrayOfABlock", LibcContract::reallocarrayOfABlock);
+        run("vallocAndPvalloc", LibcContract::vallocAndPvalloc);
     }
 
     private static void run(String name, Case c) {
@@ -156,5 +157,22 @@ public final class LibcContract {
         poolLine("reallocarrayOfABlock", "back after free " + (inUse() == before));
         return "overflow " + (overflow.equals(MemorySegment.NULL) ? "NULL" : "non-NULL") + ", grown "
                 + !r.equals(MemorySegment.NULL) + ", bytes kept " + kept;
+    }
+
+    /** valloc(3) and pvalloc(3): page-aligned blocks (pvalloc's a whole number of pages), freed by free(3). */
+    private static String vallocAndPvalloc() throws Throwable {
+        MethodHandle valloc = handle("valloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
+        MethodHandle pvalloc = handle("pvalloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
+        int page = (int) LINKER.downcallHandle(LIBC.find("getpagesize").orElseThrow(), FunctionDescriptor.of(JAVA_INT)).invokeExact();
+        long before = inUse();
+        MemorySegment v = ((MemorySegment) valloc.invokeExact(100L)).reinterpret(100);
+        MemorySegment pv = ((MemorySegment) pvalloc.invokeExact(page + 1L)).reinterpret(2L * page);
+        v.fill((byte) 1);
+        pv.fill((byte) 2); // pvalloc rounds up to whole pages: all of them are the program's
+        poolLine("vallocAndPvalloc", "in pool " + pool(v.address()) + " " + pool(pv.address()));
+        FREE.invokeExact(v);
+        FREE.invokeExact(pv);
+        poolLine("vallocAndPvalloc", "back after free " + (inUse() == before));
+        return "page aligned " + (v.address() % page == 0) + " " + (pv.address() % page == 0);
     }
 }

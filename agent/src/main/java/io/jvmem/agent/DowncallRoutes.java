@@ -17,7 +17,8 @@ import java.util.function.Consumer;
  * Downcall handles to libc's allocation functions (the jextract style: {@code Linker.downcallHandle(
  * defaultLookup().find("malloc"), FunctionDescriptor.of(ADDRESS, JAVA_LONG))}). A handle to free, realloc or
  * reallocarray becomes pool-aware in every class, so a pool address never reaches libc; from a class whose route takes
- * {@code downcall}, malloc, calloc, realloc, reallocarray, aligned_alloc and posix_memalign are routed.
+ * {@code downcall}, malloc, calloc, realloc, reallocarray, aligned_alloc (glibc's memalign is the same function),
+ * posix_memalign, valloc and pvalloc are routed.
  *
  * <p>A free or reallocation is guarded: a test on the call's own arguments decides whether the pool takes it (a pool
  * block, or NULL for a routed realloc); every other call is the program's own handle with its own arguments, so the
@@ -44,6 +45,10 @@ final class DowncallRoutes {
     private final long reallocarray;
     private final long alignedAlloc;
     private final long posixMemalign;
+    private final long valloc;
+    private final long pvalloc;
+    /** getpagesize(): valloc's and pvalloc's alignment; 0 until first needed. */
+    private volatile long pageSize;
     private final MethodHandle ofAddress;
     private final MethodHandle address;
     /** A segment argument's address if the JDK would pass it natively, else no pool block ({@code JvmemDowncalls.candidate}). */
@@ -65,6 +70,8 @@ final class DowncallRoutes {
         this.reallocarray = address(libc, "reallocarray");
         this.alignedAlloc = address(libc, "aligned_alloc");
         this.posixMemalign = address(libc, "posix_memalign");
+        this.valloc = address(libc, "valloc");
+        this.pvalloc = address(libc, "pvalloc");
         this.ofAddress = PUBLIC.findStatic(MemorySegment.class, "ofAddress", MethodType.methodType(MemorySegment.class, long.class));
         this.address = PUBLIC.findVirtual(MemorySegment.class, "address", MethodType.methodType(long.class));
         this.candidate = PUBLIC.findStatic(downcalls, "candidate", MethodType.methodType(long.class, MemorySegment.class));
@@ -77,7 +84,8 @@ final class DowncallRoutes {
     /** Whether {@code function} is one of the addresses handled here (cheap pre-check). */
     boolean isLibcAllocator(long function) {
         return function == free || function == malloc || function == calloc || function == realloc
-                || function == reallocarray || function == alignedAlloc || function == posixMemalign;
+                || function == reallocarray || function == alignedAlloc || function == posixMemalign
+                || function == valloc || function == pvalloc;
     }
 
     /**
@@ -130,6 +138,9 @@ final class DowncallRoutes {
         } else if (function == alignedAlloc && shape(args, ret, true, false, false)) {
             core = "alignedAlloc";
             coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class, long.class);
+        } else if ((function == valloc || function == pvalloc) && shape(args, ret, true, false)) {
+            core = function == valloc ? "valloc" : "pvalloc";
+            coreType = null;
         } else if (function == posixMemalign && ret instanceof ValueLayout.OfInt && shape(args, null, null, true, false, false)) {
             core = "posixMemalign";
             coreType = null;
@@ -144,8 +155,18 @@ final class DowncallRoutes {
         if (s == 0) {
             return mh; // allocation functions are routed only from selected classes
         }
-        if (coreType == null) {
+        if (core.equals("posixMemalign")) {
             return posixMemalign(mh, s, heap);
+        }
+        if (coreType == null) { // valloc(size), pvalloc(size): aligned_alloc(page, size), pvalloc's size a whole page count
+            MethodHandle libc = MethodHandles.dropArguments(longForm(mh, -1), 0, long.class); // (alignment, size)
+            MethodHandle c = MethodHandles.insertArguments(core("alignedAlloc", long.class, MethodHandle.class, int.class,
+                    long.class, long.class), 0, libc, s, pageSize());
+            if (core.equals("pvalloc")) {
+                c = MethodHandles.filterArguments(c, 0, MethodHandles.insertArguments(core("pageRounded", long.class,
+                        long.class, long.class), 0, pageSize()));
+            }
+            return back(c, ret, mh.type());
         }
         MethodHandle c = PUBLIC.findStatic(downcalls, core, coreType);
         return back(MethodHandles.insertArguments(c, 0, longForm(mh, -1), s), ret, mh.type());
@@ -229,6 +250,25 @@ final class DowncallRoutes {
             r = MethodHandles.filterArguments(r, 0, ofAddress);
         }
         return r.asType(mh.type());
+    }
+
+    /**
+     * The page size, from getpagesize() on first need: not in the constructor, whose downcall handle would pass
+     * through the (patched) linker back into the hooks while they are still making this object.
+     */
+    private long pageSize() {
+        long p = pageSize;
+        if (p == 0) {
+            try {
+                SymbolLookup libc = java.lang.foreign.Linker.nativeLinker().defaultLookup();
+                p = (int) java.lang.foreign.Linker.nativeLinker().downcallHandle(libc.find("getpagesize").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+            } catch (Throwable e) {
+                p = 4096; // no getpagesize: the common page size
+            }
+            pageSize = p;
+        }
+        return p;
     }
 
     /**

@@ -108,4 +108,12 @@ class DowncallContractIT {
         assertSameOutcome("reallocarrayOfABlock");
         assertEquals("in pool true; grown in pool true; back after free true", agent.get("reallocarrayOfABlock pool"));
     }
+
+    @Test
+    @Timeout(10)
+    void vallocAndPvallocFromASelectedClassGivePageAlignedPoolBlocks() {
+        assertEquals("page aligned true true", jdk.get("vallocAndPvalloc"));
+        assertSameOutcome("vallocAndPvalloc");
+        assertEquals("in pool true true; back after free true", agent.get("vallocAndPvalloc pool"));
+    }
 }

@@ -39,6 +39,11 @@ public final class Downcalls {
         return a != 0 ? a : (long) libc.invokeExact(alignment, size);
     }
 
+    /** pvalloc(3)'s size: {@code size} rounded up to whole pages, at least one (its libc call gets the same size). */
+    public static long pageRounded(long page, long size) {
+        return size == 0 ? page : size > 0 && size <= Long.MAX_VALUE - page ? (size + page - 1) & -page : size;
+    }
+
     /**
      * posix_memalign(3) with the program's {@code memptr} segment as given: {@code heap} when the handle was made with
      * {@code Linker.Option.critical(true)}, where the JDK passes a heap segment's array to libc, which writes the
