@@ -387,12 +387,12 @@ final class CallSiteRewriter {
                         int from = spill(args);
                         reload(args, from);
                         super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
-                        reload(java.util.Arrays.copyOf(args, args.length - 1), from);
+                        reload(args, from);
                         pushSite("handle"); // a downcall site is derived once the handle is known to be libc's allocator
                         String d = args.length == 3 ? "Ljava/lang/foreign/MemorySegment;" : "";
                         bridge(Intercepts.REFLECT, "downcall", "(Ljava/lang/invoke/MethodHandle;" + d
-                                + "Ljava/lang/foreign/FunctionDescriptor;I)Ljava/lang/invoke/MethodHandle;");
-                        extraStack = Math.max(extraStack, 3);
+                                + "Ljava/lang/foreign/FunctionDescriptor;[Ljava/lang/foreign/Linker$Option;I)Ljava/lang/invoke/MethodHandle;");
+                        extraStack = Math.max(extraStack, 4);
                         return;
                     }
                     default -> throw new IllegalStateException(row.action().toString());

@@ -3,7 +3,6 @@ package io.jvmem.agent;
 import io.jvmem.agent.AgentConfig.Call;
 import java.lang.foreign.AddressLayout;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
@@ -16,15 +15,24 @@ import java.util.function.Consumer;
 
 /**
  * Downcall handles to libc's allocation functions (the jextract style: {@code Linker.downcallHandle(
- * defaultLookup().find("malloc"), FunctionDescriptor.of(ADDRESS, JAVA_LONG))}). A handle to free or realloc becomes
- * pool-aware in every class, so a pool address never reaches libc; from a class whose route takes {@code downcall},
- * malloc, calloc, realloc, aligned_alloc and posix_memalign are routed. Each is adapted to the bridge's
- * {@code JvmemDowncalls} form (every address a {@code long}) and back to the program's exact handle type.
+ * defaultLookup().find("malloc"), FunctionDescriptor.of(ADDRESS, JAVA_LONG))}). A handle to free, realloc or
+ * reallocarray becomes pool-aware in every class, so a pool address never reaches libc; from a class whose route takes
+ * {@code downcall}, malloc, calloc, realloc, reallocarray, aligned_alloc (glibc's memalign is the same function),
+ * posix_memalign, valloc and pvalloc are routed.
+ *
+ * <p>A free or reallocation is guarded: a test on the call's own arguments decides whether the pool takes it (a pool
+ * block, or NULL for a routed realloc); every other call is the program's own handle with its own arguments, so the
+ * JDK checks and passes them exactly as without the agent (a heap segment to a {@code critical(true)} function, a
+ * closed arena's segment refused). The allocation functions take sizes only, except posix_memalign, whose
+ * {@code memptr} goes to the bridge as the program gave it. Handles keep the program's exact type.
  *
  * <p>Shapes other than libc's (an {@code int} size, say) are left alone. A handle whose function address is its first
- * argument gets pool-aware free and realloc (any other call through it, of another function or on memory not from a
- * pool, is the program's own handle with its own arguments); its allocations are not routed (the function is known only at each
- * call), and a selected class making one of malloc's shape is reported as unrouted.
+ * argument gets pool-aware free, realloc and reallocarray for calls of those functions on pool blocks (any other call
+ * through it is the program's own); its allocations are not routed (the function is known only at each call), and a
+ * selected class making one of malloc's shape is reported as unrouted. So is a handle to libc's allocator made with
+ * {@code Linker.Option.captureCallState} in a selected class: its frees and reallocations are pool-aware (a block
+ * moved to libc is allocated through the program's handle, so libc's {@code errno} reaches the state segment), its
+ * allocations not routed.
  */
 final class DowncallRoutes {
     private static final MethodHandles.Lookup PUBLIC = MethodHandles.publicLookup();
@@ -34,30 +42,38 @@ final class DowncallRoutes {
     private final long malloc;
     private final long calloc;
     private final long realloc;
+    private final long reallocarray;
     private final long alignedAlloc;
     private final long posixMemalign;
+    private final long valloc;
+    private final long pvalloc;
+    /** getpagesize(): valloc's and pvalloc's alignment; 0 until first needed. */
+    private volatile long pageSize;
     private final MethodHandle ofAddress;
     private final MethodHandle address;
-    /** The JDK's checks on a segment argument, then its address ({@code JvmemDowncalls.address}). */
-    private final MethodHandle checkedAddress;
-    /** A segment argument's address if the JDK would accept it, else 0 ({@code JvmemDowncalls.candidate}). */
+    /** A segment argument's address if the JDK would pass it natively, else no pool block ({@code JvmemDowncalls.candidate}). */
     private final MethodHandle candidate;
-    /** libc's realloc as {@code (long, long) long}, for a pool block moving to libc: made on first need. */
-    private volatile MethodHandle plainRealloc;
+
+    /** What a guarded handle does to a pool block. */
+    private enum Frees {
+        FREE, REALLOC, REALLOCARRAY
+    }
 
     DowncallRoutes(HandleRoutes handles) throws ReflectiveOperationException {
         this.handles = handles;
         this.downcalls = Class.forName("java.nio.JvmemDowncalls", false, null);
-        SymbolLookup libc = Linker.nativeLinker().defaultLookup();
+        SymbolLookup libc = java.lang.foreign.Linker.nativeLinker().defaultLookup();
         this.free = address(libc, "free");
         this.malloc = address(libc, "malloc");
         this.calloc = address(libc, "calloc");
         this.realloc = address(libc, "realloc");
+        this.reallocarray = address(libc, "reallocarray");
         this.alignedAlloc = address(libc, "aligned_alloc");
         this.posixMemalign = address(libc, "posix_memalign");
+        this.valloc = address(libc, "valloc");
+        this.pvalloc = address(libc, "pvalloc");
         this.ofAddress = PUBLIC.findStatic(MemorySegment.class, "ofAddress", MethodType.methodType(MemorySegment.class, long.class));
         this.address = PUBLIC.findVirtual(MemorySegment.class, "address", MethodType.methodType(long.class));
-        this.checkedAddress = PUBLIC.findStatic(downcalls, "address", MethodType.methodType(long.class, MemorySegment.class));
         this.candidate = PUBLIC.findStatic(downcalls, "candidate", MethodType.methodType(long.class, MemorySegment.class));
     }
 
@@ -68,30 +84,51 @@ final class DowncallRoutes {
     /** Whether {@code function} is one of the addresses handled here (cheap pre-check). */
     boolean isLibcAllocator(long function) {
         return function == free || function == malloc || function == calloc || function == realloc
-                || function == alignedAlloc || function == posixMemalign;
+                || function == reallocarray || function == alignedAlloc || function == posixMemalign
+                || function == valloc || function == pvalloc;
     }
 
-    /** The routed or pool-aware form of {@code mh}, or {@code mh}; {@code function} 0 means an unbound handle. */
-    MethodHandle route(MethodHandle mh, long function, FunctionDescriptor fd, int site, Consumer<String> reportUnrouted)
-            throws ReflectiveOperationException {
+    /**
+     * The routed or pool-aware form of {@code mh}, or {@code mh}; {@code function} 0 means an unbound handle.
+     * {@code heap}: made with {@code Linker.Option.critical(true)}, so the JDK passes heap segments to the function.
+     */
+    MethodHandle route(MethodHandle mh, long function, FunctionDescriptor fd, boolean heap, int site,
+                       Consumer<String> reportUnrouted) throws ReflectiveOperationException {
         List<MemoryLayout> args = fd.argumentLayouts();
         MemoryLayout ret = fd.returnLayout().orElse(null);
-        int lead = function == 0 ? 1 : 0; // the function's address, for an unbound handle
-        if (mh.type().parameterCount() != lead + args.size()) {
-            // Linker.Option.captureCallState: the state segment comes after the function's address
-            return withState(mh, function, args, ret, lead + 1, site, reportUnrouted);
+        boolean unbound = function == 0;
+        int lead = unbound ? 1 : 0; // the function's address, for an unbound handle
+        boolean state = mh.type().parameterCount() != lead + args.size(); // Linker.Option.captureCallState
+        if (state) {
+            lead++;
         }
-        if (function == 0) {
-            return unbound(mh, args, ret, reportUnrouted, site);
+        if (unbound || state) {
+            boolean allocates = unbound ? shape(args, ret, true, false) : function != free;
+            if (allocates && handles.takes(site, Call.DOWNCALL)) {
+                reportUnrouted.accept(state ? "downcall handle of libc's allocator with captureCallState"
+                        : "downcall handle of malloc's shape without a bound address");
+            }
+            if (shape(args, ret, null, true) && (unbound || function == free)) {
+                return guarded(mh, Frees.FREE, unbound ? free : 0, unbound, state, lead, ret, 0);
+            }
+            if (shape(args, ret, true, true, false) && (unbound || function == realloc)) {
+                return guarded(mh, Frees.REALLOC, unbound ? realloc : 0, unbound, state, lead, ret, 0);
+            }
+            if (shape(args, ret, true, true, false, false) && (unbound || function == reallocarray)) {
+                return guarded(mh, Frees.REALLOCARRAY, unbound ? reallocarray : 0, unbound, state, lead, ret, 0);
+            }
+            return mh;
         }
+        if (function == free && shape(args, ret, null, true)) {
+            return guarded(mh, Frees.FREE, 0, false, false, 0, ret, 0);
+        }
+        boolean reallocs = function == realloc && shape(args, ret, true, true, false)
+                || function == reallocarray && shape(args, ret, true, true, false, false);
         String core;
         MethodType coreType;
-        if (function == free && shape(args, ret, null, true)) {
-            return back(MethodHandles.insertArguments(core("free", void.class, MethodHandle.class, long.class), 0, toLong(mh)),
-                    ret, mh);
-        } else if (function == realloc && shape(args, ret, true, true, false)) {
-            core = "realloc";
-            coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class, long.class);
+        if (reallocs) {
+            core = null;
+            coreType = null;
         } else if (function == malloc && shape(args, ret, true, false)) {
             core = "malloc";
             coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class);
@@ -101,104 +138,137 @@ final class DowncallRoutes {
         } else if (function == alignedAlloc && shape(args, ret, true, false, false)) {
             core = "alignedAlloc";
             coreType = MethodType.methodType(long.class, MethodHandle.class, int.class, long.class, long.class);
+        } else if ((function == valloc || function == pvalloc) && shape(args, ret, true, false)) {
+            core = function == valloc ? "valloc" : "pvalloc";
+            coreType = null;
         } else if (function == posixMemalign && ret instanceof ValueLayout.OfInt && shape(args, null, null, true, false, false)) {
             core = "posixMemalign";
-            coreType = MethodType.methodType(int.class, MethodHandle.class, int.class, long.class, long.class, long.class);
+            coreType = null;
         } else {
             return mh;
         }
         // only now, for a function that allocates, is the handle's call site an allocation site
         int s = handles.derive(site, Call.DOWNCALL);
-        if (s == 0 && !core.equals("realloc")) {
-            return mh; // allocation functions are routed only from selected classes; realloc is pool-aware everywhere
+        if (reallocs) { // pool-aware everywhere; from a selected class realloc(NULL) is routed too
+            return guarded(mh, function == realloc ? Frees.REALLOC : Frees.REALLOCARRAY, 0, false, false, 0, ret, s);
+        }
+        if (s == 0) {
+            return mh; // allocation functions are routed only from selected classes
+        }
+        if (core.equals("posixMemalign")) {
+            return posixMemalign(mh, s, heap);
+        }
+        if (coreType == null) { // valloc(size), pvalloc(size): aligned_alloc(page, size), pvalloc's size a whole page count
+            MethodHandle libc = MethodHandles.dropArguments(longForm(mh, -1), 0, long.class); // (alignment, size)
+            MethodHandle c = MethodHandles.insertArguments(core("alignedAlloc", long.class, MethodHandle.class, int.class,
+                    long.class, long.class), 0, libc, s, pageSize());
+            if (core.equals("pvalloc")) {
+                c = MethodHandles.filterArguments(c, 0, MethodHandles.insertArguments(core("pageRounded", long.class,
+                        long.class, long.class), 0, pageSize()));
+            }
+            return back(c, ret, mh.type());
         }
         MethodHandle c = PUBLIC.findStatic(downcalls, core, coreType);
-        return back(MethodHandles.insertArguments(c, 0, toLong(mh), s), ret, mh);
-    }
-
-    private MethodHandle unbound(MethodHandle mh, List<MemoryLayout> args, MemoryLayout ret, Consumer<String> reportUnrouted, int site)
-            throws ReflectiveOperationException {
-        // the handle's first parameter is the function's address
-        if (shape(args, ret, null, true)) {
-            MethodHandle c = PUBLIC.findStatic(downcalls, "freeAt",
-                    MethodType.methodType(void.class, MethodHandle.class, long.class, long.class, long.class));
-            return onPoolBlocks(free, back(MethodHandles.insertArguments(c, 0, toLong(mh), free), ret, mh), mh);
-        }
-        if (shape(args, ret, true, true, false)) {
-            MethodHandle c = PUBLIC.findStatic(downcalls, "reallocAt",
-                    MethodType.methodType(long.class, MethodHandle.class, long.class, long.class, long.class, long.class));
-            return onPoolBlocks(realloc, back(MethodHandles.insertArguments(c, 0, toLong(mh), realloc), ret, mh), mh);
-        }
-        if (handles.takes(site, Call.DOWNCALL) && shape(args, ret, true, false)) {
-            reportUnrouted.accept("downcall handle of malloc's shape without a bound address");
-        }
-        return mh;
+        return back(MethodHandles.insertArguments(c, 0, longForm(mh, -1), s), ret, mh.type());
     }
 
     /**
-     * A handle with {@code lead} parameters before the function's arguments (the function's address if unbound, then
-     * the call-state segment). Its frees and reallocations of pool blocks are done here; for any other address the
-     * program's own handle runs, call state and the JDK's checks included. Its allocations are not routed: reported.
+     * A free or reallocation handle: {@code guardWithTest(the pool takes it, the pool's way, mh)}. Its parameters are
+     * {@code lead} ones (the function's address if {@code unbound}, then the state segment if {@code state}), the
+     * pointer, and for a reallocation the size(s). {@code expected}: the function an unbound handle must be called with
+     * for the pool to take the call (0 for a bound handle). {@code site}: a routed site, where realloc(NULL) is the
+     * pool's too, or 0.
      */
-    private MethodHandle withState(MethodHandle mh, long function, List<MemoryLayout> args, MemoryLayout ret, int lead,
-                                   int site, Consumer<String> reportUnrouted) throws ReflectiveOperationException {
+    private MethodHandle guarded(MethodHandle mh, Frees kind, long expected, boolean unbound, boolean state, int lead,
+                                 MemoryLayout ret, int site) throws ReflectiveOperationException {
         MethodType t = mh.type();
-        boolean unbound = function == 0;
-        boolean allocates = unbound ? shape(args, ret, true, false) : function != free;
-        if (allocates && handles.takes(site, Call.DOWNCALL)) {
-            reportUnrouted.accept("downcall handle of libc's allocator with captureCallState");
+        // the test, on (function as long, p as long), then moved onto the handle's own leading parameters
+        MethodHandle test = kind == Frees.FREE
+                ? MethodHandles.insertArguments(core("freedInPool", boolean.class, long.class, long.class, long.class), 0, expected)
+                : MethodHandles.insertArguments(core("reallocTakes", boolean.class, long.class, int.class, long.class, long.class),
+                        0, expected, site);
+        if (!unbound) {
+            test = MethodHandles.insertArguments(test, 0, 0L);
         }
-        MethodHandle test; // (function address if unbound, pointer) as long -> whether the pool takes the call
-        MethodHandle target;
-        if ((unbound || function == free) && shape(args, ret, null, true)) {
-            test = unbound ? MethodHandles.insertArguments(core("freedInPoolAt", boolean.class, long.class, long.class, long.class), 0, free)
-                    : core("freedInPool", boolean.class, long.class);
-            target = MethodHandles.empty(t); // the test freed it
-        } else if ((unbound || function == realloc) && shape(args, ret, true, true, false)) {
-            test = unbound ? MethodHandles.insertArguments(core("ownedAt", boolean.class, long.class, long.class, long.class), 0, realloc)
-                    : core("owned", boolean.class, long.class);
-            MethodHandle resize = MethodHandles.insertArguments(core("realloc", long.class, MethodHandle.class, int.class, long.class, long.class),
-                    0, plainRealloc(), 0); // (p, size): resized in the pool, or moved to libc's memory
-            target = MethodHandles.dropArguments(back(resize, ret, t.dropParameterTypes(0, lead)), 0, t.parameterList().subList(0, lead));
-        } else {
-            return mh;
+        if (state) {
+            test = MethodHandles.dropArguments(test, lead - 1, MemorySegment.class);
         }
-        test = MethodHandles.dropArguments(test, lead - 1, t.parameterType(lead - 1)); // the state segment
         for (int i = 0; i <= lead; i++) {
-            if (i != lead - 1 && t.parameterType(i) == MemorySegment.class) {
-                test = MethodHandles.filterArguments(test, i, candidate); // a segment the JDK refuses is no pool block
-            }
-        }
-        test = test.asType(t.dropParameterTypes(lead + 1, t.parameterCount()).changeReturnType(boolean.class));
-        return MethodHandles.guardWithTest(test, target, mh);
-    }
-
-    private MethodHandle plainRealloc() {
-        MethodHandle r = plainRealloc;
-        if (r == null) { // made through the (patched) linker: pool-aware already, and realloc(NULL) is libc's malloc
-            plainRealloc = r = Linker.nativeLinker().downcallHandle(MemorySegment.ofAddress(realloc),
-                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-        }
-        return r;
-    }
-
-    /**
-     * {@code pool} for a call of {@code function} on a pool block, the program's own handle {@code mh} for every other
-     * call. An unbound handle of free's shape may call any {@code void f(void *)}: its segment arguments must reach
-     * the JDK as they are, which checks that they are alive and native (or passes a heap segment to a critical
-     * function), where the {@code long} form would pass a freed or a heap segment's address.
-     */
-    private MethodHandle onPoolBlocks(long function, MethodHandle pool, MethodHandle mh) throws ReflectiveOperationException {
-        MethodHandle test = MethodHandles.insertArguments(core("ownedAt", boolean.class, long.class, long.class,
-                long.class), 0, function);
-        MethodType t = mh.type();
-        for (int i = 0; i < 2; i++) {
-            if (t.parameterType(i) == MemorySegment.class) {
+            if (t.parameterType(i) == MemorySegment.class && !(state && i == lead - 1)) {
                 test = MethodHandles.filterArguments(test, i, candidate); // a segment the JDK refuses: its own handle
             }
         }
-        test = test.asType(MethodType.methodType(boolean.class, t.parameterType(0), t.parameterType(1)));
-        return MethodHandles.guardWithTest(test, pool, mh);
+        test = test.asType(t.dropParameterTypes(lead + 1, t.parameterCount()).changeReturnType(boolean.class));
+        MethodHandle target;
+        if (kind == Frees.FREE) {
+            target = MethodHandles.empty(t); // the test freed it
+        } else {
+            // the program's handle as (function, state, p, count, size) long
+            MethodHandle libc = longForm(mh, lead);
+            if (kind == Frees.REALLOC) {
+                libc = MethodHandles.dropArguments(libc, lead + 1, long.class);
+            }
+            if (!state) {
+                libc = MethodHandles.dropArguments(libc, lead, MemorySegment.class);
+            }
+            if (!unbound) {
+                libc = MethodHandles.dropArguments(libc, 0, MemorySegment.class);
+            }
+            libc = libc.asType(MethodType.methodType(long.class, MemorySegment.class, MemorySegment.class, long.class,
+                    long.class, long.class));
+            target = MethodHandles.insertArguments(core("realloc", long.class, MethodHandle.class, int.class,
+                    MemorySegment.class, MemorySegment.class, long.class, long.class, long.class), 0, libc, site);
+            if (kind == Frees.REALLOC) {
+                target = MethodHandles.insertArguments(target, 3, 1L);
+            }
+            if (!state) {
+                target = MethodHandles.insertArguments(target, 1, (Object) null);
+            }
+            if (!unbound) {
+                target = MethodHandles.insertArguments(target, 0, (Object) null);
+            }
+            if (t.parameterType(lead) == MemorySegment.class) {
+                target = MethodHandles.filterArguments(target, lead, address); // the test found it a native address
+            }
+            target = back(target, ret, t);
+        }
+        return MethodHandles.guardWithTest(test, target, mh);
+    }
+
+    /** posix_memalign routed at {@code site}: the bridge writes the pool block where libc would write its pointer. */
+    private MethodHandle posixMemalign(MethodHandle mh, int site, boolean heap) throws ReflectiveOperationException {
+        MethodHandle c = core("posixMemalign", int.class, MethodHandle.class, int.class, boolean.class,
+                MemorySegment.class, long.class, long.class);
+        MethodHandle libc = mh;
+        boolean longMemptr = mh.type().parameterType(0) != MemorySegment.class;
+        if (longMemptr) { // memptr as JAVA_LONG: the bridge sees it as a zero-length native segment
+            libc = MethodHandles.filterArguments(libc, 0, address);
+        }
+        libc = libc.asType(MethodType.methodType(int.class, MemorySegment.class, long.class, long.class));
+        MethodHandle r = MethodHandles.insertArguments(c, 0, libc, site, heap);
+        if (longMemptr) {
+            r = MethodHandles.filterArguments(r, 0, ofAddress);
+        }
+        return r.asType(mh.type());
+    }
+
+    /**
+     * The page size, from getpagesize() on first need: not in the constructor, whose downcall handle would pass
+     * through the (patched) linker back into the hooks while they are still making this object.
+     */
+    private long pageSize() {
+        long p = pageSize;
+        if (p == 0) {
+            try {
+                SymbolLookup libc = java.lang.foreign.Linker.nativeLinker().defaultLookup();
+                p = (int) java.lang.foreign.Linker.nativeLinker().downcallHandle(libc.find("getpagesize").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+            } catch (Throwable e) {
+                p = 4096; // no getpagesize: the common page size
+            }
+            pageSize = p;
+        }
+        return p;
     }
 
     /**
@@ -230,14 +300,12 @@ final class DowncallRoutes {
         return PUBLIC.findStatic(downcalls, name, MethodType.methodType(returns, parameters));
     }
 
-    /** The program's handle with every address as a {@code long}. */
-    private MethodHandle toLong(MethodHandle mh) {
+    /** The program's handle with its address at {@code pointer} (-1: none) and its returned address as {@code long}s. */
+    private MethodHandle longForm(MethodHandle mh, int pointer) {
         MethodType t = mh.type();
         MethodHandle r = mh;
-        for (int i = 0; i < t.parameterCount(); i++) {
-            if (t.parameterType(i) == MemorySegment.class) {
-                r = MethodHandles.filterArguments(r, i, ofAddress);
-            }
+        if (pointer >= 0 && t.parameterType(pointer) == MemorySegment.class) {
+            r = MethodHandles.filterArguments(r, pointer, ofAddress);
         }
         if (t.returnType() == MemorySegment.class) {
             r = MethodHandles.filterReturnValue(r, address);
@@ -245,23 +313,13 @@ final class DowncallRoutes {
         return r;
     }
 
-    /** A core in the {@code long} form, back in the program's handle type. */
-    private MethodHandle back(MethodHandle core, MemoryLayout ret, MethodHandle original)
-            throws ReflectiveOperationException {
-        return back(core, ret, original.type());
-    }
-
-    /** A core in the {@code long} form, in handle type {@code t}. */
+    /** A core returning a {@code long} address, in handle type {@code t} (its return as the JDK would make it). */
     private MethodHandle back(MethodHandle core, MemoryLayout ret, MethodType t) throws ReflectiveOperationException {
         MethodHandle r = core;
-        for (int i = 0; i < t.parameterCount(); i++) {
-            if (t.parameterType(i) == MemorySegment.class) {
-                r = MethodHandles.filterArguments(r, i, checkedAddress);
-            }
-        }
         if (t.returnType() == MemorySegment.class) {
-            long target = ret instanceof AddressLayout a ? a.targetLayout().map(MemoryLayout::byteSize).orElse(0L) : 0;
-            MethodHandle seg = MethodHandles.insertArguments(core("segment", MemorySegment.class, long.class, long.class), 0, target);
+            MemoryLayout target = ret instanceof AddressLayout a ? a.targetLayout().orElse(null) : null;
+            MethodHandle seg = MethodHandles.insertArguments(core("segment", MemorySegment.class, long.class, long.class,
+                    long.class), 0, target == null ? 0 : target.byteSize(), target == null ? 1 : target.byteAlignment());
             r = MethodHandles.filterReturnValue(r, seg);
         }
         return r.asType(t);

@@ -170,15 +170,16 @@ final class HandleRoutes {
                     java.lang.foreign.Linker.Option[].class))) {
                 return null;
             }
+            Class<?> fd = java.lang.foreign.FunctionDescriptor.class;
+            Class<?> options = java.lang.foreign.Linker.Option[].class;
             MethodHandle adapt = bound
                     ? PUBLIC.findStatic(reflect, "downcall", MethodType.methodType(MethodHandle.class, MethodHandle.class,
-                            MemorySegment.class, java.lang.foreign.FunctionDescriptor.class, int.class))
+                            MemorySegment.class, fd, options, int.class))
                     : PUBLIC.findStatic(reflect, "downcall", MethodType.methodType(MethodHandle.class, MethodHandle.class,
-                            java.lang.foreign.FunctionDescriptor.class, int.class));
-            adapt = MethodHandles.insertArguments(adapt, adapt.type().parameterCount() - 1, s); // (handle, [symbol,] fd)
+                            fd, options, int.class));
+            adapt = MethodHandles.insertArguments(adapt, adapt.type().parameterCount() - 1, s); // (handle, [symbol,] fd, options)
             // (handle, linker, [symbol,] fd, options): the program's arguments after the handle the call returned
             adapt = MethodHandles.dropArguments(adapt, 1, refc);
-            adapt = MethodHandles.dropArguments(adapt, adapt.type().parameterCount(), java.lang.foreign.Linker.Option[].class);
             return MethodHandles.foldArguments(adapt, 0, mh.asFixedArity());
         }
         if ((refc == Arena.class || refc == SegmentAllocator.class) && !special && mh != null
@@ -194,8 +195,9 @@ final class HandleRoutes {
                 MethodType bridged = type.changeParameterType(0, SegmentAllocator.class).appendParameterTypes(int.class);
                 return trampolines.staticWithSite(type, name, Intercepts.BRIDGE, row.bridge(), bridged, s);
             }
+            // allocateFrom(layout, T...) is varargs: so is its trampoline, for revealDirect and reflectAs
             return trampolines.filteredReceiver(type, Intercepts.BRIDGE, refc == Arena.class ? "routeArena" : "routeAllocator",
-                    refc, name, s);
+                    refc, name, s, mh.isVarargsCollector());
         }
         return null;
     }

@@ -480,7 +480,8 @@ final class HooksImpl extends Hooks {
     }
 
     @Override
-    public MethodHandle routeDowncall(MethodHandle mh, long function, FunctionDescriptor fd, int site) {
+    public MethodHandle routeDowncall(MethodHandle mh, long function, FunctionDescriptor fd,
+                                      java.lang.foreign.Linker.Option[] options, int site) {
         try {
             DowncallRoutes d = downcalls;
             if (d == null) {
@@ -494,7 +495,9 @@ final class HooksImpl extends Hooks {
             if (function != 0 && !d.isLibcAllocator(function)) {
                 return mh;
             }
-            return d.route(mh, function, fd, site, way -> unroutedAt(site, way));
+            // critical(true): the JDK passes heap segments to the function (options were checked by the JDK already)
+            boolean heap = options != null && java.util.Arrays.asList(options).contains(java.lang.foreign.Linker.Option.critical(true));
+            return d.route(mh, function, fd, heap, site, way -> unroutedAt(site, way));
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.onceWarn("downcall", "a downcall handle could not be made pool-aware; it is left as made: " + e);
             return mh;

@@ -14,8 +14,8 @@ import org.objectweb.asm.Opcodes;
  * the JDK directly; a handle to libc's free made that way passed a pool address to free(3), and the process aborted.
  *
  * <p>Both public {@code downcallHandle} methods of {@code jdk.internal.foreign.abi.AbstractLinker} (JDK 22 to 25: the
- * native linker's superclass, where they are final) pass their result through {@code JvmemReflect.linked} before they
- * return. The JDK's checks (native access, the symbol, the layouts) run first, unchanged. A handle to one of libc's
+ * native linker's superclass, where they are final) pass their result through {@code JvmemReflect.linked} (with their arguments) before
+ * they return. The JDK's checks (native access, the symbol, the layouts) run first, unchanged. A handle to one of libc's
  * allocation functions comes back pool-aware for frees and reallocations, outside any route (the site is known only at
  * a rewritten call site, which still routes allocations); every other handle comes back as made.
  */
@@ -55,11 +55,12 @@ final class LinkerCalleePatch {
                     public void visitInsn(int opcode) {
                         if (opcode == Opcodes.ARETURN) { // the handle is on the stack: pass it through the bridge
                             super.visitVarInsn(Opcodes.ALOAD, 1);
+                            super.visitVarInsn(Opcodes.ALOAD, 2);
                             if (bound) {
-                                super.visitVarInsn(Opcodes.ALOAD, 2);
+                                super.visitVarInsn(Opcodes.ALOAD, 3);
                             }
                             super.visitMethodInsn(Opcodes.INVOKESTATIC, Intercepts.REFLECT, "linked",
-                                    "(" + MH + (bound ? SEGMENT : "") + FD + ")" + MH, false);
+                                    "(" + MH + (bound ? SEGMENT : "") + FD + OPTIONS + ")" + MH, false);
                         }
                         super.visitInsn(opcode);
                     }

@@ -41,7 +41,7 @@ final class SiteTrampolines {
      */
     MethodHandle staticWithSite(MethodType type, String member, String owner, String name, MethodType target, int site) {
         return made.computeIfAbsent("s " + member + type.toMethodDescriptorString() + ' ' + owner + '.' + name
-                + target.toMethodDescriptorString() + ' ' + site, k -> make(type, member, mv -> {
+                + target.toMethodDescriptorString() + ' ' + site, k -> make(type, member, false, mv -> {
                     loadArguments(mv, type, 0);
                     mv.visitLdcInsn(site);
                     mv.visitMethodInsn(Opcodes.INVOKESTATIC, owner, name, target.toMethodDescriptorString(), false);
@@ -50,14 +50,16 @@ final class SiteTrampolines {
 
     /**
      * A direct handle of type {@code type} (receiver first) calling interface member {@code refc.name} on the receiver
-     * passed through static {@code owner.filter(receiver, site)}.
+     * passed through static {@code owner.filter(receiver, site)}; a varargs method if {@code varargs} (the member is),
+     * so that {@code revealDirect(h).isVarArgs()} and {@code reflectAs} say what they say of the member.
      */
-    MethodHandle filteredReceiver(MethodType type, String owner, String filter, Class<?> refc, String name, int site) {
+    MethodHandle filteredReceiver(MethodType type, String owner, String filter, Class<?> refc, String name, int site,
+                                  boolean varargs) {
         String iface = Type.getInternalName(refc);
         String filterDesc = "(L" + iface + ";I)L" + iface + ";";
         String memberDesc = type.dropParameterTypes(0, 1).toMethodDescriptorString();
-        return made.computeIfAbsent("f " + owner + '.' + filter + ' ' + iface + '.' + name + memberDesc + ' ' + site,
-                k -> make(type, name, mv -> {
+        return made.computeIfAbsent("f " + owner + '.' + filter + ' ' + iface + '.' + name + memberDesc + ' ' + site
+                + (varargs ? " varargs" : ""), k -> make(type, name, varargs, mv -> {
                     mv.visitVarInsn(Opcodes.ALOAD, 0);
                     mv.visitLdcInsn(site);
                     mv.visitMethodInsn(Opcodes.INVOKESTATIC, owner, filter, filterDesc, false);
@@ -70,10 +72,11 @@ final class SiteTrampolines {
         void emit(MethodVisitor mv);
     }
 
-    private MethodHandle make(MethodType type, String name, Body body) {
+    private MethodHandle make(MethodType type, String name, boolean varargs, Body body) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, NAME, null, "java/lang/Object", null);
-        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, name, type.toMethodDescriptorString(), null, null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | (varargs ? Opcodes.ACC_VARARGS : 0), name,
+                type.toMethodDescriptorString(), null, null);
         mv.visitCode();
         body.emit(mv);
         mv.visitInsn(Type.getType(type.returnType()).getOpcode(Opcodes.IRETURN));

@@ -65,9 +65,11 @@ class LinkerCalleePatchTest {
         assertNotNull(patched, "this JDK's linker does not have the two methods");
         String mh = "Ljava/lang/invoke/MethodHandle;";
         assertEquals(List.of(
-                LinkerCalleePatch.BOUND + " -> linked(" + mh + "Ljava/lang/foreign/MemorySegment;Ljava/lang/foreign/FunctionDescriptor;)"
+                LinkerCalleePatch.BOUND + " -> linked(" + mh + "Ljava/lang/foreign/MemorySegment;Ljava/lang/foreign/FunctionDescriptor;"
+                        + "[Ljava/lang/foreign/Linker$Option;)"
                         + mh + " then ARETURN",
-                LinkerCalleePatch.UNBOUND + " -> linked(" + mh + "Ljava/lang/foreign/FunctionDescriptor;)" + mh + " then ARETURN"),
+                LinkerCalleePatch.UNBOUND + " -> linked(" + mh + "Ljava/lang/foreign/FunctionDescriptor;[Ljava/lang/foreign/Linker$Option;)"
+                        + mh + " then ARETURN"),
                 bridgeCalls(patched));
         assertEquals(List.of(), bridgeCalls(jdkLinker()));
     }

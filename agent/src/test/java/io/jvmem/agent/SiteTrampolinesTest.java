@@ -54,7 +54,7 @@ class SiteTrampolinesTest {
                 MethodType.methodType(MemorySegment.class, SegmentAllocator.class, long.class, long.class, int.class), 7));
         assertThrows(IllegalStateException.class, () -> t.filteredReceiver(
                 MethodType.methodType(MemorySegment.class, Arena.class, ValueLayout.OfLong.class, long.class), bridge,
-                "routeArena", Arena.class, "allocateFrom", 7));
+                "routeArena", Arena.class, "allocateFrom", 7, false));
         assertEquals(4, r.files.size());
         for (byte[] f : r.files) {
             assertChecks(f);

@@ -6,20 +6,20 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * Pool-aware and routed stand-ins for downcall handles to libc's allocation functions (renamed
- * {@code java.nio.JvmemDowncalls}). The agent adapts each to the program's handle type; here every address is a
- * {@code long} and {@code libc} is the program's own handle in that form. A pool address never reaches libc's
- * free or realloc; from a routed site, malloc/calloc/realloc(NULL)/aligned_alloc/posix_memalign take pool memory
- * and fall back to libc as the route says. Semantics follow malloc(3).
+ * {@code java.nio.JvmemDowncalls}). The agent adapts each to the program's handle type; here addresses are
+ * {@code long}s and {@code libc} is the program's own handle in that form. A pool address never reaches libc's
+ * free, realloc or reallocarray; from a routed site, malloc/calloc/realloc(NULL)/aligned_alloc/posix_memalign take
+ * pool memory and fall back to libc as the route says. Semantics follow malloc(3).
+ *
+ * <p>Frees and reallocations are guarded: a test on the call's own arguments ({@link #freedInPool},
+ * {@link #reallocTakes}) decides whether the pool takes the call; every other call runs the program's own handle with
+ * its own arguments, so the JDK checks and passes them exactly as without the agent.
  */
 public final class Downcalls {
-    private Downcalls() {
-    }
+    /** What {@link #candidate} gives for a segment the JDK would not pass as a native address: never a pool block. */
+    private static final long REFUSED = -1;
 
-    public static void free(MethodHandle libc, long p) throws Throwable {
-        if (p != 0 && Bridge.h.free(p)) {
-            return;
-        }
-        libc.invokeExact(p);
+    private Downcalls() {
     }
 
     public static long malloc(MethodHandle libc, int site, long size) throws Throwable {
@@ -39,107 +39,90 @@ public final class Downcalls {
         return a != 0 ? a : (long) libc.invokeExact(alignment, size);
     }
 
-    public static int posixMemalign(MethodHandle libc, int site, long memptr, long alignment, long size) throws Throwable {
-        long a = memptr != 0 && size > 0 && alignment >= 8 && (alignment & (alignment - 1)) == 0
+    /** pvalloc(3)'s size: {@code size} rounded up to whole pages, at least one (its libc call gets the same size). */
+    public static long pageRounded(long page, long size) {
+        return size == 0 ? page : size > 0 && size <= Long.MAX_VALUE - page ? (size + page - 1) & -page : size;
+    }
+
+    /**
+     * posix_memalign(3) with the program's {@code memptr} segment as given: {@code heap} when the handle was made with
+     * {@code Linker.Option.critical(true)}, where the JDK passes a heap segment's array to libc, which writes the
+     * pointer into it; the pool block is written there in the same way. Any call the pool does not serve (a segment
+     * the JDK refuses included) is the program's own handle {@code libc} with its own arguments.
+     */
+    public static int posixMemalign(MethodHandle libc, int site, boolean heap, MemorySegment memptr, long alignment,
+                                    long size) throws Throwable {
+        long a = size > 0 && alignment >= 8 && (alignment & (alignment - 1)) == 0 && writable(memptr, heap)
                 ? Bridge.h.allocateSegment(site, size, alignment, false) : 0;
         if (a == 0) {
             return (int) libc.invokeExact(memptr, alignment, size);
         }
-        MemorySegment.ofAddress(memptr).reinterpret(8).set(ValueLayout.JAVA_LONG, 0, a);
+        // libc writes the 8 bytes at memptr whatever the segment's size or alignment; a heap array holds them
+        MemorySegment to = memptr.isNative() ? MemorySegment.ofAddress(memptr.address()).reinterpret(8) : memptr;
+        to.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, a);
         return 0;
     }
 
-    /** realloc(3): a pool block is resized in its pool, or moved to libc's memory when the pool has no room. */
-    public static long realloc(MethodHandle libc, int site, long p, long size) throws Throwable {
-        if (p != 0 && Bridge.h.owns(p)) {
-            long r = Bridge.resizePoolBlock(p, size, site); // size 0 frees; throws when the route says fail
-            if (r != Bridge.NO_ROOM) {
-                return r;
-            }
-            long to = (long) libc.invokeExact(0L, size);
-            return to == 0 ? 0 : Bridge.movedToDram(p, size, to);
+    /** Whether the JDK passes {@code memptr} to libc and libc can write a pointer there (else the JDK's own handle runs). */
+    private static boolean writable(MemorySegment memptr, boolean heap) {
+        if (memptr.isNative()) {
+            return memptr.address() != 0 && memptr.scope().isAlive() && memptr.isAccessibleBy(Thread.currentThread());
         }
+        return heap && memptr.byteSize() >= 8 && !memptr.isReadOnly();
+    }
+
+    /**
+     * realloc(3) or reallocarray(3) of a pool block, or of NULL at a routed {@code site}, once {@link #reallocTakes}
+     * said so: resized in its pool, or moved to libc's memory when the pool has no room. {@code libc} is the program's
+     * own handle as {@code (function, state, p, count, size) long} ({@code count} 1 for realloc): libc allocates
+     * through it with {@code p} NULL, so a failure is libc's own, with its {@code errno} in the program's call-state
+     * segment ({@code Linker.Option.captureCallState}) and the pool block left as it was.
+     */
+    public static long realloc(MethodHandle libc, int site, MemorySegment function, MemorySegment state, long p,
+                               long count, long size) throws Throwable {
+        long bytes = Math.unsignedMultiplyHigh(count, size) == 0 ? count * size : -1; // size_t, overflow: too large
         if (p == 0) {
-            long a = Bridge.poolBlock(size, site);
-            if (a != 0) {
-                return a;
-            }
+            long a = bytes > 0 ? Bridge.poolBlock(bytes, site) : 0;
+            return a != 0 ? a : (long) libc.invokeExact(function, state, 0L, count, size);
         }
-        return (long) libc.invokeExact(p, size);
-    }
-
-    /** free(3) through a handle whose function address is its first argument. */
-    public static void freeAt(MethodHandle libc, long free, long function, long p) throws Throwable {
-        if (function == free && p != 0 && Bridge.h.free(p)) {
-            return;
-        }
-        libc.invokeExact(function, p);
-    }
-
-    /** realloc(3) through a handle whose function address is its first argument (no route: pool-aware only). */
-    public static long reallocAt(MethodHandle libc, long realloc, long function, long p, long size) throws Throwable {
-        if (function != realloc || p == 0 || !Bridge.h.owns(p)) {
-            return (long) libc.invokeExact(function, p, size);
-        }
-        long r = Bridge.resizePoolBlock(p, size, 0);
+        long r = bytes >= 0 ? Bridge.resizePoolBlock(p, bytes, site) : Bridge.NO_ROOM; // size 0 frees
         if (r != Bridge.NO_ROOM) {
             return r;
         }
-        long to = (long) libc.invokeExact(function, 0L, size);
-        return to == 0 ? 0 : Bridge.movedToDram(p, size, to);
+        long to = (long) libc.invokeExact(function, state, 0L, count, size);
+        return to == 0 ? 0 : Bridge.movedToDram(p, bytes, to);
     }
 
     /**
-     * A segment argument's address, after the checks the JDK's downcall makes on it (a heap segment, a closed arena's
-     * segment and a confined segment on another thread are refused with the JDK's exceptions), so that the adapted
-     * handle never passes libc or the pool an address the JDK would not.
+     * Whether the pool takes a realloc of {@code p} through a handle to {@code function} ({@code expected} the function
+     * it must be; both 0 for a handle bound to it): a pool block, or NULL at a routed {@code site}.
      */
-    public static long address(MemorySegment s) {
-        if (!s.isNative()) {
-            throw new IllegalArgumentException("Heap segment not allowed: " + s);
-        }
-        if (!s.scope().isAlive()) {
-            throw new IllegalStateException("Already closed");
-        }
-        if (!s.isAccessibleBy(Thread.currentThread())) {
-            throw new WrongThreadException("Attempted access outside owning thread");
-        }
-        return s.address();
+    public static boolean reallocTakes(long expected, int site, long function, long p) {
+        return function == expected && (p == 0 ? site != 0 : Bridge.h.owns(p));
+    }
+
+    /** Frees {@code p} in its pool if it is a pool block freed through {@code function} (as {@link #reallocTakes}). */
+    public static boolean freedInPool(long expected, long function, long p) {
+        return function == expected && p != 0 && Bridge.h.free(p);
     }
 
     /**
-     * A segment argument's address if the JDK's downcall would accept it, else 0: the test of a handle that calls the
-     * program's own handle for any other address, so that the JDK refuses what it refuses.
+     * A segment argument's address if the JDK's downcall would pass it as a native address (native, alive, accessible
+     * from this thread), else an address no pool holds and that is not NULL, so that such a call runs the program's own
+     * handle and the JDK does with the segment what it does (refuses it, or passes a heap array to a critical function).
      */
     public static long candidate(MemorySegment s) {
-        return s.isNative() && s.scope().isAlive() && s.isAccessibleBy(Thread.currentThread()) ? s.address() : 0;
-    }
-
-    /** Frees {@code p} in its pool if it is a pool block: true, and the program's handle is not called. */
-    public static boolean freedInPool(long p) {
-        return p != 0 && Bridge.h.free(p);
-    }
-
-    /** As {@link #freedInPool(long)}, for a handle whose function address is its first argument. */
-    public static boolean freedInPoolAt(long free, long function, long p) {
-        return function == free && freedInPool(p);
+        return s.isNative() && s.scope().isAlive() && s.isAccessibleBy(Thread.currentThread()) ? s.address() : REFUSED;
     }
 
     /**
-     * Whether a call through a handle whose function address is its first argument is a call of {@code realloc} (or
-     * libc's free) on a pool block: only such a call needs the pool; every other goes to the program's own handle.
+     * A returned address as the program's handle gives it: a segment of the return layout's target size, refused as
+     * the JDK refuses an address not aligned to the target layout.
      */
-    public static boolean ownedAt(long realloc, long function, long p) {
-        return function == realloc && p != 0 && Bridge.h.owns(p);
-    }
-
-    /** Whether {@code p} is a pool block. */
-    public static boolean owned(long p) {
-        return p != 0 && Bridge.h.owns(p);
-    }
-
-    /** A returned address as the program's handle gives it: a segment of the return layout's target size. */
-    public static MemorySegment segment(long targetSize, long address) {
+    public static MemorySegment segment(long targetSize, long targetAlignment, long address) {
+        if ((address & (targetAlignment - 1)) != 0) {
+            throw new IllegalArgumentException("Invalid alignment constraint for address: 0x" + Long.toHexString(address));
+        }
         MemorySegment s = MemorySegment.ofAddress(address);
         return targetSize > 0 ? s.reinterpret(targetSize) : s;
     }

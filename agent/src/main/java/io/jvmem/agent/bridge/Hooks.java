@@ -93,8 +93,12 @@ public abstract class Hooks {
     /** The receiver to pass with {@link #reflectTarget}'s method. */
     public abstract Object reflectReceiver(Method m, Object receiver, int site);
 
-    /** A downcall handle to {@code function} (0: its first argument), pool-aware or routed when it is libc's. */
-    public abstract MethodHandle routeDowncall(MethodHandle mh, long function, FunctionDescriptor fd, int site);
+    /**
+     * A downcall handle to {@code function} (0: its first argument), made with {@code options} (as the program gave
+     * them, possibly null), pool-aware or routed when it is libc's.
+     */
+    public abstract MethodHandle routeDowncall(MethodHandle mh, long function, FunctionDescriptor fd,
+                                               java.lang.foreign.Linker.Option[] options, int site);
 
     /** The bytes of a hidden class about to be defined in {@code lookupClass}'s nest, rewritten like any class. */
     public abstract byte[] rewriteHidden(Class<?> lookupClass, byte[] bytes);

@@ -1,6 +1,7 @@
 package io.jvmem.agent.bridge;
 
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -80,14 +81,15 @@ public final class Reflect {
     }
 
     /** A downcall handle bound to {@code function}: libc's allocation functions become pool-aware or routed. */
-    public static MethodHandle downcall(MethodHandle mh, MemorySegment function, FunctionDescriptor fd, int site) {
+    public static MethodHandle downcall(MethodHandle mh, MemorySegment function, FunctionDescriptor fd,
+                                        Linker.Option[] options, int site) {
         return function == null || function.address() == 0 || site == 0 && linkerAdapts ? mh
-                : Bridge.h.routeDowncall(mh, function.address(), fd, site);
+                : Bridge.h.routeDowncall(mh, function.address(), fd, options, site);
     }
 
     /** A downcall handle whose function address is its first argument. */
-    public static MethodHandle downcall(MethodHandle mh, FunctionDescriptor fd, int site) {
-        return site == 0 && linkerAdapts ? mh : Bridge.h.routeDowncall(mh, 0, fd, site);
+    public static MethodHandle downcall(MethodHandle mh, FunctionDescriptor fd, Linker.Option[] options, int site) {
+        return site == 0 && linkerAdapts ? mh : Bridge.h.routeDowncall(mh, 0, fd, options, site);
     }
 
     /**
@@ -101,24 +103,25 @@ public final class Reflect {
      * the handle it is about to return, however the program reached it: pool-aware if {@code symbol} is libc's free or
      * realloc, otherwise the handle itself. Never throws: the JDK's method must behave as before.
      */
-    public static MethodHandle linked(MethodHandle mh, MemorySegment symbol, FunctionDescriptor fd) {
-        return symbol == null || symbol.address() == 0 ? mh : linkedAt(mh, symbol.address(), fd);
+    public static MethodHandle linked(MethodHandle mh, MemorySegment symbol, FunctionDescriptor fd,
+                                      Linker.Option[] options) {
+        return symbol == null || symbol.address() == 0 ? mh : linkedAt(mh, symbol.address(), fd, options);
     }
 
-    /** As {@link #linked(MethodHandle, MemorySegment, FunctionDescriptor)}, for a handle taking the function's address. */
-    public static MethodHandle linked(MethodHandle mh, FunctionDescriptor fd) {
-        return linkedAt(mh, 0, fd);
+    /** As {@link #linked(MethodHandle, MemorySegment, FunctionDescriptor, Linker.Option[])}, for a handle taking the function's address. */
+    public static MethodHandle linked(MethodHandle mh, FunctionDescriptor fd, Linker.Option[] options) {
+        return linkedAt(mh, 0, fd, options);
     }
 
     /** The hooks' form of {@code mh} (function 0: its first argument), or {@code mh} itself if none or on any failure. */
-    private static MethodHandle linkedAt(MethodHandle mh, long function, FunctionDescriptor fd) {
+    private static MethodHandle linkedAt(MethodHandle mh, long function, FunctionDescriptor fd, Linker.Option[] options) {
         Hooks hooks = Bridge.h;
         if (hooks == null || mh == null) {
             return mh;
         }
         linkerAdapts = true;
         try {
-            return hooks.routeDowncall(mh, function, fd, 0);
+            return hooks.routeDowncall(mh, function, fd, options, 0);
         } catch (Throwable t) {
             return mh; // the hooks report their failures themselves
         }
