@@ -53,6 +53,16 @@ class ObservabilityIT {
     }
 
     @Test
+    void theAgentNeverMakesThePlatformMBeanServerAndRegistersItsBeansOnceSomethingDoes() throws Exception {
+        // making it costs about 0.5 s of CPU, which an idle program under the agent paid a second after its start
+        Path c = config("pool.main.size=32m", "route.r.include=sample.observe", "route.r.pool=main");
+        Result r = java(c, "sample.observe.LateServer", String.valueOf(3 * io.jvmem.allocator.Mbeans.DELAY_MILLIS));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("servers before the program made one: 0\npool bean registered: true\n", r.out());
+        assertEquals(List.of(), r.err());
+    }
+
+    @Test
     void poolRouteAndBufferPoolBeansShowTheRoutedBuffers() throws Exception {
         Path c = config("pool.main.size=32m", "route.r.include=sample.observe", "route.r.pool=main");
         Result r = java(c, "sample.observe.ReadBeans", "10");

@@ -6,19 +6,27 @@ import java.util.HashMap;
 import java.util.Map;
 import javax.management.JMException;
 import javax.management.MBeanServer;
+import javax.management.MBeanServerFactory;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 
 /**
  * Registers jvmem's MXBeans on the platform MBean server from one background daemon thread ({@code jvmem-jmx}), so
- * that neither pool creation nor the agent's start-up loads {@code javax.management} or initialises the platform
- * server themselves (tens of milliseconds). The thread waits {@link #DELAY_MILLIS} before its first registration, so
- * it does not compete with a program's start-up; a short program exits before it runs at all. Requests are applied
- * in order; an unregistration cancels a registration still waiting. Thread-safe.
+ * that neither pool creation nor the agent's start-up loads {@code javax.management} themselves. The thread never
+ * creates the platform server: creating it costs about 0.5 s of CPU (the JDK registers every platform MXBean, and its
+ * diagnostic-command bean describes every {@code jcmd} command, JFR's included), which every program under the agent
+ * paid a second after it started, whether anyone looked or not. The beans are registered once something else has
+ * created the server: a JMX client attaching (jconsole, VisualVM, {@code jvmem stats --pid}, which start the JVM's
+ * local management agent), {@code -Dcom.sun.management.jmxremote}, an exporter agent, or the program itself. The
+ * thread waits {@link #DELAY_MILLIS}, then looks for the server every {@link #POLL_MILLIS}; a short program exits
+ * before it runs at all. Requests are applied in order; an unregistration cancels a registration still waiting.
+ * Thread-safe.
  */
 public final class Mbeans {
-    /** How long after the first request the beans appear. */
+    /** How long after the first request the thread first looks for the platform server. */
     public static final long DELAY_MILLIS = 1000;
+    /** How often, after that, it looks for the platform server until something has created it. */
+    public static final long POLL_MILLIS = 1000;
 
     private record Task(String name, Object bean) {
     }
@@ -50,7 +58,10 @@ public final class Mbeans {
         submit(new Task(objectName, null));
     }
 
-    /** Waits until every request made so far is applied (for tests); false on timeout. */
+    /**
+     * Waits until every request made so far is applied (for tests); false on timeout, and always false while nothing
+     * has created the platform MBean server.
+     */
     public static boolean awaitIdle(long timeoutMillis) throws InterruptedException {
         long end = System.nanoTime() + timeoutMillis * 1_000_000;
         synchronized (LOCK) {
@@ -115,7 +126,12 @@ public final class Mbeans {
             } catch (InterruptedException e) {
                 return;
             }
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            MBeanServer server;
+            try {
+                server = platformOnceCreated();
+            } catch (InterruptedException e) {
+                return;
+            }
             Map<String, ObjectName> names = new HashMap<>();
             while (true) {
                 Task t;
@@ -145,6 +161,23 @@ public final class Mbeans {
                 } catch (JMException | RuntimeException e) {
                     // a bean that cannot be registered is left out
                 }
+            }
+        }
+
+        /**
+         * The platform MBean server once something other than jvmem has created it. {@code getPlatformMBeanServer}
+         * would create it; {@code findMBeanServer} lists the servers made so far, the platform one among them (the
+         * one where the JDK registered {@code java.lang:type=Runtime}).
+         */
+        static MBeanServer platformOnceCreated() throws InterruptedException {
+            ObjectName runtime = name(ManagementFactory.RUNTIME_MXBEAN_NAME);
+            while (true) {
+                for (MBeanServer s : MBeanServerFactory.findMBeanServer(null)) {
+                    if (s.isRegistered(runtime)) {
+                        return ManagementFactory.getPlatformMBeanServer(); // made already: this only returns it
+                    }
+                }
+                Thread.sleep(POLL_MILLIS);
             }
         }
 

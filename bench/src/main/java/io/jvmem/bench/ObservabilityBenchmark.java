@@ -62,10 +62,10 @@ public class ObservabilityBenchmark {
             }
             recording.start();
         } else if (mode.equals("jmx")) {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer(); // a JMX client makes it; jvmem never does
             if (!Mbeans.awaitIdle(30_000)) {
                 throw new IllegalStateException("the pool's MXBean was not registered");
             }
-            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
             ObjectName name = new ObjectName("io.jvmem:type=Pool,name=observed");
             MBeanAttributeInfo[] attributes = server.getMBeanInfo(name).getAttributes();
             scraper = Thread.ofPlatform().daemon().start(() -> {
