@@ -5,6 +5,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.BiFunction;
+import java.util.function.LongFunction;
+import org.apache.datasketches.common.MemorySegmentRequest;
 import org.apache.datasketches.common.MemorySegmentRequestExample;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.TgtHllType;
@@ -30,10 +33,14 @@ import org.apache.datasketches.theta.UpdatableThetaSketch;
  *       {@code Arena.ofConfined()} of its own and closes that arena when the sketch lets go of the segment. Checked:
  *       n, min and max exactly; the off-heap sketch against a heap copy of its own image (every quantile equal); every
  *       quantile within three times the sketch's normalized rank error of the exact one.</li>
+ *   <li>Two KLL sketches whose segments come from requests of the program's own, each over a shared arena closed at
+ *       the end: one allocates through a bound method reference ({@code arena::allocate}), one through an unbound
+ *       one ({@code Arena::allocate}, applied to its arena), checked as above.</li>
  * </ul>
  *
  * <p>Arguments (all optional): {@code n} (default 200,000), {@code seed} (default 7). Prints {@code SKETCHES OK n=...
- * programSegments=N kllSketches=N kllGrown=N requests=N thetaEstimate=E hllEstimate=E} and exits 0 ({@code requests}:
+ * programSegments=N kllSketches=N kllGrown=N requests=N boundRequests=N unboundRequests=N
+ * thetaEstimate=E hllEstimate=E} and exits 0 ({@code requests}:
  * how many segments the library's request handed out, counted by the program's wrapper of it); or
  * {@code SKETCHES FAIL ...} and exit 1.
  */
@@ -138,8 +145,29 @@ public final class SketchesOffHeap {
         if (grown != KLL_SKETCHES || requests.count == 0) {
             return "the KLL sketches did not outgrow their slices (" + grown + " grew, " + requests.count + " requests)";
         }
+        // Two requests of the program's own, as an application might write them: a bound and an unbound method
+        // reference to Arena.allocate.
+        int[] ownRequests = new int[2];
+        MemorySegmentRequestBase[] own = {new BoundRequest(), new UnboundRequest()};
+        for (int i = 0; i < own.length; i++) {
+            try (MemorySegmentRequestBase req = own[i]) {
+                KllDoublesSketch kll = KllDoublesSketch.newDirectInstance(200, req.request(KLL_START_BYTES), req);
+                double[] values = new double[n / 4];
+                SplittableRandom v = new SplittableRandom(seed - i);
+                for (int k = 0; k < values.length; k++) {
+                    values[k] = v.nextDouble() * 1000;
+                    kll.update(values[k]);
+                }
+                failure = checkKll(kll, values);
+                if (failure != null) {
+                    return "KLL sketch on " + req.getClass().getSimpleName() + ": " + failure;
+                }
+                ownRequests[i] = req.count;
+            }
+        }
         System.out.println("SKETCHES OK n=" + n + " distinct=" + distinct + " programSegments=" + programSegments
                 + " kllSketches=" + KLL_SKETCHES + " kllGrown=" + grown + " requests=" + requests.count
+                + " boundRequests=" + ownRequests[0] + " unboundRequests=" + ownRequests[1]
                 + " thetaEstimate=" + Math.round(thetaEstimate) + " hllEstimate=" + Math.round(hllEstimate));
         return null;
     }
@@ -204,8 +232,44 @@ public final class SketchesOffHeap {
         return lo;
     }
 
+    /** A request of the program's: segments of one shared arena, all freed when it closes. */
+    abstract static class MemorySegmentRequestBase implements MemorySegmentRequest, AutoCloseable {
+        final Arena arena = Arena.ofShared();
+        int count;
+
+        @Override
+        public void close() {
+            arena.close();
+        }
+    }
+
+    /** Allocates through a bound method reference, {@code arena::allocate}: routed like a call. */
+    static final class BoundRequest extends MemorySegmentRequestBase {
+        private final LongFunction<MemorySegment> allocate = arena::allocate;
+
+        @Override
+        public MemorySegment request(long bytes) {
+            count++;
+            return allocate.apply(bytes);
+        }
+    }
+
+    /**
+     * Allocates through an unbound method reference, {@code Arena::allocate}: the agent cannot tell which arena it
+     * will be applied to when it rewrites the reference, so it leaves it as it is and reports it.
+     */
+    static final class UnboundRequest extends MemorySegmentRequestBase {
+        private static final BiFunction<Arena, Long, MemorySegment> ALLOCATE = Arena::allocate;
+
+        @Override
+        public MemorySegment request(long bytes) {
+            count++;
+            return ALLOCATE.apply(arena, bytes);
+        }
+    }
+
     /** The library's own request (confined arena per segment), counting what it hands out. */
-    static final class CountingRequest implements org.apache.datasketches.common.MemorySegmentRequest {
+    static final class CountingRequest implements MemorySegmentRequest {
         private final MemorySegmentRequestExample library = new MemorySegmentRequestExample();
         int count;
 
