@@ -5,8 +5,13 @@ import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
@@ -21,7 +26,11 @@ import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -60,8 +69,12 @@ import jdk.jfr.consumer.RecordingFile;
  * its own, direct) took from the platform, with its address and capacity. A chunk whose address lies in a mapping of a
  * file in {@code poolDir} was served by the memory pool.
  *
- * <p>Arguments (all optional): {@code rounds} (default 4), {@code seed} (default 42), {@code poolDir}. Prints
- * {@code GRPC OK unary=N bidi=N bytes=B checked=B jdkDirectPeak=B} (see {@link DirectPeak}) and {@code NETTY DIRECT version=... cleaner=... unsafe=...
+ * <p>With {@code tls}, the calls go over TLS (see {@link Tls}): with the shaded netty-tcnative, BoringSSL in native
+ * code encrypts from and decrypts into Netty's direct buffers by their addresses.
+ *
+ * <p>Arguments (all optional): {@code rounds} (default 4), {@code seed} (default 42), {@code poolDir} (empty: none),
+ * {@code tls}. Prints {@code GRPC OK unary=N bidi=N bytes=B checked=B jdkDirectPeak=B tls=none|OPENSSL|JDK} (see
+ * {@link DirectPeak}) and {@code NETTY DIRECT version=... cleaner=... unsafe=...
  * chunks=N chunkBytes=B poolChunks=N poolChunkBytes=B noAddress=N freedChunks=N freedBytes=B largestChunk=B};
  * exits 0, or prints {@code GRPC FAIL ...} and exits 1.
  */
@@ -102,11 +115,12 @@ public final class GrpcEcho {
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 4;
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 42L;
-        String poolDir = args.length > 2 ? args[2] : null;
-        ProgramExit.withCode("GRPC", () -> run(rounds, seed, poolDir));
+        String poolDir = args.length > 2 && !args[2].isEmpty() ? args[2] : null;
+        boolean tls = args.length > 3 && args[3].equals("tls");
+        ProgramExit.withCode("GRPC", () -> run(rounds, seed, poolDir, tls));
     }
 
-    static int run(int rounds, long seed, String poolDir) throws Exception {
+    static int run(int rounds, long seed, String poolDir, boolean tls) throws Exception {
         Path jfr = Path.of("grpc-netty-chunks.jfr").toAbsolutePath();
         String failure;
         try (Recording recording = new Recording()) {
@@ -115,7 +129,7 @@ public final class GrpcEcho {
             recording.start();
             DirectPeak peak = new DirectPeak();
             try {
-                failure = echo(rounds, seed, peak);
+                failure = echo(rounds, seed, peak, tls ? Tls.create() : null);
             } finally {
                 peak.stop();
             }
@@ -167,7 +181,7 @@ public final class GrpcEcho {
         return SIZES[index] + (round * 7 + index * 3) % 13;
     }
 
-    private static String echo(int rounds, long seed, DirectPeak peak) throws Exception {
+    private static String echo(int rounds, long seed, DirectPeak peak, Tls tls) throws Exception {
         AtomicLong serverChecked = new AtomicLong();
         AtomicReference<String> serverFailure = new AtomicReference<>();
         ServerServiceDefinition service = ServerServiceDefinition.builder(SERVICE)
@@ -203,15 +217,21 @@ public final class GrpcEcho {
                 }))
                 .build();
         int maxMessage = 2 << 20;
-        Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        NettyServerBuilder serverBuilder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .maxInboundMessageSize(maxMessage)
-                .addService(service)
-                .build()
-                .start();
-        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
-                .usePlaintext()
-                .maxInboundMessageSize(maxMessage)
-                .build();
+                .addService(service);
+        if (tls != null) {
+            serverBuilder.sslContext(tls.server());
+        }
+        Server server = serverBuilder.build().start();
+        NettyChannelBuilder channelBuilder = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
+                .maxInboundMessageSize(maxMessage);
+        if (tls != null) {
+            channelBuilder.sslContext(tls.client()).overrideAuthority("localhost");
+        } else {
+            channelBuilder.usePlaintext();
+        }
+        ManagedChannel channel = channelBuilder.build();
         long bytes = 0;
         long checked = 0;
         int unary = 0;
@@ -261,8 +281,44 @@ public final class GrpcEcho {
             return "checked " + checked + " of " + bytes + " bytes";
         }
         System.out.println("GRPC OK unary=" + unary + " bidi=" + bidi + " bytes=" + bytes + " checked=" + checked
-                + " jdkDirectPeak=" + peak.stop());
+                + " jdkDirectPeak=" + peak.stop() + " tls=" + (tls == null ? "none" : tls.provider()));
         return null;
+    }
+
+    /**
+     * TLS through the shaded netty-tcnative (BoringSSL, JNI) when it loads, for a key pair and self-signed certificate
+     * for {@code localhost} that the JDK's {@code keytool} makes in the working directory.
+     */
+    record Tls(PrivateKey key, X509Certificate cert, SslProvider provider) {
+        static Tls create() throws Exception {
+            Path store = Path.of("grpc-tls.p12").toAbsolutePath();
+            char[] pass = "changeit".toCharArray();
+            if (!Files.exists(store)) {
+                Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                        "-genkeypair", "-alias", "grpc", "-keyalg", "EC", "-groupname", "secp256r1",
+                        "-dname", "CN=localhost", "-ext", "SAN=dns:localhost", "-validity", "2",
+                        "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "changeit")
+                        .redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes());
+                if (p.waitFor() != 0) {
+                    throw new IOException("keytool failed: " + out);
+                }
+            }
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(store)) {
+                ks.load(in, pass);
+            }
+            SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+            return new Tls((PrivateKey) ks.getKey("grpc", pass), (X509Certificate) ks.getCertificate("grpc"), provider);
+        }
+
+        SslContext server() throws IOException {
+            return GrpcSslContexts.configure(SslContextBuilder.forServer(key, cert), provider).build();
+        }
+
+        SslContext client() throws IOException {
+            return GrpcSslContexts.configure(SslContextBuilder.forClient().trustManager(cert), provider).build();
+        }
     }
 
     /**
