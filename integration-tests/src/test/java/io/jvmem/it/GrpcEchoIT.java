@@ -26,7 +26,12 @@ import org.junit.jupiter.api.Timeout;
  *       address (its {@code CleanerJava9} buffers report none), so the evidence is the report's allocations at
  *       {@code CleanerJava9.allocate} and the JDK's own {@code direct} buffer pool, which never held a chunk.</li>
  * </ul>
- * What counts as Netty's direct memory: the direct chunks its allocator reports through its JFR chunk events in the
+ * A third way needs flags gRPC users set for speed ({@code --add-opens java.base/java.nio=ALL-UNNAMED} and
+ * {@code -Dio.grpc.netty.shaded.io.netty.tryReflectionSetAccessible=true} with Unsafe allowed): {@code DirectCleaner},
+ * {@code Unsafe.allocateMemory} wrapped in a {@code DirectByteBuffer} without cleaner, freed by
+ * {@code Unsafe.freeMemory}.
+ *
+ * <p>What counts as Netty's direct memory: the direct chunks its allocator reports through its JFR chunk events in the
  * same run (their number and capacities). Measured: 100% of them, by count and by bytes (11 to 16 chunks of 2 MiB,
  * 23 to 34 MB, varying with the timing of the two bidi streams), came from the pool in both modes; the route's other
  * allocations are Netty's small non-chunk buffers (about 180 KB, the epoll transport's among them). Over TLS
@@ -147,6 +152,18 @@ class GrpcEchoIT {
         long jdkPeak = r.okValue(r.assertOk("GRPC OK "), "jdkDirectPeak");
         assertTrue(jdkPeak < r.okValue(line, "largestChunk"), "the JDK's direct buffers reached " + jdkPeak
                 + " bytes during the echo: a chunk of Netty's was not pool memory: " + line + r.describe());
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void unsafeAndReflectionAllowedPutTheShadedNettysNoCleanerMemoryInThePool() {
+        // What gRPC users set for speed: Netty may then call DirectByteBuffer's private constructor, and allocates
+        // with Unsafe.allocateMemory (DirectCleaner, freed with Unsafe.freeMemory), which the JDK's direct buffer pool
+        // never counts: the report is the evidence here.
+        Forked.Result r = exec(grpc("grpc-no-cleaner", NETTY).jvm("--add-opens", "java.base/java.nio=ALL-UNNAMED",
+                "-D" + NETTY + ".tryReflectionSetAccessible=true"));
+        String line = account(r, "DirectCleaner");
+        assertReportServedNetty(r, line, "allocateMemory", "PlatformDependent0.allocateDirectNoCleaner");
     }
 
     @Test
