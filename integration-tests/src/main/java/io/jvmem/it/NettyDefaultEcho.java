@@ -126,7 +126,7 @@ public final class NettyDefaultEcho {
         return ranges;
     }
 
-    private static boolean within(List<long[]> ranges, long address, long size) {
+    static boolean within(List<long[]> ranges, long address, long size) {
         for (long[] r : ranges) {
             if (address >= r[0] && address + size <= r[1]) {
                 return true;
