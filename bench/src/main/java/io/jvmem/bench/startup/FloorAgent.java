@@ -20,7 +20,8 @@ import org.objectweb.asm.Opcodes;
  * without any of jvmem. {@code StartupTimer} packs it alone, with ASM, into {@code startup-floor-agent.jar} next to its output.
  * <ul>
  *   <li>argument {@code transformer}: installs a retransforming {@link ClassFileTransformer} that changes nothing, the
- *       JVM's own price for {@code -javaagent} (part of class-data sharing turns off, java.instrument loads);</li>
+ *       JVM's own price for {@code -javaagent} (java.instrument loads, the agent jar is opened through the class path,
+ *       premain is called by reflection, whose first use builds the method-handle machinery);</li>
  *   <li>argument {@code floor}: that, plus the two things a pool-routing agent cannot skip for a hello world whose one
  *       buffer is routed: an FFM mapping of a 64 MiB file on /dev/shm (created, unlinked, mapped into a shared arena,
  *       one 8-byte store and load through a {@link ValueLayout}; jvmem's pools are FFM segments), made on a second
