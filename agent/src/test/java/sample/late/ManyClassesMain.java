@@ -23,6 +23,7 @@ public final class ManyClassesMain {
             lookup.defineClass(cw.toByteArray());
         }
         Alloc.allocate(64);
+        Victim.touch(); // refused by FieldAddingAgent when that agent runs
         VirtualMachine vm = VirtualMachine.attach(Long.toString(ProcessHandle.current().pid()));
         try {
             vm.loadAgent(args[0], args[1]);
