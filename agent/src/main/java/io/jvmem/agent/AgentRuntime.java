@@ -121,6 +121,7 @@ final class AgentRuntime {
             long t3 = System.nanoTime();
             AgentRuntime rt = new AgentRuntime(config, Collections.unmodifiableMap(pools), List.copyOf(routes), sites, hooks, transformer, log);
             current = rt;
+            System.setProperty(Jvmem.RUNNING_PROPERTY, config.source()); // for jvmem attach: started once per JVM
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvmem-exit").unstarted(new Runnable() {
                 @Override
                 public void run() { // not a method reference: a lambda's bootstrap costs start-up

@@ -11,6 +11,27 @@ public final class Jvmem {
     private Jvmem() {
     }
 
+    /**
+     * The system property the agent sets once it runs, to its config file's name: how {@code jvmem attach} tells a JVM
+     * that runs the agent already (the agent starts once per JVM) from one that does not, before it attaches.
+     */
+    public static final String RUNNING_PROPERTY = "io.jvmem.agent.config";
+
+    /**
+     * Reads a config file as the agent would at start-up, without starting anything: null if the agent would accept
+     * it, else the one line the agent would print ({@code <file>:<line>: <key>: <reason>}, or naming the file). What
+     * only the pools' creation can find (room on the file system, a NUMA node's memory) is not checked. Used by
+     * {@code jvmem attach} before it attaches, so a config error is reported where the user typed the command.
+     */
+    public static String checkConfig(String path) {
+        try {
+            ConfigParser.parse(java.nio.file.Path.of(path));
+            return null;
+        } catch (ConfigException e) {
+            return e.getMessage();
+        }
+    }
+
     /** Whether the jvmem agent runs in this JVM. */
     public static boolean isActive() {
         return AgentRuntime.current() != null;

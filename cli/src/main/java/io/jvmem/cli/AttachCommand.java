@@ -1,8 +1,12 @@
 package io.jvmem.cli;
 
+import com.sun.tools.attach.VirtualMachine;
 import java.io.PrintWriter;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import net.bytebuddy.agent.ByteBuddyAgent;
 import picocli.CommandLine.Command;
@@ -36,8 +40,14 @@ final class AttachCommand implements Callable<Integer> {
         if (!Files.isRegularFile(config)) {
             throw new Inspect.Refused(JvmemCli.CANNOT, config + ": no such config file");
         }
+        String configPath = config.toAbsolutePath().toString();
+        String configError = checkConfig(jar, configPath);
+        if (configError != null) { // the agent would refuse it in the target, where only that process's stderr says why
+            throw new Inspect.Refused(JvmemCli.CANNOT, configError + " (nothing was attached to process " + pid + ")");
+        }
+        checkTarget();
         try {
-            ByteBuddyAgent.attach(jar.toFile(), Long.toString(pid), config.toAbsolutePath().toString());
+            ByteBuddyAgent.attach(jar.toFile(), Long.toString(pid), configPath);
         } catch (RuntimeException e) {
             Throwable c = e;
             while (c.getCause() != null && c.getCause() != c) {
@@ -55,6 +65,53 @@ final class AttachCommand implements Callable<Integer> {
         out.flush();
         return 0;
     }
+
+    /**
+     * The target's JDK and whether it runs the agent already, from its system properties: on an older JDK the agent
+     * only prints a line there, and a second start is refused there, and in both cases the attach itself succeeds.
+     */
+    private void checkTarget() {
+        Properties props;
+        try {
+            VirtualMachine vm = VirtualMachine.attach(Long.toString(pid));
+            try {
+                props = vm.getSystemProperties();
+            } finally {
+                vm.detach();
+            }
+        } catch (Exception e) {
+            throw new Inspect.Refused(JvmemCli.CANNOT, "cannot attach to process " + pid + ": " + e.getMessage());
+        }
+        String running = props.getProperty(RUNNING_PROPERTY);
+        if (running != null) {
+            throw new Inspect.Refused(JvmemCli.CANNOT, "the jvmem agent already runs in process " + pid + " (config "
+                    + running + "); it starts once per JVM");
+        }
+        String spec = props.getProperty("java.specification.version", "");
+        int feature;
+        try {
+            feature = Integer.parseInt(spec.startsWith("1.") ? spec.substring(2) : spec);
+        } catch (NumberFormatException e) {
+            feature = 0;
+        }
+        if (feature < 22) {
+            throw new Inspect.Refused(JvmemCli.CANNOT, "process " + pid + " runs Java " + props.getProperty("java.version")
+                    + "; the jvmem agent needs JDK 22 or later (nothing was attached)");
+        }
+    }
+
+    /** What the agent jar's own config reader says of {@code path}: null if it would start with it, else its line. */
+    private static String checkConfig(Path jar, String path) {
+        try (URLClassLoader l = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
+            Object r = l.loadClass("io.jvmem.agent.Jvmem").getMethod("checkConfig", String.class).invoke(null, path);
+            return r == null ? null : "jvmem: " + r;
+        } catch (ReflectiveOperationException | java.io.IOException | LinkageError e) {
+            return null; // an agent jar without the check (older): the target checks, as before
+        }
+    }
+
+    /** {@code io.jvmem.agent.Jvmem.RUNNING_PROPERTY}, by value: the agent's classes are not on this tool's class path. */
+    static final String RUNNING_PROPERTY = "io.jvmem.agent.config";
 
     private static Path defaultAgent() {
         String p = System.getProperty("jvmem.agent.jar");

@@ -49,14 +49,23 @@ final class RemotePools {
             String opts = omit + (json ? "J" : "");
             if (!json) {
                 StringBuilder b = new StringBuilder();
-                for (ObjectName n : names) {
+                for (ObjectName n : names) { // the pool's name even when -o g leaves out its configuration
+                    b.append("== pool ").append(n.getKeyProperty("name")).append(" (process ").append(pid).append(")\n");
                     b.append(invoke(server, n, opts));
                 }
                 return b.toString();
             }
             JsonWriter w = JsonWriter.compact().beginObject().field("pid", pid).name("pools").beginArray();
-            for (ObjectName n : names) {
-                StatsCommand.copy(w, io.jvmem.allocator.Json.parse(invoke(server, n, opts)));
+            for (ObjectName n : names) { // {"name": pool, "jvmem": {...}}: the name even when -o g leaves out its configuration
+                Object stats = io.jvmem.allocator.Json.parse(invoke(server, n, opts));
+                w.beginObject().field("name", n.getKeyProperty("name"));
+                if (stats instanceof java.util.Map<?, ?> m) {
+                    for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
+                        w.name(String.valueOf(e.getKey()));
+                        StatsCommand.copy(w, e.getValue());
+                    }
+                }
+                w.endObject();
             }
             return w.endArray().endObject() + "\n";
         }

@@ -65,10 +65,13 @@ class CliProcessIT {
             Result text = jvmem("stats", "--pid", Long.toString(target.pid()));
             assertEquals(0, text.exit(), text.toString());
             assertTrue(text.out().contains("Pool: held (volatile, /dev/shm)"), text.out());
+            assertTrue(text.out().startsWith("== pool held (process " + target.pid() + ")\n"), text.out());
             Result json = jvmem("stats", "--pid", Long.toString(target.pid()), "--json", "-o", "bla");
             assertEquals(0, json.exit(), json.toString());
             Map<?, ?> root = (Map<?, ?>) Json.parse(json.out());
-            Map<?, ?> pool = (Map<?, ?>) ((Map<?, ?>) ((List<?>) root.get("pools")).get(0)).get("jvmem");
+            Map<?, ?> entry = (Map<?, ?>) ((List<?>) root.get("pools")).get(0);
+            assertEquals("held", entry.get("name"), "each pool named, whatever -o leaves out");
+            Map<?, ?> pool = (Map<?, ?>) entry.get("jvmem");
             assertEquals(100L, ((Map<?, ?>) pool.get("stats")).get("mallocs"));
             assertTrue(!pool.containsKey("bins") && !pool.containsKey("large"), pool.keySet().toString());
         } finally {
@@ -98,6 +101,67 @@ class CliProcessIT {
         }
         Map<?, ?> route = (Map<?, ?>) ((List<?>) ((Map<?, ?>) Json.parse(Files.readString(report))).get("routes")).get(0);
         assertTrue((Long) route.get("allocations") > 0, route.toString());
+    }
+
+    @Test
+    void attachRefusesABadConfigWithItsLineAndAttachesNothing() throws Exception {
+        Path config = Files.write(dir.resolve("bad.properties"), List.of("pool.main.size=12q", "route.r.include=sample.cli",
+                "route.r.pool=main"));
+        Path stop = dir.resolve("stop");
+        Process target = start(List.of("-XX:+EnableDynamicAgentLoading"), "sample.cli.Sleeper", stop.toString());
+        try {
+            Result r = jvmem("attach", "--pid", Long.toString(target.pid()), config.toString());
+            assertEquals(2, r.exit(), r.toString());
+            assertTrue(r.err().contains("jvmem: " + config + ":1: pool.main.size: "), r.toString());
+            assertTrue(r.err().contains("nothing was attached to process " + target.pid()), r.toString());
+            Result again = jvmem("attach", "--pid", Long.toString(target.pid()), Files.write(dir.resolve("good.properties"),
+                    List.of("pool.main.size=32m", "route.r.include=sample.cli", "route.r.pool=main")).toString());
+            assertEquals(0, again.exit(), "the refused config left the JVM free for a good one: " + again);
+        } finally {
+            Files.writeString(stop, "");
+            target.waitFor(30, TimeUnit.SECONDS);
+            target.destroyForcibly();
+        }
+    }
+
+    @Test
+    void attachRefusesAJvmThatRunsTheAgentAlready() throws Exception {
+        Path config = Files.write(dir.resolve("late.properties"), List.of("pool.main.size=32m", "route.r.include=sample.cli",
+                "route.r.pool=main"));
+        Path stop = dir.resolve("stop");
+        Process target = start(List.of("-XX:+EnableDynamicAgentLoading"), "sample.cli.Sleeper", stop.toString());
+        try {
+            assertEquals(0, jvmem("attach", "--pid", Long.toString(target.pid()), config.toString()).exit());
+            Result r = jvmem("attach", "--pid", Long.toString(target.pid()), config.toString());
+            assertEquals(2, r.exit(), r.toString());
+            assertTrue(r.err().contains("the jvmem agent already runs in process " + target.pid() + " (config " + config
+                    + "); it starts once per JVM"), r.toString());
+        } finally {
+            Files.writeString(stop, "");
+            target.waitFor(30, TimeUnit.SECONDS);
+            target.destroyForcibly();
+        }
+    }
+
+    @Test
+    void attachRefusesAJvmOlderThanJdk22() throws Exception {
+        Path old = Path.of("/usr/lib/jvm/java-17-openjdk-amd64/bin/java");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(old), "no JDK 17 at " + old + ": not checked");
+        Path program = Files.writeString(dir.resolve("Wait.java"), "public class Wait { public static void main(String[] a)"
+                + " throws Exception { System.out.println(\"ready\"); System.out.flush(); Thread.sleep(60_000); } }");
+        Process target = new ProcessBuilder(old.toString(), program.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            BufferedReader r = new BufferedReader(new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("ready", r.readLine());
+            Path config = Files.write(dir.resolve("late.properties"), List.of("pool.main.size=32m", "route.r.include=Wait",
+                    "route.r.pool=main"));
+            Result res = jvmem("attach", "--pid", Long.toString(target.pid()), config.toString());
+            assertEquals(2, res.exit(), res.toString());
+            assertTrue(res.err().contains("process " + target.pid() + " runs Java 17"), res.toString());
+            assertTrue(res.err().contains("the jvmem agent needs JDK 22 or later (nothing was attached)"), res.toString());
+        } finally {
+            target.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
     }
 
     @Test
