@@ -15,8 +15,11 @@ import javax.management.remote.JMXServiceURL;
  * agent (as jconsole does) and jvmem's {@code io.jvmem:type=Pool} beans answer {@code statsPrint}.
  */
 final class RemotePools {
-    /** jvmem registers its beans about a second after a pool is made: wait that long for them. */
-    private static final long WAIT_MILLIS = 10_000;
+    /**
+     * jvmem registers its beans within about a second of the platform MBean server's creation (which starting the local
+     * management agent does) and at least a second after a pool is made: wait three for them, then say there are none.
+     */
+    private static final long WAIT_MILLIS = 3_000;
 
     private RemotePools() {
     }
