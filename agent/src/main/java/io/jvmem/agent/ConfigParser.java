@@ -309,7 +309,7 @@ final class ConfigParser {
             path = defaultPoolDir;
         }
         if (!keys.containsKey("size")) {
-            throw error(firstLine(keys), prefix + "size", "missing (bytes, with k/m/g/t suffixes)");
+            throw error(firstLine(keys), prefix + "size", "missing (bytes, with an optional k, m, g or t suffix)");
         }
         long size = size(keys.get("size"));
         long min = kind == Kind.CTO ? 16L << 20 : 14L << 20;
@@ -419,7 +419,7 @@ final class ConfigParser {
             char c = raw.charAt(i);
             if ((c == ' ' || c == '\t' || c == '\f') && !escaped && i + 1 < raw.length() && raw.charAt(i + 1) == '#') {
                 String what = key.endsWith(".size") || key.endsWith(".min-size") ? "size" : "value";
-                throw error(key, "bad " + what + " '" + e.value() + "': '#' starts a comment only at the beginning of a line");
+                throw error(key, "bad " + what + " \"" + e.value() + "\": '#' starts a comment only at the beginning of a line");
             }
             escaped = c == '\\' && !escaped;
         }

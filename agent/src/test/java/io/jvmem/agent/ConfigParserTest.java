@@ -213,9 +213,9 @@ class ConfigParserTest {
     @Test
     @Timeout(10)
     void anInlineCommentIsRefusedBecausePropertiesMakesItPartOfTheValue() {
-        assertEquals("app.properties:1: pool.main.size: bad size '1g   # a volatile pool': '#' starts a comment only at "
+        assertEquals("app.properties:1: pool.main.size: bad size \"1g   # a volatile pool\": '#' starts a comment only at "
                 + "the beginning of a line", error("pool.main.size = 1g   # a volatile pool"));
-        assertEquals("app.properties:3: route.netty.include: bad value 'io.netty      # io.netty and its subpackages': "
+        assertEquals("app.properties:3: route.netty.include: bad value \"io.netty      # io.netty and its subpackages\": "
                 + "'#' starts a comment only at the beginning of a line",
                 error("pool.main.size = 1g", "route.netty.pool = main", "route.netty.include = io.netty      # io.netty and its subpackages"));
     }
