@@ -125,10 +125,8 @@ class Netty42EchoIT {
         assertTrue(r.stderr().contains("opentelemetry-javaagent - version: "), "OpenTelemetry's agent ran" + r.describe());
         String line = account(r, "CleanerJava24Linker");
         assertServedByPool(r, line, "downcall", "io.netty.util.internal.CleanerJava24Linker$Holder.");
-        for (String w : r.warningLines()) { // the JDK's four lines on sun.misc.Unsafe, naming ByteBuddy, and no jvmem line
-            assertTrue(w.startsWith("WARNING: ") && (w.contains("sun.misc.Unsafe") || w.contains("net.bytebuddy.")),
-                    "unexpected warning: " + w + r.describe());
-        }
+        assertEquals(OtherAgentsIT.otelUnsafeWarnings(), r.warningLines(), "the JDK's four lines on ByteBuddy's "
+                + "sun.misc.Unsafe, and no jvmem line" + r.describe());
         r.report().assertNoRewriteFailures();
     }
 
