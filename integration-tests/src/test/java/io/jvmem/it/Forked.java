@@ -140,6 +140,8 @@ final class Forked {
         final List<String> firstArgs = new ArrayList<>();
         /** Without {@code --sun-misc-unsafe-memory-access=allow}: the JDK's default (warn on first use). */
         private boolean defaultUnsafeAccess;
+        /** No {@code -javaagent} for jvmem: the program attaches it itself ({@link #lateAttach}). */
+        private boolean lateAttach;
         private NettyJars netty = NettyJars.CLASS_PATH_41;
 
         Run(String name, Path dir, Path poolDir) {
@@ -177,6 +179,20 @@ final class Forked {
         Run defaultUnsafeMemoryAccess() {
             defaultUnsafeAccess = true;
             return this;
+        }
+
+        /**
+         * jvmem is not started with the JVM: the program loads it later ({@code VirtualMachine.loadAgent}) with
+         * {@link #agentJar()} and {@link #configFile()}, which self-attach allows.
+         */
+        Run lateAttach() {
+            lateAttach = true;
+            return this;
+        }
+
+        /** The config file this run writes (given to {@code -javaagent}, or to a late attach). */
+        Path configFile() {
+            return dir.resolve("jvmem.properties");
         }
 
         /** Which Netty the program gets, and where. */
@@ -222,7 +238,7 @@ final class Forked {
                 }
             }
             try {
-                Path props = dir.resolve("jvmem.properties");
+                Path props = configFile();
                 StringBuilder text = new StringBuilder("# written by " + Forked.class.getName() + " for " + name + "\n");
                 config.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
                 Files.writeString(props, text, StandardCharsets.UTF_8);
@@ -236,7 +252,11 @@ final class Forked {
                 }
                 cmd.add("-Xmx512m");
                 cmd.addAll(firstArgs);
-                cmd.add("-javaagent:" + agent + "=" + props);
+                if (lateAttach) {
+                    cmd.add("-Djdk.attach.allowAttachSelf=true");
+                } else {
+                    cmd.add("-javaagent:" + agent + "=" + props);
+                }
                 cmd.addAll(jvmArgs);
                 cmd.addAll(nettyArgs);
                 cmd.add("-cp");
