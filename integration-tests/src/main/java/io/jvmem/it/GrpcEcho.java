@@ -45,7 +45,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import jdk.jfr.Recording;
-import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
@@ -407,46 +406,15 @@ public final class GrpcEcho {
 
     private static int accountChunks(Path jfr, String poolDir) throws Exception {
         List<long[]> pool = poolDir == null ? List.of() : NettyDefaultEcho.mappingsOf(Path.of(poolDir).toAbsolutePath());
-        long chunks = 0;
-        long chunkBytes = 0;
-        long poolChunks = 0;
-        long poolChunkBytes = 0;
-        long noAddress = 0;
-        long freedChunks = 0;
-        long freedBytes = 0;
-        long largest = 0;
-        for (RecordedEvent e : RecordingFile.readAllEvents(jfr)) {
-            String type = e.getEventType().getName();
-            if (!ALLOCATE_CHUNK.equals(type) && !FREE_CHUNK.equals(type) || !e.getBoolean("direct")) {
-                continue;
-            }
-            long capacity = e.getInt("capacity");
-            if (ALLOCATE_CHUNK.equals(type)) {
-                chunks++;
-                chunkBytes += capacity;
-                largest = Math.max(largest, capacity);
-                long address = e.getLong("address");
-                if (address == 0) {
-                    noAddress++;
-                } else if (NettyDefaultEcho.within(pool, address, capacity)) {
-                    poolChunks++;
-                    poolChunkBytes += capacity;
-                }
-            } else {
-                freedChunks++;
-                freedBytes += capacity;
-            }
-        }
-        if (chunks == 0) {
+        NettyChunks c = NettyChunks.tally(RecordingFile.readAllEvents(jfr), ALLOCATE_CHUNK, FREE_CHUNK, pool);
+        if (c.chunks() == 0) {
             System.out.println("GRPC FAIL the shaded Netty reported no direct chunk in " + jfr);
             return 1;
         }
         System.out.println("NETTY DIRECT version=" + shadedNettyVersion()
                 + " cleaner=" + cleanerName()
                 + " unsafe=" + PlatformDependent.hasUnsafe()
-                + " chunks=" + chunks + " chunkBytes=" + chunkBytes
-                + " poolChunks=" + poolChunks + " poolChunkBytes=" + poolChunkBytes + " noAddress=" + noAddress
-                + " freedChunks=" + freedChunks + " freedBytes=" + freedBytes + " largestChunk=" + largest);
+                + c.fields());
         return 0;
     }
 

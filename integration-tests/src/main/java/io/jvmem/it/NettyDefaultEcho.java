@@ -63,39 +63,9 @@ public final class NettyDefaultEcho {
             return code;
         }
         List<long[]> pool = poolDir == null ? List.of() : mappingsOf(Path.of(poolDir).toAbsolutePath());
-        long chunks = 0;
-        long chunkBytes = 0;
-        long poolChunks = 0;
-        long poolChunkBytes = 0;
-        long noAddress = 0;
-        long freedChunks = 0;
-        long freedBytes = 0;
-        long largest = 0;
         List<RecordedEvent> events = RecordingFile.readAllEvents(jfr);
-        for (RecordedEvent e : events) {
-            String type = e.getEventType().getName();
-            // only Netty's chunk events: a recording also holds the events enabled by default, jvmem's among them
-            if (!ALLOCATE_CHUNK.equals(type) && !FREE_CHUNK.equals(type) || !e.getBoolean("direct")) {
-                continue;
-            }
-            long capacity = e.getInt("capacity");
-            if (ALLOCATE_CHUNK.equals(type)) {
-                chunks++;
-                chunkBytes += capacity;
-                largest = Math.max(largest, capacity);
-                long address = e.getLong("address");
-                if (address == 0) {
-                    noAddress++;
-                } else if (within(pool, address, capacity)) {
-                    poolChunks++;
-                    poolChunkBytes += capacity;
-                }
-            } else if (FREE_CHUNK.equals(type)) {
-                freedChunks++;
-                freedBytes += capacity;
-            }
-        }
-        if (chunks == 0) {
+        NettyChunks c = NettyChunks.tally(events, ALLOCATE_CHUNK, FREE_CHUNK, pool);
+        if (c.chunks() == 0) {
             System.out.println("ECHO FAIL Netty reported no direct chunk (" + events.size() + " events in " + jfr
                     + "): not Netty 4.2, or its JFR events are off");
             return 1;
@@ -103,10 +73,7 @@ public final class NettyDefaultEcho {
         System.out.println("NETTY DIRECT version=" + Version.identify().get("netty-common").artifactVersion()
                 + " cleaner=" + cleanerName()
                 + " unsafe=" + PlatformDependent.hasUnsafe()
-                + " chunks=" + chunks + " chunkBytes=" + chunkBytes
-                + " poolChunks=" + poolChunks + " poolChunkBytes=" + poolChunkBytes + " noAddress=" + noAddress
-                + " freedChunks=" + freedChunks + " freedBytes=" + freedBytes
-                + " largestChunk=" + largest + " nettyUsedAtEnd=" + nettyUsedAtEnd);
+                + c.fields() + " nettyUsedAtEnd=" + nettyUsedAtEnd);
         return 0;
     }
 
