@@ -36,21 +36,18 @@ final class LoadedClasses {
 
     /**
      * Rewrites what was loaded before the transformer: the application's classes (any loader but the boot and platform
-     * loaders), and the JDK's two classes the agent patches if they are loaded already. Returns the number of
-     * {@code retransformClasses} calls made (for tests).
+     * loaders), and the JDK's two classes the agent patches if they are loaded already.
      */
-    static int retransform(Instrumentation inst, AgentLog log) {
+    static void retransform(Instrumentation inst, AgentLog log) {
         ClassLoader platform = ClassLoader.getPlatformClassLoader();
         Module unsupported = ModuleLayer.boot().findModule("jdk.unsupported").orElse(null);
         List<Class<?>> candidates = new ArrayList<>();
-        int calls = 0;
         for (Class<?> c : inst.getAllLoadedClasses()) {
             ClassLoader l = c.getClassLoader();
             if (l == null && c.getModule() != unsupported) {
                 // the JDK's classes, without asking each its name (a thousand names cost 3 ms of start-up); the linker,
                 // loaded when a pool needed it, becomes pool-aware as sun.misc.Unsafe does below
                 if (java.lang.foreign.Linker.class.isAssignableFrom(c) && c.getName().equals(LinkerCalleePatch.CLASS.replace('/', '.'))) {
-                    calls++;
                     patch(inst, c, log, "could not make the JDK's downcall handles pool-aware: ");
                 }
                 continue;
@@ -58,7 +55,6 @@ final class LoadedClasses {
             if (l == null && c.getName().equals("sun.misc.Unsafe")) {
                 // Its frees become pool-aware however they are reached. Loaded only once a program uses it (a hello
                 // world never does): then the transformer patches it as it loads, and start-up pays no retransform.
-                calls++;
                 patch(inst, c, log, "could not make sun.misc.Unsafe's frees pool-aware: ");
                 continue;
             }
@@ -70,9 +66,8 @@ final class LoadedClasses {
             candidates.add(c);
         }
         for (int from = 0; from < candidates.size(); from += BATCH) {
-            calls += retransform(inst, candidates.subList(from, Math.min(candidates.size(), from + BATCH)), log);
+            retransform(inst, candidates.subList(from, Math.min(candidates.size(), from + BATCH)), log);
         }
-        return calls;
     }
 
     /**
@@ -102,19 +97,19 @@ final class LoadedClasses {
         }
     }
 
-    /** Retransforms {@code batch} in one call, or, if the JVM refuses it, each half; returns the calls made. */
-    private static int retransform(Instrumentation inst, List<Class<?>> batch, AgentLog log) {
+    /** Retransforms {@code batch} in one call, or, if the JVM refuses it, each half. */
+    private static void retransform(Instrumentation inst, List<Class<?>> batch, AgentLog log) {
         try {
             inst.retransformClasses(batch.toArray(new Class<?>[0]));
-            return 1;
         } catch (Throwable t) {
             if (batch.size() == 1) {
                 Class<?> c = batch.get(0);
                 log.onceWarn("retransform:" + c.getName(), "could not retransform " + c.getName() + ": " + t);
-                return 1;
+                return;
             }
             int half = batch.size() / 2;
-            return 1 + retransform(inst, batch.subList(0, half), log) + retransform(inst, batch.subList(half, batch.size()), log);
+            retransform(inst, batch.subList(0, half), log);
+            retransform(inst, batch.subList(half, batch.size()), log);
         }
     }
 }
