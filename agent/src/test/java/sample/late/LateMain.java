@@ -1,6 +1,5 @@
 package sample.late;
 
-import com.sun.tools.attach.VirtualMachine;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
@@ -8,12 +7,7 @@ import java.nio.ByteBuffer;
 public final class LateMain {
     public static void main(String[] args) throws Exception {
         ByteBuffer before = Alloc.allocate(4096);
-        VirtualMachine vm = VirtualMachine.attach(Long.toString(ProcessHandle.current().pid()));
-        try {
-            vm.loadAgent(args[0], args[1]);
-        } finally {
-            vm.detach();
-        }
+        SelfAttach.load(args[0], args[1]);
         ByteBuffer after = Alloc.allocate(4096);
         var pool = io.jvmem.agent.Jvmem.pool("late");
         System.out.println("before-in-pool=" + pool.contains(MemorySegment.ofBuffer(before).address()));

@@ -1,6 +1,5 @@
 package sample.late;
 
-import com.sun.tools.attach.VirtualMachine;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
@@ -24,12 +23,7 @@ public final class ManyClassesMain {
         }
         Alloc.allocate(64);
         Victim.touch(); // refused by FieldAddingAgent when that agent runs
-        VirtualMachine vm = VirtualMachine.attach(Long.toString(ProcessHandle.current().pid()));
-        try {
-            vm.loadAgent(args[0], args[1]);
-        } finally {
-            vm.detach();
-        }
+        SelfAttach.load(args[0], args[1]);
         ByteBuffer after = Alloc.allocate(4096);
         System.out.println("after-in-pool=" + io.jvmem.agent.Jvmem.pool("late").contains(MemorySegment.ofBuffer(after).address()));
     }

@@ -1,6 +1,5 @@
 package sample.late;
 
-import com.sun.tools.attach.VirtualMachine;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
@@ -18,14 +17,11 @@ public final class RetryMain {
     }
 
     private static String attach(String jar, String config) throws Exception {
-        VirtualMachine vm = VirtualMachine.attach(Long.toString(ProcessHandle.current().pid()));
         try {
-            vm.loadAgent(jar, config);
+            SelfAttach.load(jar, config);
             return "loaded";
         } catch (com.sun.tools.attach.AgentInitializationException e) {
             return "refused";
-        } finally {
-            vm.detach();
         }
     }
 }
