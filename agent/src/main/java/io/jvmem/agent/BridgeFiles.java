@@ -27,7 +27,8 @@ public final class BridgeFiles {
     static final String DIR = "META-INF/jvmem/defined/";
     /** The agent's classes defined at run time (into java.base, or next to the agent for the hooks). */
     static final List<String> DEFINED = List.of(
-            "io/jvmem/agent/bridge/Hooks", "io/jvmem/agent/bridge/Release", "io/jvmem/agent/bridge/Bridge",
+            "io/jvmem/agent/bridge/Hooks", "io/jvmem/agent/bridge/Release", "io/jvmem/agent/bridge/SessionRelease",
+            "io/jvmem/agent/bridge/Bridge",
             "io/jvmem/agent/bridge/RoutedArena", "io/jvmem/agent/bridge/Invocation", "io/jvmem/agent/bridge/Reflect",
             "io/jvmem/agent/bridge/Downcalls", "io/jvmem/agent/refwait/WaitForReferenceProcessing",
             "io/jvmem/agent/HooksImpl");

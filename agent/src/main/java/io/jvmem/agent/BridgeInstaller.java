@@ -32,12 +32,15 @@ final class BridgeInstaller {
                 SOURCE + "Hooks", HOOKS,
                 SOURCE + "Bridge", BRIDGE,
                 SOURCE + "Release", "java/nio/JvmemRelease",
+                SOURCE + "SessionRelease", "java/nio/JvmemSessionRelease",
                 SOURCE + "RoutedArena", "java/nio/JvmemArena",
                 SOURCE + "Invocation", "java/nio/JvmemInvocation",
                 SOURCE + "Reflect", Intercepts.REFLECT,
                 SOURCE + "Downcalls", "java/nio/JvmemDowncalls",
                 SOURCE + "DirectBufferStub", "java/nio/DirectByteBuffer",
                 SOURCE + "InternalUnsafeStub", "jdk/internal/misc/Unsafe",
+                SOURCE + "SessionStub", "jdk/internal/foreign/MemorySessionImpl",
+                SOURCE + "ResourceCleanupStub", "jdk/internal/foreign/MemorySessionImpl$ResourceList$ResourceCleanup",
                 SOURCE + "ForceInlineStub", "jdk/internal/vm/annotation/ForceInline",
                 SOURCE + "DontInlineStub", "jdk/internal/vm/annotation/DontInline",
                 REFWAIT + "WaitForReferenceProcessing", "java/nio/JvmemReferenceProcessing",
@@ -63,7 +66,8 @@ final class BridgeInstaller {
     }
 
     /** The bridge and hooks classes, defined but not yet connected. */
-    record Defined(Class<?> bridge, Class<?> impl, ReferenceProcessing references) {
+    /** {@code sessionCleanup}: whether the routed arenas' session cleanup ({@code SessionRelease}) could be defined. */
+    record Defined(Class<?> bridge, Class<?> impl, ReferenceProcessing references, boolean sessionCleanup) {
     }
 
     /**
@@ -95,12 +99,19 @@ final class BridgeInstaller {
         Function<byte[], Class<?>> nio = JavaNioDefiner.open(inst, unsupportedModule());
         nio.apply(remapped(SOURCE + "Hooks"));
         nio.apply(remapped(SOURCE + "Release"));
+        boolean sessionCleanup = true;
+        try {
+            nio.apply(remapped(SOURCE + "SessionRelease")); // RoutedArena checks that it works (SessionRelease.works)
+        } catch (LinkageError e) {
+            sessionCleanup = false; // a JDK without the session classes it extends
+        }
         Class<?> bridge = nio.apply(remapped(SOURCE + "Bridge"));
         for (String c : new String[] {"RoutedArena", "Invocation", "Reflect", "Downcalls"}) {
             nio.apply(remapped(SOURCE + c));
         }
         Class<?> impl = MethodHandles.lookup().defineClass(remapped("io/jvmem/agent/HooksImpl"));
-        return new Defined(bridge, impl, ReferenceProcessing.define(nio, remapped(REFWAIT + "WaitForReferenceProcessing")));
+        return new Defined(bridge, impl, ReferenceProcessing.define(nio, remapped(REFWAIT + "WaitForReferenceProcessing")),
+                sessionCleanup);
     }
 
     /** jdk.unsupported (sun.misc.Unsafe's module), found without loading sun.misc.Unsafe, which a program may never use. */
@@ -112,6 +123,10 @@ final class BridgeInstaller {
     /** Creates the hooks over the pools and hands them to the bridge; returns the hooks. */
     static HooksAccess connect(Defined d, Sites sites, MemoryPool[] pools, java.util.Set<Long>[] transients, AgentLog log,
                                AgentTransformer transformer) {
+        if (!d.sessionCleanup()) {
+            log.info("this JDK's arena sessions differ from JDK 22-25's: routed arena segments hand their cleanup to the "
+                    + "JDK through MemorySegment.reinterpret (same lifetime, two more objects per segment)");
+        }
         if (!d.references().available()) {
             log.info("the JDK's wait for reference processing is not reachable: a full pool waits with sleeps only");
         }

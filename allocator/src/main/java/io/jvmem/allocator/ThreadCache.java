@@ -11,6 +11,8 @@ package io.jvmem.allocator;
  */
 final class ThreadCache {
     final Thread owner;
+    /** The pool's caches this one belongs to: a cache handed back as a hint ({@link ThreadCaches#enter(Object, ThreadCache[])}) must be this pool's. */
+    final ThreadCaches home;
     final HeapArena arena;
     final long[][] bins;
     final int[] counts;
@@ -54,13 +56,14 @@ final class ThreadCache {
     long largeBytes;
     final long maxLargeBytes;
 
-    ThreadCache(Thread owner, HeapArena arena, int maxClass) {
-        this(owner, arena, maxClass, 4L << 20);
+    ThreadCache(Thread owner, ThreadCaches home, HeapArena arena, int maxClass) {
+        this(owner, home, arena, maxClass, 4L << 20);
     }
 
-    ThreadCache(Thread owner, HeapArena arena, int maxClass, long maxLargeBytes) {
+    ThreadCache(Thread owner, ThreadCaches home, HeapArena arena, int maxClass, long maxLargeBytes) {
         this.maxLargeBytes = maxLargeBytes;
         this.owner = owner;
+        this.home = home;
         this.arena = arena;
         int n = maxClass + 1;
         this.bins = new long[n][];

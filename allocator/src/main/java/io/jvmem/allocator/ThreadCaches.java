@@ -56,8 +56,8 @@ final class ThreadCaches {
             maxCls--;
         }
         this.maxCachedClass = maxCls;
-        this.shared = new ThreadCache(null, arenas[0], -1);
-        this.retired = new ThreadCache(null, arenas[0], -1);
+        this.shared = new ThreadCache(null, this, arenas[0], -1);
+        this.retired = new ThreadCache(null, this, arenas[0], -1);
         this.caches = new ThreadLocal<>() { // not withInitial(lambda): a lambda's bootstrap costs the agent's start-up
             @Override
             protected ThreadCache initialValue() {
@@ -81,7 +81,19 @@ final class ThreadCaches {
      * load less on the hot path ({@link TypedAllocator}).
      */
     ThreadCache enter(ThreadCache[] slots) {
-        ThreadCache tc = cache(slots);
+        return gate(cache(slots));
+    }
+
+    /**
+     * {@link #enter(ThreadCache[])} with a hint from the caller: the cache {@link #cache()} gave it earlier on this
+     * thread. A hint that is the calling thread's cache of this pool is taken without the lookup (three dependent
+     * loads less); any other hint, null included, is ignored.
+     */
+    ThreadCache enter(Object hint, ThreadCache[] slots) {
+        return gate(hint instanceof ThreadCache h && h.owner == Thread.currentThread() && h.home == this ? h : cache(slots));
+    }
+
+    private ThreadCache gate(ThreadCache tc) {
         if (gated) {
             if (tc.owner != null) {
                 BUSY.setVolatile(tc, tc.busy + 1); // StoreLoad: the closer sees us, or we see it
@@ -143,7 +155,7 @@ final class ThreadCaches {
         return cache(cacheSlots);
     }
 
-    private ThreadCache cache(ThreadCache[] slots) {
+    ThreadCache cache(ThreadCache[] slots) {
         Thread t = Thread.currentThread();
         ThreadCache tc = slots[(int) t.threadId() & (CACHE_SLOTS - 1)];
         if (tc != null && tc.owner == t) {
@@ -157,7 +169,7 @@ final class ThreadCaches {
         if (maxCachedClass < 0 || t.isVirtual()) {
             return shared;
         }
-        ThreadCache tc = new ThreadCache(t, arenas[Math.floorMod(nextArena.getAndIncrement(), arenas.length)], maxCachedClass,
+        ThreadCache tc = new ThreadCache(t, this, arenas[Math.floorMod(nextArena.getAndIncrement(), arenas.length)], maxCachedClass,
                 Math.min(4L << 20, heap.heapBytes() / 64));
         synchronized (registry) {
             registry.add(tc);

@@ -27,7 +27,15 @@ public final class TypedAllocator {
 
     /** As {@link MemoryPool#mallocTyped(long, AllocationTag)} with this tag: a block, or 0 with a reason. */
     public long malloc(long size) {
-        ThreadCache tc = caches.enter(slots);
+        return malloc(null, size);
+    }
+
+    /**
+     * {@link #malloc(long)} with a thread-cache hint from {@link #threadCache()} (see there); a null or stale hint is
+     * ignored.
+     */
+    public long malloc(Object threadCache, long size) {
+        ThreadCache tc = caches.enter(threadCache, slots);
         long a;
         try {
             a = heap.malloc(tc, size, id, true);
@@ -48,12 +56,32 @@ public final class TypedAllocator {
      * {@link MemoryPool#free(long, AllocationTag)} or {@link MemoryPool#free(long)}.
      */
     public void free(long address) {
+        free(null, address);
+    }
+
+    /**
+     * {@link #free(long)} with a thread-cache hint from {@link #threadCache()} (see there); a null or stale hint is
+     * ignored. The block may have been allocated on any thread.
+     */
+    public void free(Object threadCache, long address) {
         if (address != 0) {
-            heap.freeEntered(caches.enter(slots), address, id);
+            heap.freeEntered(caches.enter(threadCache, slots), address, id);
         }
         if (waiters.waiting()) {
             Malloc9.freed(pool); // M_WAITOK callers wait for this
         }
+    }
+
+    /**
+     * The calling thread's cache of this pool (jemalloc's tcache), as an opaque hint for {@link #malloc(Object, long)}
+     * and {@link #free(Object, long)} later on the same thread: with it they skip finding the cache, which is the
+     * most part of a cached pair's dependent loads. For a caller that already holds per-thread state, such as the
+     * cleanup of a segment whose arena is confined to the thread that allocated it. A hint used on another thread,
+     * or with another pool, is ignored: it costs the lookup, never a wrong cache. A hint holds its thread's
+     * {@code Thread} object. Thread-safe.
+     */
+    public Object threadCache() {
+        return caches.cache(slots);
     }
 
     public AllocationTag tag() {

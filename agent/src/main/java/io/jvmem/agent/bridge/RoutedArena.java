@@ -36,28 +36,41 @@ final class RoutedArena implements Arena {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
         }
         Object s = site(site);
-        long a = block(s, byteSize, byteAlignment);
+        // a confined arena's cleanup runs on this thread: the release takes this thread's cache from its Release
+        boolean confined = arena.scope().getClass() == CONFINED;
+        Object tc = confined ? Bridge.h.threadCache(s) : null;
+        long a = block(s, tc, byteSize, byteAlignment);
         if (a == 0) {
             return arena.allocate(byteSize, byteAlignment); // not routed (min-size, fallback): the JDK's memory
         }
         zero(a, byteSize);
+        // at most the quantum's alignment, the block is typed: its release gives the site's tag back
+        Object typed = byteAlignment <= Hooks.TYPED_ALIGNMENT ? s : null;
+        if (SESSION_CLEANUP) {
+            // registered first: from here the arena owns the block, and a closed or foreign arena has released it
+            SessionRelease.addTo(arena, new SessionRelease(a, typed, confined, tc));
+            return global(arena, site, a, byteSize, MemorySegment.ofAddress(a).reinterpret(byteSize, arena, null));
+        }
         try {
-            // at most the quantum's alignment, the block is typed: its release gives the site's tag back
-            Release release = new Release(a, byteAlignment <= Hooks.TYPED_ALIGNMENT ? s : null,
-                    arena.scope().getClass() == CONFINED);
-            MemorySegment segment = MemorySegment.ofAddress(a).reinterpret(byteSize, arena, release);
-            if (arena == GLOBAL) {
-                Bridge.h.global(site, a, byteSize); // for the leak report: only the program's exit frees it
-            }
-            return segment;
+            return global(arena, site, a, byteSize,
+                    MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a, typed, confined, tc)));
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
-            if (byteAlignment <= Hooks.TYPED_ALIGNMENT) {
-                Bridge.h.releaseSegment(a, s, false);
+            if (typed != null) {
+                Bridge.h.releaseSegment(a, s, false, null);
             } else {
                 Bridge.h.release(a);
             }
             throw t;
         }
+    }
+
+    /** {@code segment}; a segment of the global arena is recorded for the leak report (only the program's exit frees it). */
+    @ForceInlineStub
+    private static MemorySegment global(Arena arena, int site, long a, long byteSize, MemorySegment segment) {
+        if (arena == GLOBAL) {
+            Bridge.h.global(site, a, byteSize);
+        }
+        return segment;
     }
 
     /**
@@ -97,8 +110,8 @@ final class RoutedArena implements Arena {
      * only numbers and the agent's site object (not the caller's), so nothing of the caller escapes.
      */
     @DontInlineStub
-    private static long block(Object site, long byteSize, long byteAlignment) {
-        return Bridge.h.allocateSegment(site, byteSize, byteAlignment);
+    private static long block(Object site, Object threadCache, long byteSize, long byteAlignment) {
+        return Bridge.h.allocateSegment(site, threadCache, byteSize, byteAlignment);
     }
 
     /**
@@ -112,6 +125,20 @@ final class RoutedArena implements Arena {
         long end = (Math.max(byteSize, 1) + 7) & ~7L;
         for (long i = 0; i < end; i += 8) {
             u.putLongUnaligned(null, address + i, 0L);
+        }
+    }
+
+    /**
+     * Whether routed segments' cleanups go straight into their arena's session ({@link SessionRelease}); false on a
+     * JDK whose internals differ, where they go through {@code reinterpret(size, arena, cleanup)}.
+     */
+    private static final boolean SESSION_CLEANUP = sessionCleanup();
+
+    private static boolean sessionCleanup() {
+        try {
+            return SessionRelease.works();
+        } catch (LinkageError e) { // not defined: see BridgeInstaller
+            return false;
         }
     }
 
