@@ -423,7 +423,7 @@ final class HooksImpl extends Hooks {
             // the common case, kept short: a typed block (its Release gives the tag back), zeroed by the bridge
             long a;
             try {
-                a = s.typed.malloc(threadCache, size);
+                a = s.typed.malloc(threadCache, size, true); // the bridge zeroes it, key word included
             } catch (PoolClosedException e) {
                 return 0;
             }

@@ -116,6 +116,14 @@ final class Allocator {
     }
 
     long malloc(ThreadCache tc, long size, int tag, boolean kept) {
+        return malloc(tc, size, tag, kept, true);
+    }
+
+    /**
+     * {@code erase}: clear the free-block key from the block's first word; false only for a caller that overwrites
+     * that word before the block can be freed ({@link TypedAllocator#malloc(Object, long, boolean)}).
+     */
+    long malloc(ThreadCache tc, long size, int tag, boolean kept, boolean erase) {
         if (size < 0 || debug) {
             return allocate(tc, size, 1, tag, false);
         }
@@ -127,7 +135,9 @@ final class Allocator {
                 return 0;
             }
         }
-        eraseFreeKey(off);
+        if (erase) {
+            eraseFreeKey(off);
+        }
         accounting.onAlloc(tc, off, cls, tag, !kept);
         return heapAddr + off;
     }

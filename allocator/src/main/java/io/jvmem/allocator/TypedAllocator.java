@@ -35,10 +35,21 @@ public final class TypedAllocator {
      * ignored.
      */
     public long malloc(Object threadCache, long size) {
+        return malloc(threadCache, size, false);
+    }
+
+    /**
+     * {@link #malloc(Object, long)} for a caller that overwrites the block's first 8 bytes before it can be freed, such
+     * as an arena segment, which is zeroed whole: the allocator leaves the mark by which its free detects a double
+     * free (a key in a free block's first word, as glibc's tcache keeps) for the caller to overwrite, one store less.
+     * A block freed with that word untouched is refused as a double free ({@link InvalidFreeException}) and kept, and
+     * {@link MemoryPool#check()} reports it.
+     */
+    public long malloc(Object threadCache, long size, boolean callerOverwrites) {
         ThreadCache tc = caches.enter(threadCache, slots);
         long a;
         try {
-            a = heap.malloc(tc, size, id, true);
+            a = heap.malloc(tc, size, id, true, !callerOverwrites);
         } finally {
             caches.exit(tc);
         }

@@ -233,4 +233,35 @@ class TypedFreeTest {
             assertTrue(pool.check().consistent());
         }
     }
+
+    @Test
+    void aBlockWhoseCallerOverwritesItsFirstWordIsFreedAndServedAgain() {
+        AllocationTag t = AllocationTag.define("typed.overwrites");
+        try (VolatilePool pool = TestPools.create(32L << 20)) {
+            TypedAllocator typed = pool.typed(t);
+            for (int round = 0; round < 3; round++) { // rounds after the first take the block back from the cache
+                long a = typed.malloc(null, SMALL, true);
+                TestPools.ALL.asSlice(a, SMALL).fill((byte) 0);
+                typed.free(a);
+            }
+            assertEquals(0, pool.stats().allocated());
+            assertEquals(3, pool.stats().tag(t.name()).requests());
+            assertTrue(pool.check().consistent(), pool.check().toString());
+        }
+    }
+
+    @Test
+    void aBlockWhoseCallerLeftItsFirstWordUntouchedIsRefusedAsADoubleFreeKeptAndReportedByTheCheck() {
+        AllocationTag t = AllocationTag.define("typed.untouched");
+        try (VolatilePool pool = TestPools.create(32L << 20)) {
+            TypedAllocator typed = pool.typed(t);
+            typed.free(typed.malloc(SMALL)); // the block now rests in this thread's cache, marked free
+            long a = typed.malloc(null, SMALL, true);
+            assertThrows(InvalidFreeException.class, () -> typed.free(a));
+            assertEquals(SMALL, pool.stats().allocated(), "kept: counted in use");
+            PoolCheck check = pool.check();
+            assertEquals(1, check.problems().size(), check.toString());
+            assertTrue(check.problems().get(0).endsWith("carries the free key but is in no thread cache"), check.toString());
+        }
+    }
 }
