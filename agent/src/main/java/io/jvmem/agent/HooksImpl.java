@@ -350,10 +350,10 @@ final class HooksImpl extends Hooks {
      * block out again meanwhile, this frees the new owner's block: the same program under the JDK frees twice too.
      */
     @Override
-    public void releaseSegment(long address, Object site, boolean confined, Object threadCache) {
+    public void releaseSegment(long address, Object site, boolean confined) {
         Site s = (Site) site;
         if (confined && s.typedSegments) { // the common case, kept short: the rest is out of line
-            if (freeTyped(s, threadCache, address) && reclaimer.underPressure()) {
+            if (freeTyped(s, address) && reclaimer.underPressure()) {
                 released(s);
             }
             return;
@@ -365,7 +365,7 @@ final class HooksImpl extends Hooks {
         if (s.transients != null && !s.transients.remove(address)) {
             return; // a cto pool's transient block already returned at exit
         }
-        if (!freeTyped(s, null, address)) {
+        if (!freeTyped(s, address)) {
             return;
         }
         if (reclaimer.underPressure()) {
@@ -376,9 +376,9 @@ final class HooksImpl extends Hooks {
     }
 
     /** The typed free of a segment's block; false, the failure counted and reported, if the pool refused it. */
-    private boolean freeTyped(Site s, Object threadCache, long address) {
+    private boolean freeTyped(Site s, long address) {
         try {
-            s.typed.free(threadCache, address);
+            s.typed.free(address);
             return true;
         } catch (Throwable e) {
             releaseFailed(s, e);
@@ -411,19 +411,13 @@ final class HooksImpl extends Hooks {
     }
 
     @Override
-    public Object threadCache(Object site) {
-        Site s = (Site) site;
-        return s != null && s.typedSegments ? s.typed.threadCache() : null;
-    }
-
-    @Override
-    public long allocateSegment(Object site, Object threadCache, long size, long alignment) {
+    public long allocateSegment(Object site, long size, long alignment) {
         Site s = (Site) site;
         if (s != null && s.typedSegments && alignment <= MALLOC_ALIGNMENT && size > 0 && size >= s.minSize) {
             // the common case, kept short: a typed block (its Release gives the tag back), zeroed by the bridge
             long a;
             try {
-                a = s.typed.malloc(threadCache, size, true); // the bridge zeroes it, key word included
+                a = s.typed.malloc(null, size, true); // the bridge zeroes it, key word included
             } catch (PoolClosedException e) {
                 return 0;
             }

@@ -46,32 +46,22 @@ public abstract class Hooks {
 
     /**
      * The agent's object for call site {@code site}, or null: resolved once per routed arena allocation and handed back
-     * to {@link #allocateSegment(Object, Object, long, long)} and {@link #releaseSegment}, so that neither looks it up again.
+     * to {@link #allocateSegment(Object, long, long)} and {@link #releaseSegment}, so that neither looks it up again.
      */
     public abstract Object site(int site);
 
     /**
-     * The calling thread's cache of {@code site}'s pool (from {@link #site}), as an opaque hint for
-     * {@link #allocateSegment(Object, Object, long, long)} and {@link #releaseSegment} on this thread; or null. Taken
-     * for segments of confined arenas, whose cleanup runs on the thread that allocated them, so the release skips the
-     * lookup.
-     */
-    public abstract Object threadCache(Object site);
-
-    /**
      * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment at
-     * {@code site} (from {@link #site}), not zeroed (the bridge zeroes it); or 0: the JDK allocates. {@code threadCache}:
-     * a hint from {@link #threadCache}, or null.
+     * {@code site} (from {@link #site}), not zeroed (the bridge zeroes it); or 0: the JDK allocates.
      */
-    public abstract long allocateSegment(Object site, Object threadCache, long size, long alignment);
+    public abstract long allocateSegment(Object site, long size, long alignment);
 
     /**
      * Cleanup of a routed segment of arena site {@code site} (from {@link #site}) aligned to at most
      * {@link #TYPED_ALIGNMENT}: frees its block with the site's tag. {@code confined}: its arena is confined, so this
-     * runs on the thread that closed it (never on the JDK's cleaner thread); {@code threadCache}: that thread's hint
-     * from {@link #threadCache}, or null. Must never throw.
+     * runs on the thread that closed it (never on the JDK's cleaner thread). Must never throw.
      */
-    public abstract void releaseSegment(long address, Object site, boolean confined, Object threadCache);
+    public abstract void releaseSegment(long address, Object site, boolean confined);
 
     /**
      * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment or

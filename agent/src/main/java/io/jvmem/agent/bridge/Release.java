@@ -15,36 +15,33 @@ final class Release implements Runnable, java.util.function.Consumer<java.lang.f
     private final Object site;
     /** The segment's arena is confined: its cleanup runs on the thread that closes it, never on the JDK's cleaner. */
     private final boolean confined;
-    /** For a confined arena's segment: the allocating (and so the closing) thread's cache hint; else null. */
-    private final Object threadCache;
 
     Release(long address) {
-        this(address, null, false, null);
+        this(address, null, false);
     }
 
-    Release(long address, Object site, boolean confined, Object threadCache) {
+    Release(long address, Object site, boolean confined) {
         this.address = address;
         this.site = site;
         this.confined = confined;
-        this.threadCache = threadCache;
     }
 
     @Override
     public void accept(java.lang.foreign.MemorySegment ignored) {
-        release(address, site, confined, threadCache);
+        release(address, site, confined);
     }
 
     @Override
     public void run() {
-        release(address, site, confined, threadCache);
+        release(address, site, confined);
     }
 
     /** Out of line, so that the JDK's cleanup loop stays small enough to inline into the arena's close. */
     @DontInlineStub
-    static void release(long address, Object site, boolean confined, Object threadCache) {
+    static void release(long address, Object site, boolean confined) {
         try {
             if (site != null) {
-                Bridge.h.releaseSegment(address, site, confined, threadCache);
+                Bridge.h.releaseSegment(address, site, confined);
             } else {
                 Bridge.h.release(address);
             }

@@ -36,27 +36,25 @@ final class RoutedArena implements Arena {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
         }
         Object s = site(site);
-        // a confined arena's cleanup runs on this thread: the release takes this thread's cache from its Release
-        boolean confined = arena.scope().getClass() == CONFINED;
-        Object tc = confined ? Bridge.h.threadCache(s) : null;
-        long a = block(s, tc, byteSize, byteAlignment);
+        long a = block(s, byteSize, byteAlignment);
         if (a == 0) {
             return arena.allocate(byteSize, byteAlignment); // not routed (min-size, fallback): the JDK's memory
         }
         zero(a, byteSize);
         // at most the quantum's alignment, the block is typed: its release gives the site's tag back
         Object typed = byteAlignment <= Hooks.TYPED_ALIGNMENT ? s : null;
+        boolean confined = arena.scope().getClass() == CONFINED;
         if (SESSION_CLEANUP) {
             // registered first: from here the arena owns the block, and a closed or foreign arena has released it
-            SessionRelease.addTo(arena, new SessionRelease(a, typed, confined, tc));
+            SessionRelease.addTo(arena, new SessionRelease(a, typed, confined));
             return global(arena, site, a, byteSize, MemorySegment.ofAddress(a).reinterpret(byteSize, arena, null));
         }
         try {
             return global(arena, site, a, byteSize,
-                    MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a, typed, confined, tc)));
+                    MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a, typed, confined)));
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
             if (typed != null) {
-                Bridge.h.releaseSegment(a, s, false, null);
+                Bridge.h.releaseSegment(a, s, false);
             } else {
                 Bridge.h.release(a);
             }
@@ -110,8 +108,8 @@ final class RoutedArena implements Arena {
      * only numbers and the agent's site object (not the caller's), so nothing of the caller escapes.
      */
     @DontInlineStub
-    private static long block(Object site, Object threadCache, long byteSize, long byteAlignment) {
-        return Bridge.h.allocateSegment(site, threadCache, byteSize, byteAlignment);
+    private static long block(Object site, long byteSize, long byteAlignment) {
+        return Bridge.h.allocateSegment(site, byteSize, byteAlignment);
     }
 
     /**

@@ -14,20 +14,18 @@ final class SessionRelease extends ResourceCleanupStub {
     private final long address;
     private final Object site;
     private final boolean confined;
-    private final Object threadCache;
 
-    SessionRelease(long address, Object site, boolean confined, Object threadCache) {
+    SessionRelease(long address, Object site, boolean confined) {
         this.address = address;
         this.site = site;
         this.confined = confined;
-        this.threadCache = threadCache;
     }
 
     /** Run once, when the arena closes (or, for {@code ofAuto}, is collected); never throws. */
     @Override
     public void cleanup() {
         if (address != 0) { // 0: the probe below
-            Release.release(address, site, confined, threadCache);
+            Release.release(address, site, confined);
         }
     }
 
@@ -43,7 +41,7 @@ final class SessionRelease extends ResourceCleanupStub {
     /** Whether this JDK takes a cleanup this way (JDK 22 to 25 do): tried once, on a confined arena of its own. */
     static boolean works() {
         try (Arena a = Arena.ofConfined()) {
-            addTo(a, new SessionRelease(0, null, true, null));
+            addTo(a, new SessionRelease(0, null, true));
             return true;
         } catch (LinkageError | ClassCastException e) {
             return false;
