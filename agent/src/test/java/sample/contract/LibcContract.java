@@ -49,6 +49,7 @@ public final class LibcContract {
         run("varargsAllocateFromLookedUp", LibcContract::varargsAllocateFromLookedUp);
         run("reallocarrayOfABlock", LibcContract::reallocarrayOfABlock);
         run("vallocAndPvalloc", LibcContract::vallocAndPvalloc);
+        run("mallocUsableSize", LibcContract::mallocUsableSize);
     }
 
     private static void run(String name, Case c) {
@@ -174,5 +175,23 @@ public final class LibcContract {
         FREE.invokeExact(pv);
         poolLine("vallocAndPvalloc", "back after free " + (inUse() == before));
         return "page aligned " + (v.address() % page == 0) + " " + (pv.address() % page == 0);
+    }
+
+    /** malloc_usable_size(3) of a block from malloc: at least what was asked; of NULL, 0. */
+    private static String mallocUsableSize() throws Throwable {
+        MethodHandle usable = handle("malloc_usable_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+        MethodHandle usableLong = handle("malloc_usable_size", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
+        MemorySegment m = (MemorySegment) MALLOC.invokeExact(100L);
+        long size = (long) usable.invokeExact(m);
+        long sizeByLong = (long) usableLong.invokeExact(m.address());
+        long ofNull = (long) usable.invokeExact(MemorySegment.NULL);
+        String pool = pool(m.address());
+        if (!pool.equals("no agent")) {
+            poolLine("mallocUsableSize", "in pool " + pool + ", the pool's usable size "
+                    + (size == io.jvmem.agent.Jvmem.pool("p").usableSize(m.address())));
+        }
+        FREE.invokeExact(m);
+        return "at least asked " + (size >= 100 && size < 4096) + ", same by address " + (size == sizeByLong)
+                + ", of NULL " + ofNull;
     }
 }

@@ -47,6 +47,7 @@ final class DowncallRoutes {
     private final long posixMemalign;
     private final long valloc;
     private final long pvalloc;
+    private final long mallocUsableSize;
     /** getpagesize(): valloc's and pvalloc's alignment; 0 until first needed. */
     private volatile long pageSize;
     private final MethodHandle ofAddress;
@@ -72,6 +73,7 @@ final class DowncallRoutes {
         this.posixMemalign = address(libc, "posix_memalign");
         this.valloc = address(libc, "valloc");
         this.pvalloc = address(libc, "pvalloc");
+        this.mallocUsableSize = address(libc, "malloc_usable_size");
         this.ofAddress = PUBLIC.findStatic(MemorySegment.class, "ofAddress", MethodType.methodType(MemorySegment.class, long.class));
         this.address = PUBLIC.findVirtual(MemorySegment.class, "address", MethodType.methodType(long.class));
         this.candidate = PUBLIC.findStatic(downcalls, "candidate", MethodType.methodType(long.class, MemorySegment.class));
@@ -85,7 +87,7 @@ final class DowncallRoutes {
     boolean isLibcAllocator(long function) {
         return function == free || function == malloc || function == calloc || function == realloc
                 || function == reallocarray || function == alignedAlloc || function == posixMemalign
-                || function == valloc || function == pvalloc;
+                || function == valloc || function == pvalloc || function == mallocUsableSize;
     }
 
     /**
@@ -103,7 +105,7 @@ final class DowncallRoutes {
             lead++;
         }
         if (unbound || state) {
-            boolean allocates = unbound ? shape(args, ret, true, false) : function != free;
+            boolean allocates = unbound ? shape(args, ret, true, false) : function != free && function != mallocUsableSize;
             if (allocates && handles.takes(site, Call.DOWNCALL)) {
                 reportUnrouted.accept(state ? "downcall handle of libc's allocator with captureCallState"
                         : "downcall handle of malloc's shape without a bound address");
@@ -121,6 +123,9 @@ final class DowncallRoutes {
         }
         if (function == free && shape(args, ret, null, true)) {
             return guarded(mh, Frees.FREE, 0, false, false, 0, ret, 0);
+        }
+        if (function == mallocUsableSize && shape(args, ret, true, true)) {
+            return usable(mh, ret);
         }
         boolean reallocs = function == realloc && shape(args, ret, true, true, false)
                 || function == reallocarray && shape(args, ret, true, true, false, false);
@@ -233,6 +238,24 @@ final class DowncallRoutes {
             target = back(target, ret, t);
         }
         return MethodHandles.guardWithTest(test, target, mh);
+    }
+
+    /**
+     * malloc_usable_size(3), pool-aware everywhere: a pool block's usable size from its pool (glibc would read a chunk
+     * header that is not there and return garbage); any other pointer goes to the program's own handle.
+     */
+    private MethodHandle usable(MethodHandle mh, MemoryLayout ret) throws ReflectiveOperationException {
+        MethodType t = mh.type();
+        MethodHandle test = core("ownedByPool", boolean.class, long.class);
+        MethodHandle size = core("poolUsableSize", long.class, long.class);
+        if (t.parameterType(0) == MemorySegment.class) {
+            test = MethodHandles.filterArguments(test, 0, candidate); // a segment the JDK refuses: its own handle
+            size = MethodHandles.filterArguments(size, 0, address);
+        }
+        if (t.returnType() == MemorySegment.class) { // size_t declared as an address
+            size = MethodHandles.filterReturnValue(size, ofAddress);
+        }
+        return MethodHandles.guardWithTest(test.asType(t.changeReturnType(boolean.class)), size.asType(t), mh);
     }
 
     /** posix_memalign routed at {@code site}: the bridge writes the pool block where libc would write its pointer. */

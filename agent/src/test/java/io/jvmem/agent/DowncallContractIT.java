@@ -116,4 +116,12 @@ class DowncallContractIT {
         assertSameOutcome("vallocAndPvalloc");
         assertEquals("in pool true true; back after free true", agent.get("vallocAndPvalloc pool"));
     }
+
+    @Test
+    @Timeout(10)
+    void mallocUsableSizeOfAPoolBlockIsThePoolsWhereGlibcWouldReadAHeaderThatIsNotThere() {
+        assertEquals("at least asked true, same by address true, of NULL 0", jdk.get("mallocUsableSize"));
+        assertSameOutcome("mallocUsableSize");
+        assertEquals("in pool true, the pool's usable size true", agent.get("mallocUsableSize pool"));
+    }
 }

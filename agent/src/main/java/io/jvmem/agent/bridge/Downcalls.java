@@ -106,6 +106,16 @@ public final class Downcalls {
         return function == expected && p != 0 && Bridge.h.free(p);
     }
 
+    /** For malloc_usable_size(3): whether {@code p} is in a pool (then {@link #poolUsableSize} answers, not libc). */
+    public static boolean ownedByPool(long p) {
+        return p != 0 && Bridge.h.owns(p);
+    }
+
+    /** malloc_usable_size(3) of pool block {@code p}: the bytes usable from {@code p} on. */
+    public static long poolUsableSize(long p) {
+        return Bridge.h.usableSize(p);
+    }
+
     /**
      * A segment argument's address if the JDK's downcall would pass it as a native address (native, alive, accessible
      * from this thread), else an address no pool holds and that is not NULL, so that such a call runs the program's own
