@@ -7,6 +7,19 @@ package io.jvmem.allocator;
  * without locks gives snapshots that may lag by a few operations, as jemalloc's do.
  */
 final class Accounting {
+    /** For {@link Allocator#free(long, int)}: the block's tag is the one recorded with it (a plain free). */
+    static final int RECORDED = -1;
+
+    /** For {@link Allocator#free(long, int)}: {@code tag}, unless the block recorded one, which then wins and is cleared. */
+    static int keptUnlessRecorded(int tag) {
+        return -2 - tag;
+    }
+
+    /** The tag {@code kept} names: itself (≥ 0), or the one given to {@link #keptUnlessRecorded}. */
+    static int keptTag(int kept) {
+        return kept >= 0 ? kept : -2 - kept;
+    }
+
     /** Counter slot of huge blocks (no size class). */
     static final int HUGE_SLOT = SizeClasses.NCLASSES;
 
@@ -66,19 +79,19 @@ final class Accounting {
 
     /**
      * The tag a small block (slab page entry {@code e}) is freed under, for a caller that did not keep one:
-     * {@link Allocator#RECORDED}, or {@link Allocator#keptUnlessRecorded} of a tag. A tag recorded with the block
+     * {@link #RECORDED}, or {@link #keptUnlessRecorded} of a tag. A tag recorded with the block
      * wins and is cleared from its slab (so a block of {@code malloc(size, tag)} freed malloc(9)-style, with its tag,
      * leaves nothing behind for the next block there).
      */
     int smallTagAtFree(long e, long off, int kept) {
         int recorded = smallTags ? takeSmallTag(e, off) : 0;
-        return recorded != 0 || kept == Allocator.RECORDED ? recorded : Allocator.keptTag(kept);
+        return recorded != 0 || kept == RECORDED ? recorded : keptTag(kept);
     }
 
     /** As {@link #smallTagAtFree} for a page run, whose tag is in its page map entry; a kept tag (≥ 0) as it is. */
     static int runTagAtFree(long e, int kept) {
         int recorded = PageMap.tag(e);
-        return kept >= 0 ? kept : recorded != 0 || kept == Allocator.RECORDED ? recorded : Allocator.keptTag(kept);
+        return kept >= 0 ? kept : recorded != 0 || kept == RECORDED ? recorded : keptTag(kept);
     }
 
     /** The tag of a small block being freed (slab page entry {@code e}), cleared in its slab. */

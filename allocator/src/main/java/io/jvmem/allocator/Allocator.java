@@ -278,13 +278,13 @@ final class Allocator {
     }
 
     void free(long address) {
-        free(address, RECORDED);
+        free(address, Accounting.RECORDED);
     }
 
     /**
      * @param kept the tag the caller kept for a block of {@link #malloc(long, int, boolean)} with {@code kept} (the
-     *             block's record is not read), {@link #RECORDED}: the tag recorded with the block, or
-     *             {@link #keptUnlessRecorded} of a tag
+     *             block's record is not read), {@link Accounting#RECORDED}: the tag recorded with the block, or
+     *             {@link Accounting#keptUnlessRecorded} of a tag
      */
     void free(long address, int kept) {
         if (address != 0) {
@@ -301,19 +301,6 @@ final class Allocator {
         } finally {
             caches.exit(tc);
         }
-    }
-
-    /** For {@link #free(long, int)}: the block's tag is the one recorded with it (a plain free). */
-    static final int RECORDED = -1;
-
-    /** For {@link #free(long, int)}: {@code tag}, unless the block recorded one, which then wins and is cleared. */
-    static int keptUnlessRecorded(int tag) {
-        return -2 - tag;
-    }
-
-    /** The tag {@code kept} names: itself (≥ 0), or the one given to {@link #keptUnlessRecorded}. */
-    static int keptTag(int kept) {
-        return kept >= 0 ? kept : -2 - kept;
     }
 
     /**
@@ -387,14 +374,14 @@ final class Allocator {
             throw new HeapCorruptionException("page map entry of live block 0x" + Long.toHexString(address)
                     + " is not in use (pool metadata damaged)");
         }
-        if (debug && kept != RECORDED) { // the debugging aids record kept tags: a wrong one throws
-            accounting.checkKept(this, address, off, e, keptTag(kept));
+        if (debug && kept != Accounting.RECORDED) { // the debugging aids record kept tags: a wrong one throws
+            accounting.checkKept(this, address, off, e, Accounting.keptTag(kept));
         }
         int cls;
         int tag;
         if (kind == PageMap.SLAB) {
             cls = PageMap.cls(e);
-            tag = kept >= 0 && !debug ? kept : accounting.smallTagAtFree(e, off, kept >= 0 ? RECORDED : kept);
+            tag = kept >= 0 && !debug ? kept : accounting.smallTagAtFree(e, off, kept >= 0 ? Accounting.RECORDED : kept);
         } else {
             cls = PageMap.cls(e) == PageMap.HUGE_CLASS ? -1 : PageMap.cls(e);
             tag = Accounting.runTagAtFree(e, kept);

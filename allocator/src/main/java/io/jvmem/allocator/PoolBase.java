@@ -170,7 +170,7 @@ abstract sealed class PoolBase implements MemoryPool permits VolatilePool, CtoPo
         if (address == 0) {
             return; // a no-op whatever the tag, as free(0)
         }
-        heap.free(address, Allocator.keptUnlessRecorded(java.util.Objects.requireNonNull(tag, "tag").id()));
+        heap.free(address, Accounting.keptUnlessRecorded(java.util.Objects.requireNonNull(tag, "tag").id()));
         Malloc9.freed(this);
     }
 

@@ -36,7 +36,7 @@ final class Reallocator {
             return h.malloc(tc, size, tag, false);
         }
         if (size == 0) {
-            h.free(tc, address, Allocator.RECORDED);
+            h.free(tc, address, Accounting.RECORDED);
             return 0;
         }
         if (size < 0) {
@@ -70,7 +70,7 @@ final class Reallocator {
             return 0;
         }
         MemorySegment.copy(ALL, address, ALL, fresh, Math.min(old, size));
-        h.free(tc, address, Allocator.RECORDED);
+        h.free(tc, address, Accounting.RECORDED);
         return fresh;
     }
 
