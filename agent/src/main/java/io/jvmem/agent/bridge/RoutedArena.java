@@ -44,14 +44,11 @@ final class RoutedArena implements Arena {
         // at most the quantum's alignment, the block is typed: its release gives the site's tag back
         Object typed = byteAlignment <= Hooks.TYPED_ALIGNMENT ? s : null;
         boolean confined = arena.scope().getClass() == CONFINED;
-        if (SESSION_CLEANUP) {
-            // registered first: from here the arena owns the block, and a closed or foreign arena has released it
-            SessionRelease.addTo(arena, new SessionRelease(a, typed, confined));
-            return global(arena, site, a, byteSize, MemorySegment.ofAddress(a).reinterpret(byteSize, arena, null));
-        }
+        MemorySegment segment;
         try {
-            return global(arena, site, a, byteSize,
-                    MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a, typed, confined)));
+            // the JDK's order: the arena's state is checked first, the cleanup registered last
+            segment = SESSION_CLEANUP ? MemorySegment.ofAddress(a).reinterpret(byteSize, arena, null)
+                    : MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a, typed, confined));
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
             if (typed != null) {
                 Bridge.h.releaseSegment(a, s, false);
@@ -60,13 +57,12 @@ final class RoutedArena implements Arena {
             }
             throw t;
         }
-    }
-
-    /** {@code segment}; a segment of the global arena is recorded for the leak report (only the program's exit frees it). */
-    @ForceInlineStub
-    private static MemorySegment global(Arena arena, int site, long a, long byteSize, MemorySegment segment) {
+        if (SESSION_CLEANUP) {
+            // a shared arena closed since the check: the block is released and the JDK's exception thrown, as for its own
+            SessionRelease.addTo(arena, new SessionRelease(a, typed, confined));
+        }
         if (arena == GLOBAL) {
-            Bridge.h.global(site, a, byteSize);
+            Bridge.h.global(site, a, byteSize); // for the leak report: only the program's exit frees it
         }
         return segment;
     }
