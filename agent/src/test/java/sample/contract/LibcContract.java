@@ -50,6 +50,7 @@ public final class LibcContract {
         run("reallocarrayOfABlock", LibcContract::reallocarrayOfABlock);
         run("vallocAndPvalloc", LibcContract::vallocAndPvalloc);
         run("mallocUsableSize", LibcContract::mallocUsableSize);
+        run("mallocUsableSizeReturnedAsATargetedAddress", LibcContract::mallocUsableSizeReturnedAsATargetedAddress);
     }
 
     private static void run(String name, Case c) {
@@ -193,5 +194,18 @@ public final class LibcContract {
         FREE.invokeExact(m);
         return "at least asked " + (size >= 100 && size < 4096) + ", same by address " + (size == sizeByLong)
                 + ", of NULL " + ofNull;
+    }
+
+    /** size_t declared as an address with a target layout: the JDK sizes the returned segment to that layout. */
+    private static String mallocUsableSizeReturnedAsATargetedAddress() throws Throwable {
+        MethodHandle usable = handle("malloc_usable_size", FunctionDescriptor.of(ADDRESS.withTargetLayout(JAVA_LONG), ADDRESS));
+        MemorySegment m = (MemorySegment) MALLOC.invokeExact(100L);
+        MemorySegment size = (MemorySegment) usable.invokeExact(m);
+        String pool = pool(m.address());
+        if (!pool.equals("no agent")) {
+            poolLine("mallocUsableSizeReturnedAsATargetedAddress", "in pool " + pool);
+        }
+        FREE.invokeExact(m);
+        return "segment size " + size.byteSize() + ", at least asked " + (size.address() >= 100);
     }
 }

@@ -252,10 +252,8 @@ final class DowncallRoutes {
             test = MethodHandles.filterArguments(test, 0, candidate); // a segment the JDK refuses: its own handle
             size = MethodHandles.filterArguments(size, 0, address);
         }
-        if (t.returnType() == MemorySegment.class) { // size_t declared as an address
-            size = MethodHandles.filterReturnValue(size, ofAddress);
-        }
-        return MethodHandles.guardWithTest(test.asType(t.changeReturnType(boolean.class)), size.asType(t), mh);
+        // size_t declared as an address: a segment sized to its target layout, as the JDK returns it
+        return MethodHandles.guardWithTest(test.asType(t.changeReturnType(boolean.class)), back(size, ret, t), mh);
     }
 
     /** posix_memalign routed at {@code site}: the bridge writes the pool block where libc would write its pointer. */

@@ -124,4 +124,12 @@ class DowncallContractIT {
         assertSameOutcome("mallocUsableSize");
         assertEquals("in pool true, the pool's usable size true", agent.get("mallocUsableSize pool"));
     }
+
+    @Test
+    @Timeout(10)
+    void mallocUsableSizeReturnedAsATargetedAddressIsSizedToItsTargetLayoutAsTheJdksIs() {
+        assertEquals("segment size 8, at least asked true", jdk.get("mallocUsableSizeReturnedAsATargetedAddress"));
+        assertSameOutcome("mallocUsableSizeReturnedAsATargetedAddress");
+        assertEquals("in pool true", agent.get("mallocUsableSizeReturnedAsATargetedAddress pool"));
+    }
 }
