@@ -132,4 +132,20 @@ class DowncallContractIT {
         assertSameOutcome("mallocUsableSizeReturnedAsATargetedAddress");
         assertEquals("in pool true", agent.get("mallocUsableSizeReturnedAsATargetedAddress pool"));
     }
+
+    @Test
+    @Timeout(10)
+    void mallocUsableSizeThroughAnUnboundHandleIsThePoolsForAPoolBlock() {
+        assertEquals("same as bound, same as bound, freed", jdk.get("mallocUsableSizeThroughAnUnboundHandle"));
+        assertSameOutcome("mallocUsableSizeThroughAnUnboundHandle");
+        assertEquals("in pool true true", agent.get("mallocUsableSizeThroughAnUnboundHandle pool"));
+    }
+
+    @Test
+    @Timeout(10)
+    void mallocUsableSizeWithCaptureCallStateIsThePoolsForAPoolBlock() {
+        assertEquals("same as bound, same as bound, freed", jdk.get("mallocUsableSizeWithCaptureCallState"));
+        assertSameOutcome("mallocUsableSizeWithCaptureCallState");
+        assertEquals("in pool true true", agent.get("mallocUsableSizeWithCaptureCallState pool"));
+    }
 }
