@@ -50,6 +50,9 @@ public final class LibcContract {
         run("reallocarrayOfABlock", LibcContract::reallocarrayOfABlock);
         run("vallocAndPvalloc", LibcContract::vallocAndPvalloc);
         run("mallocUsableSize", LibcContract::mallocUsableSize);
+        run("mallocUsableSizeReturnedAsATargetedAddress", LibcContract::mallocUsableSizeReturnedAsATargetedAddress);
+        run("mallocUsableSizeThroughAnUnboundHandle", () -> mallocUsableSizeThrough(false));
+        run("mallocUsableSizeWithCaptureCallState", () -> mallocUsableSizeThrough(true));
     }
 
     private static void run(String name, Case c) {
@@ -193,5 +196,55 @@ public final class LibcContract {
         FREE.invokeExact(m);
         return "at least asked " + (size >= 100 && size < 4096) + ", same by address " + (size == sizeByLong)
                 + ", of NULL " + ofNull;
+    }
+
+    /** size_t declared as an address with a target layout: the JDK sizes the returned segment to that layout. */
+    private static String mallocUsableSizeReturnedAsATargetedAddress() throws Throwable {
+        MethodHandle usable = handle("malloc_usable_size", FunctionDescriptor.of(ADDRESS.withTargetLayout(JAVA_LONG), ADDRESS));
+        MemorySegment m = (MemorySegment) MALLOC.invokeExact(100L);
+        MemorySegment size = (MemorySegment) usable.invokeExact(m);
+        String pool = pool(m.address());
+        if (!pool.equals("no agent")) {
+            poolLine("mallocUsableSizeReturnedAsATargetedAddress", "in pool " + pool);
+        }
+        FREE.invokeExact(m);
+        return "segment size " + size.byteSize() + ", at least asked " + (size.address() >= 100);
+    }
+
+    /**
+     * malloc_usable_size through an unbound handle ({@code state} false) or one made with captureCallState, of two
+     * blocks whose usable bytes (as the bound handle says) hold the program's data: glibc's own reads its chunk header
+     * from the bytes before the block, which for a pool block are the other block's data.
+     */
+    private static String mallocUsableSizeThrough(boolean state) throws Throwable {
+        MemorySegment function = LIBC.find("malloc_usable_size").orElseThrow();
+        MethodHandle bound = handle("malloc_usable_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+        MethodHandle unbound = LINKER.downcallHandle(FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+        MethodHandle capturing = handle("malloc_usable_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS),
+                Linker.Option.captureCallState("errno"));
+        MemorySegment[] blocks = {(MemorySegment) MALLOC.invokeExact(100L), (MemorySegment) MALLOC.invokeExact(100L)};
+        for (MemorySegment b : blocks) {
+            long usable = (long) bound.invokeExact(b);
+            MemorySegment all = b.reinterpret(usable);
+            for (long i = 0; i + 8 <= usable; i += 8) {
+                all.set(JAVA_LONG.withByteAlignment(1), i, 0x4000_0000_0000_0000L);
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = arena.allocate(Linker.Option.captureStateLayout());
+            for (MemorySegment b : blocks) {
+                long size = state ? (long) capturing.invokeExact(errno, b) : (long) unbound.invokeExact(function, b);
+                out.append(size == (long) bound.invokeExact(b) ? "same as bound, " : "differs from bound (" + size + "), ");
+            }
+        }
+        if (!pool(blocks[0].address()).equals("no agent")) {
+            poolLine(state ? "mallocUsableSizeWithCaptureCallState" : "mallocUsableSizeThroughAnUnboundHandle",
+                    "in pool " + pool(blocks[0].address()) + " " + pool(blocks[1].address()));
+        }
+        for (MemorySegment b : blocks) {
+            FREE.invokeExact(b);
+        }
+        return out.append("freed").toString();
     }
 }

@@ -27,10 +27,10 @@ import java.util.function.Consumer;
  * {@code memptr} goes to the bridge as the program gave it. Handles keep the program's exact type.
  *
  * <p>Shapes other than libc's (an {@code int} size, say) are left alone. A handle whose function address is its first
- * argument gets pool-aware free, realloc and reallocarray for calls of those functions on pool blocks (any other call
- * through it is the program's own); its allocations are not routed (the function is known only at each call), and a
+ * argument gets pool-aware free, realloc, reallocarray and malloc_usable_size for calls of those functions on pool
+ * blocks (any other call through it is the program's own); its allocations are not routed (the function is known only at each call), and a
  * selected class making one of malloc's shape is reported as unrouted. So is a handle to libc's allocator made with
- * {@code Linker.Option.captureCallState} in a selected class: its frees and reallocations are pool-aware (a block
+ * {@code Linker.Option.captureCallState} in a selected class: its frees, reallocations and usable sizes are pool-aware (a block
  * moved to libc is allocated through the program's handle, so libc's {@code errno} reaches the state segment), its
  * allocations not routed.
  */
@@ -119,13 +119,16 @@ final class DowncallRoutes {
             if (shape(args, ret, true, true, false, false) && (unbound || function == reallocarray)) {
                 return guarded(mh, Frees.REALLOCARRAY, unbound ? reallocarray : 0, unbound, state, lead, ret, 0);
             }
+            if (shape(args, ret, true, true) && (unbound || function == mallocUsableSize)) {
+                return usable(mh, unbound, state, lead, ret);
+            }
             return mh;
         }
         if (function == free && shape(args, ret, null, true)) {
             return guarded(mh, Frees.FREE, 0, false, false, 0, ret, 0);
         }
         if (function == mallocUsableSize && shape(args, ret, true, true)) {
-            return usable(mh, ret);
+            return usable(mh, false, false, 0, ret);
         }
         boolean reallocs = function == realloc && shape(args, ret, true, true, false)
                 || function == reallocarray && shape(args, ret, true, true, false, false);
@@ -242,20 +245,35 @@ final class DowncallRoutes {
 
     /**
      * malloc_usable_size(3), pool-aware everywhere: a pool block's usable size from its pool (glibc would read a chunk
-     * header that is not there and return garbage); any other pointer goes to the program's own handle.
+     * header that is not there, from the bytes before the block: garbage, or a crash when they are the program's
+     * data); any other call goes to the program's own handle. Its parameters are {@code lead} ones (as for
+     * {@link #guarded}: an unbound handle's function, which must be malloc_usable_size, then a state segment), then
+     * the pointer.
      */
-    private MethodHandle usable(MethodHandle mh, MemoryLayout ret) throws ReflectiveOperationException {
+    private MethodHandle usable(MethodHandle mh, boolean unbound, boolean state, int lead, MemoryLayout ret)
+            throws ReflectiveOperationException {
         MethodType t = mh.type();
-        MethodHandle test = core("ownedByPool", boolean.class, long.class);
+        // the test, on (function as long, p as long), then moved onto the handle's own parameters
+        MethodHandle test = MethodHandles.insertArguments(core("ownedByPool", boolean.class, long.class, long.class,
+                long.class), 0, unbound ? mallocUsableSize : 0L);
+        if (!unbound) {
+            test = MethodHandles.insertArguments(test, 0, 0L);
+        }
+        if (state) {
+            test = MethodHandles.dropArguments(test, lead - 1, MemorySegment.class);
+        }
+        for (int i = 0; i <= lead; i++) {
+            if (t.parameterType(i) == MemorySegment.class && !(state && i == lead - 1)) {
+                test = MethodHandles.filterArguments(test, i, candidate); // a segment the JDK refuses: its own handle
+            }
+        }
         MethodHandle size = core("poolUsableSize", long.class, long.class);
-        if (t.parameterType(0) == MemorySegment.class) {
-            test = MethodHandles.filterArguments(test, 0, candidate); // a segment the JDK refuses: its own handle
-            size = MethodHandles.filterArguments(size, 0, address);
+        if (t.parameterType(lead) == MemorySegment.class) {
+            size = MethodHandles.filterArguments(size, 0, address); // the test found it a native address
         }
-        if (t.returnType() == MemorySegment.class) { // size_t declared as an address
-            size = MethodHandles.filterReturnValue(size, ofAddress);
-        }
-        return MethodHandles.guardWithTest(test.asType(t.changeReturnType(boolean.class)), size.asType(t), mh);
+        size = MethodHandles.dropArguments(size, 0, t.parameterList().subList(0, lead));
+        // size_t declared as an address: a segment sized to its target layout, as the JDK returns it
+        return MethodHandles.guardWithTest(test.asType(t.changeReturnType(boolean.class)), back(size, ret, t), mh);
     }
 
     /** posix_memalign routed at {@code site}: the bridge writes the pool block where libc would write its pointer. */

@@ -124,4 +124,28 @@ class DowncallContractIT {
         assertSameOutcome("mallocUsableSize");
         assertEquals("in pool true, the pool's usable size true", agent.get("mallocUsableSize pool"));
     }
+
+    @Test
+    @Timeout(10)
+    void mallocUsableSizeReturnedAsATargetedAddressIsSizedToItsTargetLayoutAsTheJdksIs() {
+        assertEquals("segment size 8, at least asked true", jdk.get("mallocUsableSizeReturnedAsATargetedAddress"));
+        assertSameOutcome("mallocUsableSizeReturnedAsATargetedAddress");
+        assertEquals("in pool true", agent.get("mallocUsableSizeReturnedAsATargetedAddress pool"));
+    }
+
+    @Test
+    @Timeout(10)
+    void mallocUsableSizeThroughAnUnboundHandleIsThePoolsForAPoolBlock() {
+        assertEquals("same as bound, same as bound, freed", jdk.get("mallocUsableSizeThroughAnUnboundHandle"));
+        assertSameOutcome("mallocUsableSizeThroughAnUnboundHandle");
+        assertEquals("in pool true true", agent.get("mallocUsableSizeThroughAnUnboundHandle pool"));
+    }
+
+    @Test
+    @Timeout(10)
+    void mallocUsableSizeWithCaptureCallStateIsThePoolsForAPoolBlock() {
+        assertEquals("same as bound, same as bound, freed", jdk.get("mallocUsableSizeWithCaptureCallState"));
+        assertSameOutcome("mallocUsableSizeWithCaptureCallState");
+        assertEquals("in pool true true", agent.get("mallocUsableSizeWithCaptureCallState pool"));
+    }
 }

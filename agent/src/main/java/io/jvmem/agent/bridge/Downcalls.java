@@ -106,9 +106,12 @@ public final class Downcalls {
         return function == expected && p != 0 && Bridge.h.free(p);
     }
 
-    /** For malloc_usable_size(3): whether {@code p} is in a pool (then {@link #poolUsableSize} answers, not libc). */
-    public static boolean ownedByPool(long p) {
-        return p != 0 && Bridge.h.owns(p);
+    /**
+     * For malloc_usable_size(3) through a handle to {@code function} ({@code expected} the function it must be; both 0
+     * for a handle bound to it): whether {@code p} is in a pool (then {@link #poolUsableSize} answers, not libc).
+     */
+    public static boolean ownedByPool(long expected, long function, long p) {
+        return function == expected && p != 0 && Bridge.h.owns(p);
     }
 
     /** malloc_usable_size(3) of pool block {@code p}: the bytes usable from {@code p} on. */
