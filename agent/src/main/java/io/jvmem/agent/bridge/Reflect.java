@@ -71,13 +71,27 @@ public final class Reflect {
     }
 
     /** {@code Method.invoke}'s method: the intercepted member's stand-in, or {@code m} itself. */
+    @ForceInlineStub
     public static Method invokeTarget(Method m, Object receiver, int site) {
-        return m != null && intercepted(m.getName()) ? Bridge.h.reflectTarget(m, receiver, site) : m;
+        return m != null && interceptedMethod(m.getName()) ? Bridge.h.reflectTarget(m, receiver, site) : m;
     }
 
     /** {@code Method.invoke}'s receiver: the stand-in's holder or a routing arena, or {@code receiver} itself. */
+    @ForceInlineStub
     public static Object invokeReceiver(Method m, Object receiver, int site) {
-        return m != null && intercepted(m.getName()) ? Bridge.h.reflectReceiver(m, receiver, site) : receiver;
+        return m != null && interceptedMethod(m.getName()) ? Bridge.h.reflectReceiver(m, receiver, site) : receiver;
+    }
+
+    /**
+     * {@link #intercepted} for a reflected method's name, by identity: the JVM interns the names of the {@code Method}
+     * objects it makes ({@code MethodInvokeNamesTest} checks it), so for a {@code Method} the JIT holds as a constant
+     * (a static final, the common case) this folds to false and {@code Method.invoke} stays as fast as without the
+     * agent; a string switch hashes the name, which the JIT does not fold, and cost 12 ns per reflective call.
+     */
+    @ForceInlineStub
+    static boolean interceptedMethod(String name) {
+        return name == "allocateDirect" || name == "allocateMemory" || name == "reallocateMemory" || name == "freeMemory"
+                || name == "allocate" || name == "allocateFrom" || name == "downcallHandle";
     }
 
     /** A downcall handle bound to {@code function}: libc's allocation functions become pool-aware or routed. */
