@@ -195,18 +195,7 @@ final class DowncallRoutes {
                 ? MethodHandles.insertArguments(core("freedInPool", boolean.class, long.class, long.class, long.class), 0, expected)
                 : MethodHandles.insertArguments(core("reallocTakes", boolean.class, long.class, int.class, long.class, long.class),
                         0, expected, site);
-        if (!unbound) {
-            test = MethodHandles.insertArguments(test, 0, 0L);
-        }
-        if (state) {
-            test = MethodHandles.dropArguments(test, lead - 1, MemorySegment.class);
-        }
-        for (int i = 0; i <= lead; i++) {
-            if (t.parameterType(i) == MemorySegment.class && !(state && i == lead - 1)) {
-                test = MethodHandles.filterArguments(test, i, candidate); // a segment the JDK refuses: its own handle
-            }
-        }
-        test = test.asType(t.dropParameterTypes(lead + 1, t.parameterCount()).changeReturnType(boolean.class));
+        test = onLeadingParameters(test, t, unbound, state, lead);
         MethodHandle target;
         if (kind == Frees.FREE) {
             target = MethodHandles.empty(t); // the test freed it
@@ -256,6 +245,23 @@ final class DowncallRoutes {
         // the test, on (function as long, p as long), then moved onto the handle's own parameters
         MethodHandle test = MethodHandles.insertArguments(core("ownedByPool", boolean.class, long.class, long.class,
                 long.class), 0, unbound ? mallocUsableSize : 0L);
+        test = onLeadingParameters(test, t, unbound, state, lead);
+        MethodHandle size = core("poolUsableSize", long.class, long.class);
+        if (t.parameterType(lead) == MemorySegment.class) {
+            size = MethodHandles.filterArguments(size, 0, address); // the test found it a native address
+        }
+        size = MethodHandles.dropArguments(size, 0, t.parameterList().subList(0, lead));
+        // size_t declared as an address: a segment sized to its target layout, as the JDK returns it
+        return MethodHandles.guardWithTest(test, back(size, ret, t), mh);
+    }
+
+    /**
+     * A guard's {@code test} on {@code (function as long, p as long)} moved onto the leading parameters of a handle of
+     * type {@code t}: {@code lead} of them (an unbound handle's function, then a state segment if {@code state}), then
+     * the pointer. A segment the JDK would refuse gives an address no pool holds, so that call runs the program's own
+     * handle.
+     */
+    private MethodHandle onLeadingParameters(MethodHandle test, MethodType t, boolean unbound, boolean state, int lead) {
         if (!unbound) {
             test = MethodHandles.insertArguments(test, 0, 0L);
         }
@@ -264,16 +270,10 @@ final class DowncallRoutes {
         }
         for (int i = 0; i <= lead; i++) {
             if (t.parameterType(i) == MemorySegment.class && !(state && i == lead - 1)) {
-                test = MethodHandles.filterArguments(test, i, candidate); // a segment the JDK refuses: its own handle
+                test = MethodHandles.filterArguments(test, i, candidate);
             }
         }
-        MethodHandle size = core("poolUsableSize", long.class, long.class);
-        if (t.parameterType(lead) == MemorySegment.class) {
-            size = MethodHandles.filterArguments(size, 0, address); // the test found it a native address
-        }
-        size = MethodHandles.dropArguments(size, 0, t.parameterList().subList(0, lead));
-        // size_t declared as an address: a segment sized to its target layout, as the JDK returns it
-        return MethodHandles.guardWithTest(test.asType(t.changeReturnType(boolean.class)), back(size, ret, t), mh);
+        return test.asType(t.dropParameterTypes(lead + 1, t.parameterCount()).changeReturnType(boolean.class));
     }
 
     /** posix_memalign routed at {@code site}: the bridge writes the pool block where libc would write its pointer. */
