@@ -50,11 +50,7 @@ final class RoutedArena implements Arena {
             segment = SESSION_CLEANUP ? MemorySegment.ofAddress(a).reinterpret(byteSize, arena, null)
                     : MemorySegment.ofAddress(a).reinterpret(byteSize, arena, new Release(a, typed, confined));
         } catch (Throwable t) { // a closed arena, or a confined one used from another thread: the JDK's exception
-            if (typed != null) {
-                Bridge.h.releaseSegment(a, s, false);
-            } else {
-                Bridge.h.release(a);
-            }
+            Release.release(a, typed, false); // as its cleanup would have
             throw t;
         }
         if (SESSION_CLEANUP) {
