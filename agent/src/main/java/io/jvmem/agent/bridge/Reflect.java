@@ -20,13 +20,12 @@ public final class Reflect {
     private Reflect() {
     }
 
-    /** The names of the intercepted members: anything else passes untouched and costs one string switch. */
+    /**
+     * The names of the intercepted members, for a name a program passes to a lookup (not necessarily interned): the
+     * lookup itself costs far more than interning it. Anything else passes untouched.
+     */
     static boolean intercepted(String name) {
-        return switch (name) {
-            case "allocateDirect", "allocateMemory", "reallocateMemory", "freeMemory", "allocate", "allocateFrom",
-                 "downcallHandle" -> true;
-            default -> false;
-        };
+        return interceptedMethod(name.intern());
     }
 
     public static MethodHandle findStatic(MethodHandles.Lookup l, Class<?> refc, String name, MethodType type, int site)
@@ -56,13 +55,13 @@ public final class Reflect {
 
     public static MethodHandle unreflect(MethodHandles.Lookup l, Method m, int site) throws IllegalAccessException {
         MethodHandle mh = l.unreflect(m);
-        return intercepted(m.getName()) ? Bridge.h.routeHandle(mh, m.getDeclaringClass(), m.getName(), false, site) : mh;
+        return interceptedMethod(m.getName()) ? Bridge.h.routeHandle(mh, m.getDeclaringClass(), m.getName(), false, site) : mh;
     }
 
     public static MethodHandle unreflectSpecial(MethodHandles.Lookup l, Method m, Class<?> specialCaller, int site)
             throws IllegalAccessException {
         MethodHandle mh = l.unreflectSpecial(m, specialCaller);
-        return intercepted(m.getName()) ? Bridge.h.routeHandle(mh, m.getDeclaringClass(), m.getName(), true, site) : mh;
+        return interceptedMethod(m.getName()) ? Bridge.h.routeHandle(mh, m.getDeclaringClass(), m.getName(), true, site) : mh;
     }
 
     /** A handle constant ({@code ldc}) of the intercepted member in row {@code row} of the agent's table. */
@@ -83,10 +82,11 @@ public final class Reflect {
     }
 
     /**
-     * {@link #intercepted} for a reflected method's name, by identity: the JVM interns the names of the {@code Method}
-     * objects it makes ({@code MethodInvokeNamesTest} checks it), so for a {@code Method} the JIT holds as a constant
-     * (a static final, the common case) this folds to false and {@code Method.invoke} stays as fast as without the
-     * agent; a string switch hashes the name, which the JIT does not fold, and cost 12 ns per reflective call.
+     * {@link #intercepted} for an interned name, such as a reflected method's, by identity: the JVM interns the names of
+     * the {@code Method} objects it makes ({@code MethodInvokeNamesTest} checks it), so for a {@code Method} the JIT
+     * holds as a constant (a static final, the common case) this folds to false and {@code Method.invoke} stays as fast
+     * as without the agent; a string switch hashes the name, which the JIT does not fold, and cost 12 ns per reflective
+     * call.
      */
     @ForceInlineStub
     static boolean interceptedMethod(String name) {
