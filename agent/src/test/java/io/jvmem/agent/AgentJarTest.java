@@ -143,21 +143,11 @@ class AgentJarTest {
         assertFalse(AgentJar.embedded().containsKey("io/jvmem/agent/NoSuchClass"));
     }
 
-    private Path agentJar(Path file, String premainClass) throws IOException {
-        java.util.jar.Manifest m = new java.util.jar.Manifest();
-        m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
-        m.getMainAttributes().putValue("Premain-Class", premainClass);
-        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(file), m)) {
-            out.closeEntry();
-        }
-        return file;
-    }
-
     @Test
     @Timeout(30)
     void aJvmemJarOfAnotherNameBesideAJvmemAgentJarIsNamedAsTheCause() throws IOException {
-        Path renamed = agentJar(dir.resolve("jvmem-agent-0.2.jar"), AgentJar.PREMAIN_CLASS);
-        Path beside = agentJar(dir.resolve(AgentJar.NAME), AgentJar.PREMAIN_CLASS);
+        Path renamed = ManifestOnlyAgent.write(dir.resolve("jvmem-agent-0.2.jar"), AgentJar.PREMAIN_CLASS, false);
+        Path beside = ManifestOnlyAgent.write(dir.resolve(AgentJar.NAME), AgentJar.PREMAIN_CLASS, false);
         String line = AgentJar.foreignBootJar(List.of("-javaagent:" + renamed + "=cfg"));
         assertTrue(line != null && line.contains(renamed.toString()) && line.contains(beside.toString()), line);
     }
@@ -165,12 +155,12 @@ class AgentJarTest {
     @Test
     @Timeout(30)
     void theJarNamedItselfOrAnotherAgentBesideItIsNotACause() throws IOException {
-        Path jar = agentJar(dir.resolve(AgentJar.NAME), AgentJar.PREMAIN_CLASS);
-        Path otherAgent = agentJar(dir.resolve("tracer.jar"), "com.example.Tracer");
+        Path jar = ManifestOnlyAgent.write(dir.resolve(AgentJar.NAME), AgentJar.PREMAIN_CLASS, false);
+        Path otherAgent = ManifestOnlyAgent.write(dir.resolve("tracer.jar"), "com.example.Tracer", false);
         assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + jar + "=cfg", "-javaagent:" + otherAgent)));
         assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + otherAgent)), "another agent beside ours is no cause");
         Path alone = Files.createDirectories(dir.resolve("alone"));
-        Path renamed = agentJar(alone.resolve("jvmem.jar"), AgentJar.PREMAIN_CLASS);
+        Path renamed = ManifestOnlyAgent.write(alone.resolve("jvmem.jar"), AgentJar.PREMAIN_CLASS, false);
         assertNull(AgentJar.foreignBootJar(List.of("-javaagent:" + renamed)), "renamed with nothing beside it: app loader");
     }
 }

@@ -3,16 +3,12 @@ package io.jvmem.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,10 +54,14 @@ class ArenaCleanupIT {
     @Test
     @Timeout(90)
     void cleanupsThroughReinterpretKeepEveryLifetimeRuleWhereTheSessionClassesDiffer() throws Exception {
-        assertEquals(RULES, run(List.of("-javaagent:" + blockerAgent()), true));
+        assertEquals(RULES, run(List.of("-javaagent:" + ManifestOnlyAgent.write(dir.resolve("blocker.jar"),
+                "sample.cleanup.SessionReleaseBlocker", false)), true));
     }
 
-    /** Runs the sample after the agents {@code first}, at log=info: {@code reinterpret} says whether it must say {@link #REINTERPRET}. */
+    /**
+     * Runs the sample after the agents {@code first}, at log=info: {@code reinterpret} says whether it must say
+     * {@link #REINTERPRET}.
+     */
     private String run(List<String> first, boolean reinterpret) throws Exception {
         assertTrue(Files.isRegularFile(JAR), "build the agent jar first: " + JAR);
         Path config = dir.resolve("jvmem.properties");
@@ -80,15 +80,4 @@ class ArenaCleanupIT {
         return out;
     }
 
-    /** A jar holding only a manifest naming the blocker (on the class path). */
-    private Path blockerAgent() throws Exception {
-        Manifest m = new Manifest();
-        m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        m.getMainAttributes().putValue("Premain-Class", "sample.cleanup.SessionReleaseBlocker");
-        Path jar = dir.resolve("blocker.jar");
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out, m)) {
-            j.flush();
-        }
-        return jar;
-    }
 }

@@ -3,16 +3,12 @@ package io.jvmem.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,19 +24,6 @@ class LoadedClassesIT {
     @TempDir
     Path dir;
 
-    /** A jar holding only a manifest naming {@code premainClass} (on the class path): another agent, started first. */
-    private Path otherAgent(String premainClass) throws Exception {
-        Manifest m = new Manifest();
-        m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        m.getMainAttributes().putValue("Premain-Class", premainClass);
-        m.getMainAttributes().putValue("Can-Retransform-Classes", "true");
-        Path jar = dir.resolve("other-agent.jar");
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out, m)) {
-            j.flush();
-        }
-        return jar;
-    }
-
     @Test
     @Timeout(120)
     void aClassTheJvmRefusesToRetransformIsReportedAloneAndTheRestOfItsBatchIsRewritten() throws Exception {
@@ -50,7 +33,8 @@ class LoadedClassesIT {
         Path log = dir.resolve("redefine.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Djdk.attach.allowAttachSelf=true",
-                "-javaagent:" + otherAgent("sample.late.FieldAddingAgent"), "-Xlog:redefine+class+timer=info:file=" + log,
+                "-javaagent:" + ManifestOnlyAgent.write(dir.resolve("other-agent.jar"), "sample.late.FieldAddingAgent", true),
+                "-Xlog:redefine+class+timer=info:file=" + log,
                 "-cp", System.getProperty("java.class.path"), "sample.late.ManyClassesMain", JAR.toString(),
                 config.toString(), "600"));
         Process p = new ProcessBuilder(cmd).start();

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,9 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,20 +29,6 @@ class RetransformingAgentIT {
 
     @TempDir
     Path dir;
-
-    /** A jar of only a manifest naming {@code sample.retransform.Retransformer}, whose classes are on the class path. */
-    private Path otherAgentJar() throws IOException {
-        Manifest m = new Manifest();
-        Attributes a = m.getMainAttributes();
-        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        a.put(new Attributes.Name("Premain-Class"), "sample.retransform.Retransformer");
-        a.put(new Attributes.Name("Can-Retransform-Classes"), "true");
-        Path jar = dir.resolve("retransformer.jar");
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out, m)) {
-            j.flush();
-        }
-        return jar;
-    }
 
     private record Run(int exit, String out, String err, Path report) {
         @Override
@@ -70,7 +52,8 @@ class RetransformingAgentIT {
         Files.write(config, List.of("pool.r.size=32m", "route.r.include=sample.retransform.Target", "route.r.pool=r",
                 "route.r.on-exhausted=fail", "report=" + report));
         String jvmem = "-javaagent:" + JAR + "=" + config;
-        String other = "-javaagent:" + otherAgentJar();
+        String other = "-javaagent:" + ManifestOnlyAgent.write(dir.resolve("retransformer.jar"),
+                "sample.retransform.Retransformer", true);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(otherFirst ? List.of(other, jvmem) : List.of(jvmem, other));
