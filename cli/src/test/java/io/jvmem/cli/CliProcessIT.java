@@ -107,9 +107,7 @@ class CliProcessIT {
     void attachRefusesABadConfigWithItsLineAndAttachesNothing() throws Exception {
         Path config = Files.write(dir.resolve("bad.properties"), List.of("pool.main.size=12q", "route.r.include=sample.cli",
                 "route.r.pool=main"));
-        Path stop = dir.resolve("stop");
-        Process target = start(List.of("-XX:+EnableDynamicAgentLoading"), "sample.cli.Sleeper", stop.toString());
-        try {
+        withSleeper(target -> {
             Result r = jvmem("attach", "--pid", Long.toString(target.pid()), config.toString());
             assertEquals(2, r.exit(), r.toString());
             assertTrue(r.err().contains("jvmem: " + config + ":1: pool.main.size: "), r.toString());
@@ -117,25 +115,32 @@ class CliProcessIT {
             Result again = jvmem("attach", "--pid", Long.toString(target.pid()), Files.write(dir.resolve("good.properties"),
                     List.of("pool.main.size=32m", "route.r.include=sample.cli", "route.r.pool=main")).toString());
             assertEquals(0, again.exit(), "the refused config left the JVM free for a good one: " + again);
-        } finally {
-            Files.writeString(stop, "");
-            target.waitFor(30, TimeUnit.SECONDS);
-            target.destroyForcibly();
-        }
+        });
     }
 
     @Test
     void attachRefusesAJvmThatRunsTheAgentAlready() throws Exception {
         Path config = Files.write(dir.resolve("late.properties"), List.of("pool.main.size=32m", "route.r.include=sample.cli",
                 "route.r.pool=main"));
-        Path stop = dir.resolve("stop");
-        Process target = start(List.of("-XX:+EnableDynamicAgentLoading"), "sample.cli.Sleeper", stop.toString());
-        try {
+        withSleeper(target -> {
             assertEquals(0, jvmem("attach", "--pid", Long.toString(target.pid()), config.toString()).exit());
             Result r = jvmem("attach", "--pid", Long.toString(target.pid()), config.toString());
             assertEquals(2, r.exit(), r.toString());
             assertTrue(r.err().contains("the jvmem agent already runs in process " + target.pid() + " (config " + config
                     + "); it starts once per JVM"), r.toString());
+        });
+    }
+
+    private interface WithTarget {
+        void run(Process target) throws Exception;
+    }
+
+    /** Runs {@code body} against a sleeping JVM that allows agents to be loaded into it, then stops that JVM. */
+    private void withSleeper(WithTarget body) throws Exception {
+        Path stop = dir.resolve("stop");
+        Process target = start(List.of("-XX:+EnableDynamicAgentLoading"), "sample.cli.Sleeper", stop.toString());
+        try {
+            body.run(target);
         } finally {
             Files.writeString(stop, "");
             target.waitFor(30, TimeUnit.SECONDS);
