@@ -42,7 +42,7 @@ final class Accounting {
      * A block handed out: its bytes counted under {@code tag}, which is recorded with the block if {@code record}
      * (else the caller keeps it for malloc(9)'s typed free, and the slab is not looked up at all).
      */
-    void onAlloc(ThreadCache tc, long off, int cls, int tag, boolean record) {
+    void onAlloc(ThreadCache tc, long off, int cls, int tag, boolean record, boolean popped) {
         long usable;
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
             usable = SizeClasses.size(cls);
@@ -57,7 +57,11 @@ final class Accounting {
         } else {
             usable = SizeClasses.size(cls); // a cached or fresh run's entry carries tag 0 already
         }
-        count(tc, cls, usable, tag, 1);
+        if (popped) {
+            countStacked(tc, usable, tag, 1);
+        } else {
+            count(tc, cls, usable, tag, 1);
+        }
     }
 
     /**
@@ -72,9 +76,14 @@ final class Accounting {
         }
     }
 
-    void onFree(ThreadCache tc, int cls, int tag, long e) {
+    /** A block taken back; {@code pushed}: onto the thread's stack, whose word counts the free. */
+    void onFree(ThreadCache tc, int cls, int tag, long e, boolean pushed) {
         long usable = cls >= 0 ? SizeClasses.size(cls) : PageMap.pages(e) << SizeClasses.LG_PAGE;
-        count(tc, cls, usable, tag, -1);
+        if (pushed) {
+            countStacked(tc, usable, tag, -1);
+        } else {
+            count(tc, cls, usable, tag, -1);
+        }
     }
 
     /**
@@ -123,13 +132,20 @@ final class Accounting {
             countRare(tc, cls, usable, tag, sign);
             return;
         }
-        long delta = sign * usable;
         if (sign > 0) {
             tc.nmalloc[cls]++;
         } else {
             tc.nfree[cls]++;
         }
-        long q = tc.allPending + delta;
+        countStacked(tc, usable, tag, sign);
+    }
+
+    /**
+     * {@link #count} of a block popped from or pushed onto the thread's own stack (so the cache is owned and the class
+     * cached): the stack's word has counted the operation, only the bytes are counted here.
+     */
+    void countStacked(ThreadCache tc, long usable, int tag, int sign) {
+        long q = tc.allPending + sign * usable;
         if (q > tc.allPendingMax) {
             if (q > TagCounters.PUBLISH_BYTES) {
                 publishTotal(tc, q);
@@ -211,6 +227,40 @@ final class Accounting {
      * four fields at fixed offsets, measured 2–4 ns faster per routed 64 B segment than a strided long[].
      */
     private void countTagOwned(ThreadCache tc, int tag, long usable, int sign) {
+        if (tag != tc.homeTag) {
+            countTagAway(tc, tag, usable, sign);
+            return;
+        }
+        long p = tc.homePending + sign * usable;
+        if (sign > 0) {
+            tc.homeRequests++;
+            tc.homeBytes += usable;
+            if (p > tc.homePendingMax) {
+                if (p > TagCounters.PUBLISH_BYTES) {
+                    p = publishHome(tc, tag, p);
+                } else {
+                    tc.homePendingMax = p;
+                }
+            }
+        } else if (p < -TagCounters.PUBLISH_BYTES) {
+            p = publishHome(tc, tag, p);
+        }
+        tc.homePending = p;
+    }
+
+    private long publishHome(ThreadCache tc, int tag, long p) {
+        tags.publish(tag, p, tc.homePendingMax);
+        tc.homePendingMax = 0;
+        return 0;
+    }
+
+    /** {@link #countTagOwned} of a tag other than the home tag: in its slot, or made home (see {@link ThreadCache#homeTag}). */
+    private void countTagAway(ThreadCache tc, int tag, long usable, int sign) {
+        if (tc.homeTag == 0 || ++tc.homeMisses > ThreadCache.HOME_MISSES) {
+            tc.rehome(tag);
+            countTagOwned(tc, tag, usable, sign);
+            return;
+        }
         ThreadCache.TagSlot[] slots = tc.tagSlots;
         ThreadCache.TagSlot t;
         if (tag >= slots.length || (t = slots[tag]) == null) {
@@ -268,14 +318,12 @@ final class Accounting {
     /** Moves a dead thread's counters into {@code retired} and publishes what it had pending. */
     void retire(ThreadCache tc, ThreadCache retired) {
         synchronized (retired) {
-            for (int i = 0; i < tc.nmalloc.length; i++) {
-                retired.nmalloc[i] += tc.nmalloc[i];
-                retired.nfree[i] += tc.nfree[i];
-            }
+            tc.addClassCounts(retired.nmalloc, retired.nfree); // the retired cache has no stack: its arrays count all
             retired.hugeBytes += tc.hugeBytes;
             retired.untaggedBytes += tc.untaggedBytes;
         }
         tags.publishTotal(tc.allPending, tc.allPendingMax);
+        tc.rehome(0); // the home tag's counters back into its slot
         ThreadCache.TagSlot[] st = tc.tagSlots;
         for (int t = 0; t < st.length; t++) {
             ThreadCache.TagSlot s = st[t];

@@ -128,8 +128,9 @@ final class Allocator {
             return allocate(tc, size, 1, tag, false);
         }
         int cls = SizeClasses.index(size);
-        long off;
-        if (cls < 0 || (off = tc.pop(cls)) < 0) {
+        long off = cls >= 0 ? tc.pop(cls) : -1;
+        boolean popped = off >= 0;
+        if (!popped) {
             off = take(tc, cls, size, SizeClasses.PAGE);
             if (off < 0) {
                 return 0;
@@ -138,7 +139,7 @@ final class Allocator {
         if (erase) {
             eraseFreeKey(off);
         }
-        accounting.onAlloc(tc, off, cls, tag, !kept);
+        accounting.onAlloc(tc, off, cls, tag, !kept, popped);
         return heapAddr + off;
     }
 
@@ -165,7 +166,7 @@ final class Allocator {
             int cls = SizeClasses.index(total);
             long off;
             if (cls >= 0 && (off = tc.pop(cls)) >= 0) {
-                onAlloc(tc, off, cls, tag);
+                onAlloc(tc, off, cls, tag, true);
                 long addr = heapAddr + off;
                 Zeroing.zero(addr, total);
                 return addr;
@@ -205,7 +206,8 @@ final class Allocator {
         if (cls >= 0 && blockAlign <= SizeClasses.PAGE) {
             off = tc.pop(cls);
         }
-        if (off < 0) {
+        boolean popped = off >= 0;
+        if (!popped) {
             tc.lastZero = false;
             off = take(tc, cls, req, Math.max(blockAlign, SizeClasses.PAGE));
             if (off < 0) {
@@ -213,7 +215,7 @@ final class Allocator {
             }
             knownZero = tc.lastZero && tc.owner != null;
         }
-        onAlloc(tc, off, cls, tag);
+        onAlloc(tc, off, cls, tag, popped);
         long addr = heapAddr + off;
         long usable = blockUsable(off);
         if (zero) {
@@ -315,8 +317,9 @@ final class Allocator {
         }
         long e = pageMap.get(off >>> SizeClasses.LG_PAGE);
         int cls = PageMap.cls(e);
+        long w;
         int n;
-        if (!tc.caches(cls) || (n = tc.counts[cls]) == tc.caps[cls]) {
+        if (!tc.caches(cls) || (n = ThreadCache.height(w = tc.stack[cls])) == tc.caps[cls]) {
             return false;
         }
         int tag;
@@ -327,10 +330,10 @@ final class Allocator {
         } else {
             return false;
         }
-        accounting.onFree(tc, cls, tag, e);
+        accounting.onFree(tc, cls, tag, e, true);
         ALL.set(ValueLayout.JAVA_LONG, address, freeSecret ^ address);
         tc.bins[cls][n] = off; // ThreadCache.push, its checks done above
-        tc.counts[cls] = n + 1;
+        tc.stack[cls] = w + ThreadCache.PUSH;
         return true;
     }
 
@@ -395,8 +398,9 @@ final class Allocator {
                 ALL.asSlice(block, usable).fill(Redzones.JUNK_FREE);
             }
         }
-        accounting.onFree(tc, cls, tag, e);
-        if (cls < 0 || !tc.caches(cls) || !tc.roomFor(cls)) {
+        boolean toStack = cls >= 0 && tc.caches(cls) && tc.roomFor(cls);
+        accounting.onFree(tc, cls, tag, e, toStack);
+        if (!toStack) {
             release(off, cls, e);
         } else {
             if (PageMap.tag(e) != 0 && kind == PageMap.LARGE) {
@@ -465,9 +469,10 @@ final class Allocator {
         return new InvalidFreeException(op + "(0x" + Long.toHexString(address) + ") in pool " + name + ": " + why, address);
     }
 
-    void onAlloc(ThreadCache tc, long off, int cls, int tag) {
+    /** A block handed out: its free key erased, its bytes counted; {@code popped}: it came off the thread's stack. */
+    void onAlloc(ThreadCache tc, long off, int cls, int tag, boolean popped) {
         eraseFreeKey(off);
-        accounting.onAlloc(tc, off, cls, tag, true);
+        accounting.onAlloc(tc, off, cls, tag, true, popped);
     }
 
     /** Per-thread counters of one block handed out ({@code sign} 1) or taken back (-1); see {@link Accounting}. */
@@ -507,13 +512,13 @@ final class Allocator {
             caches.flushAll(tc);
         }
         if (cls >= 0 && SizeClasses.isSmall(cls)) {
-            if (tc.caches(cls) && tc.counts[cls] == 0) {
+            if (tc.caches(cls) && tc.height(cls) == 0) {
                 int want = Math.max(1, tc.caps[cls] / 2);
                 int n = tc.arena.fill(cls, tc.bins[cls], want);
                 if (n == 0) {
                     return -1;
                 }
-                tc.counts[cls] = n - 1;
+                tc.setHeight(cls, n - 1);
                 return tc.bins[cls][n - 1];
             }
             long[] one = new long[1];

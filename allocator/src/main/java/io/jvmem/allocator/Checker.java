@@ -99,8 +99,8 @@ final class Checker {
         Set<Long> cached = new HashSet<>();
         if (h != null) {
             for (ThreadCache tc : h.caches.snapshot()) {
-                for (int c = 0; c < tc.counts.length; c++) {
-                    for (int i = 0; i < tc.counts[c]; i++) {
+                for (int c = 0; c < tc.stack.length; c++) {
+                    for (int i = 0; i < tc.height(c); i++) {
                         if (!cached.add(tc.bins[c][i])) {
                             problems.add("block at heap offset " + tc.bins[c][i] + " is cached twice");
                         }

@@ -162,7 +162,7 @@ final class Malloc9 {
             long[] one = new long[1];
             for (HeapArena a : heap.arenas) {
                 if (a.fill(cls, one, 1) == 1) {
-                    heap.onAlloc(tc, one[0], cls, tag);
+                    heap.onAlloc(tc, one[0], cls, tag, false);
                     return heap.heapAddr + one[0];
                 }
             }

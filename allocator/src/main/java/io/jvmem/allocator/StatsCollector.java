@@ -56,24 +56,12 @@ final class StatsCollector {
         long allPendingMax = 0;
         long[] tagPendingMax = new long[Math.max(tagExtent, 1)];
         for (ThreadCache tc : caches) {
-            for (int i = 0; i < slots; i++) {
-                nmalloc[i] += tc.nmalloc[i];
-                nfree[i] += tc.nfree[i];
-            }
+            tc.addClassCounts(nmalloc, nfree);
             allocated += tc.hugeBytes;
             untaggedBytes += tc.untaggedBytes;
             allPendingMax += Math.max(0, tc.allPendingMax);
             cached += tc.cachedBytes();
-            ThreadCache.TagSlot[] st = tc.tagSlots; // one read: the owner may replace it with a larger copy meanwhile
-            for (int t = 0; t < Math.min(st.length, tagRequests.length); t++) {
-                ThreadCache.TagSlot s = st[t];
-                if (s != null) {
-                    tagRequests[t] += s.requests;
-                    tagBytes[t] += s.bytes;
-                    tagPending[t] += s.pending;
-                    tagPendingMax[t] += s.pendingMax;
-                }
-            }
+            tc.addTagCounts(tagRequests, tagBytes, tagPending, tagPendingMax);
         }
         List<PoolStats.SizeClassStats> classes = new ArrayList<>();
         long[] slabs = new long[SizeClasses.NSMALL];

@@ -205,19 +205,19 @@ final class ThreadCaches {
 
     /** A full stack: the older half goes back. */
     void flushHalf(ThreadCache tc, int cls) {
-        int n = tc.counts[cls];
+        int n = tc.height(cls);
         int k = Math.max(1, n / 2);
         releaseAll(cls, tc.bins[cls], 0, k);
         System.arraycopy(tc.bins[cls], k, tc.bins[cls], 0, n - k);
-        tc.counts[cls] = n - k;
+        tc.setHeight(cls, n - k);
         tc.removed(cls, k);
     }
 
     void flushAll(ThreadCache tc) {
-        for (int cls = 0; cls < tc.counts.length; cls++) {
-            int n = tc.counts[cls];
+        for (int cls = 0; cls < tc.stack.length; cls++) {
+            int n = tc.height(cls);
             if (n > 0) {
-                tc.counts[cls] = 0;
+                tc.setHeight(cls, 0);
                 tc.removed(cls, n);
                 releaseAll(cls, tc.bins[cls], 0, n);
             }

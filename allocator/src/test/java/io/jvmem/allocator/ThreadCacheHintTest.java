@@ -29,10 +29,10 @@ class ThreadCacheHintTest {
             long a = typed.malloc(hint, SMALL);
             long b = typed.malloc(null, SMALL);
             assertEquals(2 * SMALL, pool.stats().tag(t.name()).inUse());
-            int cached = ((ThreadCache) hint).counts[CLS];
+            int cached = ((ThreadCache) hint).height(CLS);
             typed.free(hint, a);
             typed.free(hint, b);
-            assertEquals(cached + 2, ((ThreadCache) hint).counts[CLS], "both went to this thread's cache");
+            assertEquals(cached + 2, ((ThreadCache) hint).height(CLS), "both went to this thread's cache");
             assertEquals(0, pool.stats().tag(t.name()).inUse());
             assertEquals(2, pool.stats().tag(t.name()).requests());
             assertEquals(0, pool.stats().allocated());
@@ -45,15 +45,15 @@ class ThreadCacheHintTest {
         try (VolatilePool pool = TestPools.create(32L << 20)) {
             TypedAllocator typed = pool.typed(t);
             ThreadCache mine = (ThreadCache) typed.threadCache();
-            int before = mine.counts[CLS];
+            int before = mine.height(CLS);
             int[] theirs = CompletableFuture.supplyAsync(() -> {
                 long a = typed.malloc(mine, SMALL);
-                int n = ((ThreadCache) typed.threadCache()).counts[CLS];
+                int n = ((ThreadCache) typed.threadCache()).height(CLS);
                 typed.free(mine, a);
-                return new int[] {n, ((ThreadCache) typed.threadCache()).counts[CLS]};
+                return new int[] {n, ((ThreadCache) typed.threadCache()).height(CLS)};
             }).get();
             assertEquals(theirs[0] + 1, theirs[1], "the block went to the freeing thread's own cache");
-            assertEquals(before, mine.counts[CLS], "the hint's cache was not touched");
+            assertEquals(before, mine.height(CLS), "the hint's cache was not touched");
             assertEquals(0, pool.stats().allocated());
             assertTrue(pool.check().consistent(), pool.check().toString());
         }
@@ -64,12 +64,12 @@ class ThreadCacheHintTest {
         AllocationTag t = AllocationTag.define("hint.other-pool");
         try (VolatilePool one = TestPools.create(32L << 20); VolatilePool two = TestPools.create(32L << 20)) {
             ThreadCache oneCache = (ThreadCache) one.typed(t).threadCache();
-            int before = oneCache.counts[CLS];
+            int before = oneCache.height(CLS);
             TypedAllocator typed = two.typed(t);
             long a = typed.malloc(oneCache, SMALL);
             assertTrue(two.contains(a));
             typed.free(oneCache, a);
-            assertEquals(before, oneCache.counts[CLS], "the other pool's cache was not touched");
+            assertEquals(before, oneCache.height(CLS), "the other pool's cache was not touched");
             assertEquals(0, two.stats().allocated());
             assertEquals(0, one.stats().allocated());
             assertTrue(one.check().consistent(), one.check().toString());
