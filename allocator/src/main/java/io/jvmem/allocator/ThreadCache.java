@@ -9,8 +9,10 @@ import java.lang.invoke.VarHandle;
  * or takes one run from the page allocator (page-run classes); an overflow flushes the older half back. Only the
  * owning thread touches a cache, except after that thread died (then the pool's maintenance thread drains it).
  *
- * <p>Also the per-thread statistics counters, plain longs written by the owner only: summing them without locks
- * gives snapshots that may lag by a few operations, as jemalloc's do.
+ * <p>Also the per-thread statistics counters, plain longs written by the owner only (or by the thread that drains a
+ * dead owner's cache): summing them without locks gives snapshots that may lag by a few operations, as jemalloc's do.
+ * The two changes that move counts from one field to another (a stack's fill or flush, a new home tag) hold a
+ * sequence lock that statistics read under, so a snapshot never counts a block twice or not at all.
  */
 final class ThreadCache {
     final Thread owner;
