@@ -496,6 +496,142 @@ class StatsOracleTest {
         }
     }
 
+    /**
+     * Owners, each with classes and two tags of its own (homes moving every few dozen blocks, stacks filling and
+     * flushing), half of them ending and drained meanwhile; a reader checks every snapshot: per class, mallocs and
+     * frees never go back and frees never exceed mallocs; per tag, in use stays between 0 and its peak, requests,
+     * bytes and peak never go back. After all end, the counts equal the oracle's.
+     */
+    @Test
+    void snapshotsWhileOwnersRehomeFillFlushAndDieNeverGoBackNorGoBelowZero() throws Exception {
+        int n = 4;
+        long[][] sizes = {{16, 20_000}, {32, 24_576}, {48, 28_672}, {80, 32_768}};
+        java.util.Set<Integer> distinct = new java.util.HashSet<>();
+        for (long[] ss : sizes) {
+            for (long z : ss) {
+                assertTrue(distinct.add(SizeClasses.index(z)), "class of " + z + " is one thread's only");
+            }
+        }
+        AllocationTag[] tags = tags("oracle.readers.", 2 * n);
+        try (VolatilePool pool = TestPools.create(256L << 20)) {
+            AtomicBoolean stop = new AtomicBoolean();
+            Oracle[] oracles = new Oracle[n];
+            Thread[] owners = new Thread[n];
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            for (int i = 0; i < n; i++) {
+                oracles[i] = new Oracle(tags.length);
+                int k = i;
+                owners[i] = new Thread(() -> {
+                    try {
+                        Random r = new Random(k);
+                        long[] blocks = new long[150]; // more than a stack holds: fills and flushes
+                        int[] tagOf = new int[blocks.length];
+                        long[] usable = new long[blocks.length];
+                        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(k % 2 == 0 ? 600 : 2500);
+                        int round = 0;
+                        while (!stop.get() && System.nanoTime() < end) {
+                            for (int j = 0; j < blocks.length; j++) {
+                                int t = 2 * k + ((j / 70 + round) % 2); // 70 of one tag, then the other: homes move
+                                long size = sizes[k][r.nextInt(10) == 0 ? 1 : 0];
+                                blocks[j] = pool.malloc(size, tags[t]);
+                                usable[j] = SizeClasses.usable(size);
+                                tagOf[j] = t;
+                                oracles[k].malloc(usable[j], slotOf(usable[j]), t);
+                            }
+                            for (int j = blocks.length - 1; j >= 0; j--) {
+                                pool.free(blocks[j]);
+                                oracles[k].free(usable[j], slotOf(usable[j]), tagOf[j]);
+                            }
+                            round++;
+                        }
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                });
+                owners[i].start();
+            }
+            Map<Integer, long[]> lastClass = new HashMap<>();
+            long[][] lastTag = new long[tags.length][3]; // requests, bytes, peak
+            String wrong = null;
+            int snapshots = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (System.nanoTime() < deadline && wrong == null) {
+                if (snapshots % 20 == 0) {
+                    pool.heap.caches.drainDeadThreads(); // as the maintenance thread does
+                }
+                PoolStats s = pool.stats();
+                snapshots++;
+                for (PoolStats.SizeClassStats c : s.sizeClasses()) {
+                    long[] last = lastClass.computeIfAbsent(c.index(), x -> new long[2]);
+                    if (c.frees() > c.mallocs() || c.mallocs() < last[0] || c.frees() < last[1]) {
+                        wrong = "class " + c.index() + ": mallocs " + c.mallocs() + " frees " + c.frees()
+                                + " after " + last[0] + ", " + last[1];
+                    }
+                    last[0] = c.mallocs();
+                    last[1] = c.frees();
+                }
+                for (int t = 0; t < tags.length && wrong == null; t++) {
+                    PoolStats.TagStats ts = s.tag(tags[t].name());
+                    if (ts == null) {
+                        continue;
+                    }
+                    if (ts.inUse() < 0 || ts.inUse() > ts.peakInUse() || ts.requests() < lastTag[t][0]
+                            || ts.bytes() < lastTag[t][1] || ts.peakInUse() < lastTag[t][2]) {
+                        wrong = tags[t].name() + ": " + ts + " after requests " + lastTag[t][0] + " bytes "
+                                + lastTag[t][1] + " peak " + lastTag[t][2];
+                    }
+                    lastTag[t][0] = ts.requests();
+                    lastTag[t][1] = ts.bytes();
+                    lastTag[t][2] = ts.peakInUse();
+                }
+                if (s.allocated() < 0 || s.frees() > s.mallocs()) {
+                    wrong = "allocated " + s.allocated() + " mallocs " + s.mallocs() + " frees " + s.frees();
+                }
+            }
+            stop.set(true);
+            for (Thread t : owners) {
+                t.join();
+            }
+            assertNull(failure.get());
+            assertNull(wrong, "after " + snapshots + " snapshots");
+            Oracle all = new Oracle(tags.length);
+            for (Oracle o : oracles) {
+                o.addTo(all);
+            }
+            assertMatches(all, tags, pool.stats(), "owners ended");
+            pool.heap.caches.drainDeadThreads();
+            PoolStats s = pool.stats();
+            assertMatches(all, tags, s, "owners drained");
+            assertEquals(0, s.allocated());
+        }
+    }
+
+    /** A thread's peak of a tag below the publication threshold, with nothing pending at its end, outlives its drain. */
+    @Test
+    void aDeadThreadsUnpublishedPeakOfATagSurvivesItsDrain() throws Exception {
+        AllocationTag home = AllocationTag.define("oracle.deadpeak.home");
+        AllocationTag away = AllocationTag.define("oracle.deadpeak.away");
+        try (VolatilePool pool = TestPools.create(64L << 20)) {
+            Thread t = new Thread(() -> {
+                long a = pool.malloc(100_000, home); // its home tag
+                long b = pool.malloc(50_000, away); // in its slot
+                pool.free(a);
+                pool.free(b);
+            });
+            t.start();
+            t.join();
+            long homePeak = SizeClasses.usable(100_000);
+            long awayPeak = SizeClasses.usable(50_000);
+            assertEquals(homePeak, pool.stats().tag(home.name()).peakInUse());
+            pool.heap.caches.drainDeadThreads();
+            PoolStats s = pool.stats();
+            assertEquals(homePeak, s.tag(home.name()).peakInUse(), "peak of the home tag after the drain");
+            assertEquals(awayPeak, s.tag(away.name()).peakInUse(), "peak of the other tag after the drain");
+            assertEquals(0, s.tag(home.name()).inUse());
+            assertEquals(homePeak + awayPeak, s.peakAllocated());
+        }
+    }
+
     private static PoolStats.SizeClassStats classOf(PoolStats s, long size) {
         int cls = SizeClasses.index(size);
         for (PoolStats.SizeClassStats c : s.sizeClasses()) {
