@@ -346,7 +346,7 @@ final class Accounting {
             if (s == null) {
                 continue;
             }
-            if (s.pending != 0) {
+            if (s.pending != 0 || s.pendingMax > 0) { // a peak not yet published: its only record
                 tags.publish(t, s.pending, s.pendingMax);
             }
             if (s.requests != 0) {
