@@ -632,6 +632,28 @@ class StatsOracleTest {
         }
     }
 
+    /** 2^25 pops and pushes with no fill or flush: more than 24 bits of a stack word's count, derived exactly. */
+    @Test
+    void aStackWordsCountBeyond24BitsWithoutASlowPathIsDerivedExactly() {
+        AllocationTag tag = AllocationTag.define("oracle.longrun");
+        try (VolatilePool pool = TestPools.create(32L << 20)) {
+            int pairs = 1 << 24;
+            long first = pool.malloc(64, tag); // one fill
+            for (int i = 0; i < pairs; i++) {
+                pool.free(pool.malloc(64, tag));
+            }
+            PoolStats s = pool.stats();
+            PoolStats.SizeClassStats c = classOf(s, 64);
+            assertEquals(pairs + 1L, c.mallocs());
+            assertEquals(pairs, c.frees());
+            assertEquals(1, c.live());
+            assertEquals(pairs + 1L, s.tag(tag.name()).requests());
+            assertEquals(64, s.tag(tag.name()).inUse());
+            pool.free(first);
+            assertEquals(pairs + 1L, classOf(pool.stats(), 64).frees());
+        }
+    }
+
     private static PoolStats.SizeClassStats classOf(PoolStats s, long size) {
         int cls = SizeClasses.index(size);
         for (PoolStats.SizeClassStats c : s.sizeClasses()) {
