@@ -654,6 +654,55 @@ class StatsOracleTest {
         }
     }
 
+    /**
+     * Blocks one thread allocates and another frees (a queue between them): a snapshot must not count a free whose
+     * malloc it missed, whichever of the two threads' counters it reads first.
+     */
+    @Test
+    void blocksHandedToAnotherThreadAreNeverSeenFreedMoreOftenThanAllocated() throws Exception {
+        try (VolatilePool pool = TestPools.create(64L << 20)) {
+            java.util.concurrent.ArrayBlockingQueue<Long> queue = new java.util.concurrent.ArrayBlockingQueue<>(64);
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread producer = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        queue.put(pool.malloc(96));
+                    }
+                    queue.put(0L);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Thread consumer = new Thread(() -> {
+                try {
+                    for (long a; (a = queue.take()) != 0; ) {
+                        pool.free(a);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            producer.start();
+            consumer.start();
+            String wrong = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            int snapshots = 0;
+            while (System.nanoTime() < deadline && wrong == null) {
+                PoolStats.SizeClassStats c = classOf(pool.stats(), 96);
+                snapshots++;
+                if (c != null && c.frees() > c.mallocs()) {
+                    wrong = "mallocs " + c.mallocs() + " frees " + c.frees() + " at snapshot " + snapshots;
+                }
+            }
+            stop.set(true);
+            producer.join();
+            consumer.join();
+            assertNull(wrong);
+            PoolStats.SizeClassStats c = classOf(pool.stats(), 96);
+            assertEquals(c.mallocs(), c.frees());
+        }
+    }
+
     private static PoolStats.SizeClassStats classOf(PoolStats s, long size) {
         int cls = SizeClasses.index(size);
         for (PoolStats.SizeClassStats c : s.sizeClasses()) {
