@@ -110,6 +110,9 @@ final class StatsCollector {
         long mallocs = -h.accounting.inheritedBlocks; // blocks found live at reopen count as allocated, not as served
         long frees = 0;
         for (int i = 0; i < slots; i++) {
+            // threads are read one after another: a block allocated by a thread read earlier and freed by one read
+            // later has its free counted and not its malloc. Such frees are left for a later snapshot (lag).
+            nfree[i] = Math.min(nfree[i], nmalloc[i]);
             mallocs += nmalloc[i];
             frees += nfree[i];
             if (i < SizeClasses.NCLASSES) {
@@ -133,7 +136,9 @@ final class StatsCollector {
             if (requests == 0) {
                 continue;
             }
-            long inUse = published[t] + tagPending[t];
+            // as frees above: a block freed by a thread read after the one that allocated it, read before, is
+            // counted out and not in; never below zero
+            long inUse = Math.max(0, published[t] + tagPending[t]);
             long peak = Math.max(tagPeak[t], Math.max(inUse, published[t] + tagPendingMax[t]));
             long bytes = tagBytes[t] + h.tags.retiredBytes(t);
             tags.add(new PoolStats.TagStats(AllocationTag.byId(t).name(), inUse, requests, bytes, peak));

@@ -660,13 +660,14 @@ class StatsOracleTest {
      */
     @Test
     void blocksHandedToAnotherThreadAreNeverSeenFreedMoreOftenThanAllocated() throws Exception {
+        AllocationTag tag = AllocationTag.define("oracle.queue");
         try (VolatilePool pool = TestPools.create(64L << 20)) {
             java.util.concurrent.ArrayBlockingQueue<Long> queue = new java.util.concurrent.ArrayBlockingQueue<>(64);
             AtomicBoolean stop = new AtomicBoolean();
             Thread producer = new Thread(() -> {
                 try {
                     while (!stop.get()) {
-                        queue.put(pool.malloc(96));
+                        queue.put(pool.malloc(96, tag));
                     }
                     queue.put(0L);
                 } catch (InterruptedException e) {
@@ -693,6 +694,10 @@ class StatsOracleTest {
                 if (c != null && c.frees() > c.mallocs()) {
                     wrong = "mallocs " + c.mallocs() + " frees " + c.frees() + " at snapshot " + snapshots;
                 }
+                PoolStats.TagStats ts = pool.stats().tag(tag.name());
+                if (ts != null && ts.inUse() < 0) {
+                    wrong = "in use " + ts.inUse() + " at snapshot " + snapshots;
+                }
             }
             stop.set(true);
             producer.join();
@@ -700,6 +705,7 @@ class StatsOracleTest {
             assertNull(wrong);
             PoolStats.SizeClassStats c = classOf(pool.stats(), 96);
             assertEquals(c.mallocs(), c.frees());
+            assertEquals(0, pool.stats().tag(tag.name()).inUse());
         }
     }
 
