@@ -165,9 +165,13 @@ final class Accounting {
         }
     }
 
+    /** Publishes an owned cache's pending total {@code q} and zeroes it (as one move for snapshots, see {@link TagCounters#moveLock}). */
     private void publishTotal(ThreadCache tc, long q) {
-        tags.publishTotal(q, tc.allPendingMax);
-        tc.allPendingMax = 0;
+        synchronized (tags.moveLock) {
+            tags.publishTotal(q, tc.allPendingMax);
+            tc.allPendingMax = 0;
+            tc.allPending = 0;
+        }
     }
 
     /** Unowned (shared) caches under their lock, and huge blocks, which have no class slot. */
@@ -195,10 +199,13 @@ final class Accounting {
             tc.hugeBytes += sign * usable; // class sizes give the rest of the allocated bytes
         }
         long q = tc.allPending + sign * usable;
-        if (q > TagCounters.PUBLISH_BYTES || q < -TagCounters.PUBLISH_BYTES || tc.owner == null) {
+        if (tc.owner == null) { // publishes at once: its pending total stays 0
             tags.publishTotal(q, tc.allPendingMax);
             q = 0;
             tc.allPendingMax = 0;
+        } else if (q > TagCounters.PUBLISH_BYTES || q < -TagCounters.PUBLISH_BYTES) {
+            publishTotal(tc, q);
+            q = 0;
         } else if (q > tc.allPendingMax) {
             tc.allPendingMax = q;
         }
@@ -249,8 +256,11 @@ final class Accounting {
     }
 
     private long publishHome(ThreadCache tc, int tag, long p) {
-        tags.publish(tag, p, tc.homePendingMax);
-        tc.homePendingMax = 0;
+        synchronized (tags.moveLock) {
+            tags.publish(tag, p, tc.homePendingMax);
+            tc.homePendingMax = 0;
+            tc.homePending = 0;
+        }
         return 0;
     }
 
@@ -284,9 +294,13 @@ final class Accounting {
         t.pending = p;
     }
 
+    /** Publishes an owned slot's pending {@code p} and zeroes it (one move for snapshots, see {@link TagCounters#moveLock}). */
     private long publishTag(ThreadCache.TagSlot t, int tag, long p) {
-        tags.publish(tag, p, t.pendingMax);
-        t.pendingMax = 0;
+        synchronized (tags.moveLock) {
+            tags.publish(tag, p, t.pendingMax);
+            t.pendingMax = 0;
+            t.pending = 0;
+        }
         return 0;
     }
 
@@ -301,7 +315,9 @@ final class Accounting {
             t.requests++;
             t.bytes += usable;
         }
-        t.pending = publishTag(t, tag, t.pending + sign * usable);
+        tags.publish(tag, t.pending + sign * usable, t.pendingMax); // not a move: its pending stays 0
+        t.pending = 0;
+        t.pendingMax = 0;
     }
 
     /** A block found live at reopen (into {@code retired}): allocated, but not a malloc of this session. */
@@ -330,7 +346,7 @@ final class Accounting {
             if (s == null) {
                 continue;
             }
-            if (s.pending != 0) {
+            if (s.pending != 0 || s.pendingMax > 0) { // a peak not yet published: its only record
                 tags.publish(t, s.pending, s.pendingMax);
             }
             if (s.requests != 0) {

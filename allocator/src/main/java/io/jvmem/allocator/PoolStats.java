@@ -4,7 +4,9 @@ import java.util.List;
 
 /**
  * A snapshot of a pool's statistics (jemalloc's stats.* and arenas.*). Counters kept per thread are summed without
- * stopping other threads, so a snapshot taken while they allocate may lag by a few operations.
+ * stopping other threads, so a snapshot taken while they allocate may lag by a few operations. Its counts never
+ * count more frees than mallocs of a size class nor a tag's in-use bytes below zero: a block that one thread allocated
+ * and another freed meanwhile may show as freed only in a later snapshot.
  *
  * @param mapped     bytes mapped for the pool (its size)
  * @param usable     bytes of heap that can be handed out (mapped minus in-pool metadata)

@@ -43,6 +43,11 @@ final class Rebuild {
                 found.add(s);
             } else if (PageMap.kind(e) == PageMap.LARGE) {
                 int cls = PageMap.cls(e);
+                if (PageMap.tag(e) != 0) {
+                    // tags are the process's: a free in this session would take the run's bytes from whatever tag
+                    // has this id now (its block counts as untagged); same run length, so the walk reads on as before
+                    pageMap.set(p, PageMap.withTag(e, 0));
+                }
                 h.accounting.inherit(h.caches.retired, cls == PageMap.HUGE_CLASS ? -1 : cls, n << SizeClasses.LG_PAGE);
             }
             p += n;

@@ -41,27 +41,51 @@ final class StatsCollector {
     private static PoolStats collectLocked(Allocator h) {
         List<ThreadCache> caches = h.caches.snapshot();
         int slots = SizeClasses.NCLASSES + 1;
-        long[] nmalloc = new long[slots];
-        long[] nfree = new long[slots];
-        long allocated = 0;
-        long cached = 0;
+        long[] nmalloc;
+        long[] nfree;
+        long allocated;
+        long cached;
         int tagExtent = h.tags.extent();
         for (ThreadCache tc : caches) {
             tagExtent = Math.max(tagExtent, tc.tagCapacity());
         }
-        long[] tagRequests = new long[Math.max(tagExtent, 1)];
-        long[] tagPending = new long[Math.max(tagExtent, 1)];
-        long[] tagBytes = new long[Math.max(tagExtent, 1)];
-        long untaggedBytes = 0;
-        long allPendingMax = 0;
-        long[] tagPendingMax = new long[Math.max(tagExtent, 1)];
-        for (ThreadCache tc : caches) {
-            tc.addClassCounts(nmalloc, nfree);
-            allocated += tc.hugeBytes;
-            untaggedBytes += tc.untaggedBytes;
-            allPendingMax += Math.max(0, tc.allPendingMax);
-            cached += tc.cachedBytes();
-            tc.addTagCounts(tagRequests, tagBytes, tagPending, tagPendingMax);
+        long[] tagRequests;
+        long[] tagPending;
+        long[] tagBytes;
+        long untaggedBytes;
+        long allPendingMax;
+        long[] tagPendingMax;
+        long[] published = new long[Math.max(tagExtent, 1)];
+        long[] tagPeak = new long[Math.max(tagExtent, 1)];
+        long totalPublished;
+        long totalPeak;
+        synchronized (h.tags.moveLock) {
+            // the threads' pending counters and the published ones with no publication in between (else the moved
+            // bytes count twice or not at all)
+            nmalloc = new long[slots];
+            nfree = new long[slots];
+            allocated = 0;
+            cached = 0;
+            tagRequests = new long[Math.max(tagExtent, 1)];
+            tagPending = new long[Math.max(tagExtent, 1)];
+            tagBytes = new long[Math.max(tagExtent, 1)];
+            untaggedBytes = 0;
+            allPendingMax = 0;
+            tagPendingMax = new long[Math.max(tagExtent, 1)];
+            for (ThreadCache tc : caches) {
+                tc.addClassCounts(nmalloc, nfree);
+                allocated += tc.hugeBytes;
+                untaggedBytes += tc.untaggedBytes;
+                allPendingMax += Math.max(0, tc.allPendingMax);
+                cached += tc.cachedBytes();
+                tc.addTagCounts(tagRequests, tagBytes, tagPending, tagPendingMax);
+            }
+            for (int t = 1; t < tagExtent; t++) {
+                published[t] = h.tags.inUse(t);
+                tagPeak[t] = h.tags.peak(t);
+            }
+            totalPublished = h.tags.totalPublished();
+            totalPeak = h.tags.totalPeak();
         }
         List<PoolStats.SizeClassStats> classes = new ArrayList<>();
         long[] slabs = new long[SizeClasses.NSMALL];
@@ -86,6 +110,9 @@ final class StatsCollector {
         long mallocs = -h.accounting.inheritedBlocks; // blocks found live at reopen count as allocated, not as served
         long frees = 0;
         for (int i = 0; i < slots; i++) {
+            // threads are read one after another: a block allocated by a thread read earlier and freed by one read
+            // later has its free counted and not its malloc. Such frees are left for a later snapshot (lag).
+            nfree[i] = Math.min(nfree[i], nmalloc[i]);
             mallocs += nmalloc[i];
             frees += nfree[i];
             if (i < SizeClasses.NCLASSES) {
@@ -109,9 +136,10 @@ final class StatsCollector {
             if (requests == 0) {
                 continue;
             }
-            long published = h.tags.inUse(t);
-            long inUse = published + tagPending[t];
-            long peak = Math.max(h.tags.peak(t), Math.max(inUse, published + tagPendingMax[t]));
+            // as frees above: a block freed by a thread read after the one that allocated it, read before, is
+            // counted out and not in; never below zero
+            long inUse = Math.max(0, published[t] + tagPending[t]);
+            long peak = Math.max(tagPeak[t], Math.max(inUse, published[t] + tagPendingMax[t]));
             long bytes = tagBytes[t] + h.tags.retiredBytes(t);
             tags.add(new PoolStats.TagStats(AllocationTag.byId(t).name(), inUse, requests, bytes, peak));
             taggedBytes += bytes;
@@ -131,7 +159,7 @@ final class StatsCollector {
                     untaggedBytes, inUse));
         }
         long freeBytes = h.pages.freePages() << SizeClasses.LG_PAGE;
-        long peakAllocated = Math.max(Math.max(h.tags.totalPeak(), allocated), h.tags.totalPublished() + allPendingMax);
+        long peakAllocated = Math.max(Math.max(totalPeak, allocated), totalPublished + allPendingMax);
         return new PoolStats(h.name, h.poolSize, h.heapBytes(), h.layout.metadataBytes(), allocated, peakAllocated,
                 h.heapBytes() - freeBytes, cached, h.pages.dirtyPages() << SizeClasses.LG_PAGE,
                 h.pages.purgedPages() << SizeClasses.LG_PAGE, mallocs, frees,

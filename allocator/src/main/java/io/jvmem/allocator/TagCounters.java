@@ -19,6 +19,14 @@ final class TagCounters {
     private final java.util.concurrent.atomic.AtomicLong totalInUse = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong totalPeak = new java.util.concurrent.atomic.AtomicLong();
 
+    /**
+     * Held by an owned thread cache while it publishes a pending counter and zeroes it, and by statistics while they
+     * read the pending and the published counters: a snapshot that saw the two stores apart would count the moved
+     * bytes twice or not at all (a tag's in-use bytes above its peak, or below zero). Publications are rare (one per
+     * MiB a thread moves, one per huge block), so the lock costs the fast paths nothing.
+     */
+    final Object moveLock = new Object();
+
     private synchronized void ensure(int chunk) {
         if (inUse[chunk] == null) {
             retiredRequests[chunk] = new AtomicLongArray(CHUNK);

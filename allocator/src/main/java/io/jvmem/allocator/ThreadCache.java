@@ -195,16 +195,16 @@ final class ThreadCache {
         long[] words = new long[n];
         long[] ops = new long[n];
         long[] delta = new long[n];
+        long[] stalled = {0};
         for (int attempt = 0; ; attempt++) {
             int s = (int) SEQ.getAcquire(this);
             System.arraycopy(stack, 0, words, 0, n);
             System.arraycopy(stackOps, 0, ops, 0, n);
             System.arraycopy(slowDelta, 0, delta, 0, n);
             VarHandle.acquireFence();
-            if ((s & 1) == 0 && (int) SEQ.getOpaque(this) == s || attempt == 1000) {
-                break; // (after 1000 changes in the middle of reads, an estimate is still a snapshot's worth)
+            if ((s & 1) == 0 && (int) SEQ.getOpaque(this) == s || !awaitWriter(attempt, stalled)) {
+                break;
             }
-            Thread.onSpinWait();
         }
         for (int i = 0; i < nm.length; i++) {
             nm[i] += nmalloc[i];
@@ -254,6 +254,7 @@ final class ThreadCache {
     void addTagCounts(long[] requests, long[] bytes, long[] pending, long[] pendingMax) {
         int n = requests.length;
         long[][] v = new long[4][n];
+        long[] stalled = {0};
         for (int attempt = 0; ; attempt++) {
             int s = (int) SEQ.getAcquire(this);
             for (long[] a : v) {
@@ -277,10 +278,9 @@ final class ThreadCache {
                 v[3][h] += homePendingMax;
             }
             VarHandle.acquireFence();
-            if ((s & 1) == 0 && (int) SEQ.getOpaque(this) == s || attempt == 1000) {
+            if ((s & 1) == 0 && (int) SEQ.getOpaque(this) == s || !awaitWriter(attempt, stalled)) {
                 break;
             }
-            Thread.onSpinWait();
         }
         for (int t = 0; t < n; t++) {
             requests[t] += v[0][t];
@@ -288,6 +288,34 @@ final class ThreadCache {
             pending[t] += v[2][t];
             pendingMax[t] += v[3][t];
         }
+    }
+
+    /** Spins of a reader that finds a change under way before it yields to the writer instead. */
+    private static final int SPINS = 1000;
+    /** How long a reader waits for a change to end: only a writer that died inside one takes this long. */
+    private static final long STALL_NANOS = 2_000_000_000L;
+
+    /**
+     * For a reader under {@link #seq} that saw a change under way on its {@code attempt}-th read: waits before the
+     * next read and returns true. A half-made change must not be returned: it counts the moved counters twice or not
+     * at all (a fold: all the pops and pushes since the last one). A writer preempted inside a change holds the
+     * sequence odd for a whole time slice, so after spinning the reader yields; only after {@link #STALL_NANOS}
+     * (a writer that died inside, leaving its counters as they are) does it return false, to take what it read.
+     * {@code stalled} holds when the yielding began.
+     */
+    private static boolean awaitWriter(int attempt, long[] stalled) {
+        if (attempt < SPINS) {
+            Thread.onSpinWait();
+            return true;
+        }
+        long now = System.nanoTime();
+        if (stalled[0] == 0) {
+            stalled[0] = now;
+        } else if (now - stalled[0] > STALL_NANOS) {
+            return false;
+        }
+        Thread.yield();
+        return true;
     }
 
     private static final VarHandle SEQ;
