@@ -177,12 +177,12 @@ final class ThreadCache {
      * this cache while its owner cannot run. Statistics read the stacks through the sequence lock.
      */
     void setHeight(int cls, int h) {
-        SEQ.setVolatile(this, seq + 1); // odd: a reader retries
+        beginChange();
         long w = stack[cls];
         slowDelta[cls] += h - height(w);
         stackOps[cls] += w >>> HEIGHT_BITS; // folded here, so the word's count never wraps in practice
         stack[cls] = h;
-        SEQ.setRelease(this, seq + 1);
+        endChange();
     }
 
     /**
@@ -195,17 +195,11 @@ final class ThreadCache {
         long[] words = new long[n];
         long[] ops = new long[n];
         long[] delta = new long[n];
-        long[] stalled = {0};
-        for (int attempt = 0; ; attempt++) {
-            int s = (int) SEQ.getAcquire(this);
+        readConsistent(() -> {
             System.arraycopy(stack, 0, words, 0, n);
             System.arraycopy(stackOps, 0, ops, 0, n);
             System.arraycopy(slowDelta, 0, delta, 0, n);
-            VarHandle.acquireFence();
-            if ((s & 1) == 0 && (int) SEQ.getOpaque(this) == s || !awaitWriter(attempt, stalled)) {
-                break;
-            }
-        }
+        });
         for (int i = 0; i < nm.length; i++) {
             nm[i] += nmalloc[i];
             nf[i] += nfree[i];
@@ -223,7 +217,7 @@ final class ThreadCache {
      * pending counters come out of its slot. By the owner, or by the thread retiring a dead owner's cache.
      */
     void rehome(int tag) {
-        SEQ.setVolatile(this, seq + 1); // odd: a reader retries
+        beginChange();
         if (homeTag != 0) {
             TagSlot old = tagSlot(homeTag);
             old.pending = homePending; // its slot's were moved here, so these are all of the tag's
@@ -244,7 +238,7 @@ final class ThreadCache {
             s.pendingMax = 0;
         }
         homeTag = tag;
-        SEQ.setRelease(this, seq + 1);
+        endChange();
     }
 
     /**
@@ -254,9 +248,7 @@ final class ThreadCache {
     void addTagCounts(long[] requests, long[] bytes, long[] pending, long[] pendingMax) {
         int n = requests.length;
         long[][] v = new long[4][n];
-        long[] stalled = {0};
-        for (int attempt = 0; ; attempt++) {
-            int s = (int) SEQ.getAcquire(this);
+        readConsistent(() -> {
             for (long[] a : v) {
                 java.util.Arrays.fill(a, 0);
             }
@@ -277,16 +269,39 @@ final class ThreadCache {
                 v[2][h] += homePending;
                 v[3][h] += homePendingMax;
             }
-            VarHandle.acquireFence();
-            if ((s & 1) == 0 && (int) SEQ.getOpaque(this) == s || !awaitWriter(attempt, stalled)) {
-                break;
-            }
-        }
+        });
         for (int t = 0; t < n; t++) {
             requests[t] += v[0][t];
             bytes[t] += v[1][t];
             pending[t] += v[2][t];
             pendingMax[t] += v[3][t];
+        }
+    }
+
+    /** Starts a change of counters read under {@link #seq}: odd, and ordered before the change's stores. */
+    private void beginChange() {
+        SEQ.setOpaque(this, seq + 1); // odd: a reader retries
+        VarHandle.storeStoreFence(); // (a seqlock: the odd value must not be seen after the stores it guards)
+    }
+
+    /** Ends a change begun by {@link #beginChange}: even again, after the change's stores. */
+    private void endChange() {
+        SEQ.setRelease(this, seq + 1);
+    }
+
+    /**
+     * Runs {@code read} (plain reads of counters under {@link #seq}, into the caller's arrays) until it ran with no
+     * change under way, waiting for a preempted writer as {@link #awaitWriter} says.
+     */
+    private void readConsistent(Runnable read) {
+        long[] stalled = {0};
+        for (int attempt = 0; ; attempt++) {
+            int s = (int) SEQ.getAcquire(this);
+            read.run();
+            VarHandle.acquireFence();
+            if ((s & 1) == 0 && (int) SEQ.getOpaque(this) == s || !awaitWriter(attempt, stalled)) {
+                return;
+            }
         }
     }
 
