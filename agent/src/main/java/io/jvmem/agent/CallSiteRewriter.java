@@ -325,7 +325,10 @@ final class CallSiteRewriter {
             @Override
             public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
                 Row row = Intercepts.find(owner, name, descriptor);
-                if (row == null || row.isStatic() != (opcode == Opcodes.INVOKESTATIC)) {
+                // invokespecial (Arena.super.allocate(n) in an arena the program implements) runs the default method
+                // on the program's own object, which is left alone; made a bridge call it became a virtual call back
+                // into the override (StackOverflowError) or a receiver the verifier refuses
+                if (row == null || row.isStatic() != (opcode == Opcodes.INVOKESTATIC) || opcode == Opcodes.INVOKESPECIAL) {
                     super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
                     return;
                 }
