@@ -462,7 +462,8 @@ final class CallSiteRewriter {
             /** Rewrites a method reference to a routed member; false when it is not one. */
             private boolean methodReference(Handle impl, String name, String descriptor, Handle bsm, Object[] args) {
                 Row row = Intercepts.find(impl.getOwner(), impl.getName(), impl.getDesc());
-                if (row == null || !routes(row.call()) || row.action() == Action.POOL_AWARE) {
+                if (row == null || !routes(row.call()) || row.action() == Action.POOL_AWARE
+                        || impl.getTag() == Opcodes.H_INVOKESPECIAL) { // a super call: the program's own object
                     return false;
                 }
                 int captured = Type.getArgumentTypes(descriptor).length;
@@ -514,7 +515,7 @@ final class CallSiteRewriter {
                         return;
                     }
                     Row row = Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
-                    if (row != null && routes(row.call())) {
+                    if (row != null && routes(row.call()) && h.getTag() != Opcodes.H_INVOKESPECIAL) { // as findSpecial
                         super.visitLdcInsn(value);
                         super.visitIntInsn(Opcodes.SIPUSH, row.index());
                         pushSite(row.call().configName);
