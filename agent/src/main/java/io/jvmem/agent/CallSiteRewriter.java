@@ -325,7 +325,10 @@ final class CallSiteRewriter {
             @Override
             public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
                 Row row = Intercepts.find(owner, name, descriptor);
-                if (row == null || row.isStatic() != (opcode == Opcodes.INVOKESTATIC)) {
+                // invokespecial (Arena.super.allocate(n) in an arena the program implements) runs the default method
+                // on the program's own object, which is left alone; made a bridge call it became a virtual call back
+                // into the override (StackOverflowError) or a receiver the verifier refuses
+                if (row == null || row.isStatic() != (opcode == Opcodes.INVOKESTATIC) || opcode == Opcodes.INVOKESPECIAL) {
                     super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
                     return;
                 }
@@ -459,7 +462,8 @@ final class CallSiteRewriter {
             /** Rewrites a method reference to a routed member; false when it is not one. */
             private boolean methodReference(Handle impl, String name, String descriptor, Handle bsm, Object[] args) {
                 Row row = Intercepts.find(impl.getOwner(), impl.getName(), impl.getDesc());
-                if (row == null || !routes(row.call()) || row.action() == Action.POOL_AWARE) {
+                if (row == null || !routes(row.call()) || row.action() == Action.POOL_AWARE
+                        || impl.getTag() == Opcodes.H_INVOKESPECIAL) { // a super call: the program's own object
                     return false;
                 }
                 int captured = Type.getArgumentTypes(descriptor).length;
@@ -511,7 +515,7 @@ final class CallSiteRewriter {
                         return;
                     }
                     Row row = Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
-                    if (row != null && routes(row.call())) {
+                    if (row != null && routes(row.call()) && h.getTag() != Opcodes.H_INVOKESPECIAL) { // as findSpecial
                         super.visitLdcInsn(value);
                         super.visitIntInsn(Opcodes.SIPUSH, row.index());
                         pushSite(row.call().configName);

@@ -3,8 +3,10 @@ package io.jvmem.agent;
 import io.jvmem.agent.AgentConfig.Call;
 import java.lang.foreign.AddressLayout;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -54,6 +56,8 @@ final class DowncallRoutes {
     private final MethodHandle address;
     /** A segment argument's address if the JDK would pass it natively, else no pool block ({@code JvmemDowncalls.candidate}). */
     private final MethodHandle candidate;
+    /** {@code JvmemBridge.routeAllocator(allocator, site)}: the routing arena for one of the JDK's arenas. */
+    private final MethodHandle routeAllocator;
 
     /** What a guarded handle does to a pool block. */
     private enum Frees {
@@ -77,6 +81,25 @@ final class DowncallRoutes {
         this.ofAddress = PUBLIC.findStatic(MemorySegment.class, "ofAddress", MethodType.methodType(MemorySegment.class, long.class));
         this.address = PUBLIC.findVirtual(MemorySegment.class, "address", MethodType.methodType(long.class));
         this.candidate = PUBLIC.findStatic(downcalls, "candidate", MethodType.methodType(long.class, MemorySegment.class));
+        this.routeAllocator = PUBLIC.findStatic(Class.forName(Intercepts.BRIDGE.replace('/', '.'), false, null),
+                "routeAllocator", MethodType.methodType(SegmentAllocator.class, SegmentAllocator.class, int.class));
+    }
+
+    /**
+     * A handle to a function returning a struct by value, made at {@code site}, a class whose route takes {@code arena}:
+     * the JDK's linker allocates the struct from the {@code SegmentAllocator} the program passes with each call (the
+     * handle's allocator parameter), which is that class's arena allocation, so one of the JDK's arenas there becomes
+     * the routing arena for the call, as for the class's own {@code arena.allocate}; any other allocator is left to
+     * itself. Null for any other handle, or a route without {@code arena}.
+     */
+    MethodHandle structReturn(MethodHandle mh, FunctionDescriptor fd, int site) {
+        if (!(fd.returnLayout().orElse(null) instanceof GroupLayout)) {
+            return null;
+        }
+        // the allocator comes first, after an unbound handle's address: no C parameter has this carrier type
+        int at = mh.type().parameterList().indexOf(SegmentAllocator.class);
+        int s = at < 0 ? 0 : handles.derive(site, Call.ARENA);
+        return s == 0 ? null : MethodHandles.filterArguments(mh, at, MethodHandles.insertArguments(routeAllocator, 1, s));
     }
 
     private static long address(SymbolLookup libc, String name) {

@@ -492,6 +492,10 @@ final class HooksImpl extends Hooks {
                     }
                 }
             }
+            MethodHandle struct = site == 0 ? null : d.structReturn(mh, fd, site); // site 0: not selected
+            if (struct != null) {
+                return struct;
+            }
             if (function != 0 && !d.isLibcAllocator(function)) {
                 return mh;
             }

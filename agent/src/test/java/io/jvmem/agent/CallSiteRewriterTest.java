@@ -1,5 +1,6 @@
 package io.jvmem.agent;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -451,5 +452,59 @@ class CallSiteRewriterTest {
         // a coverage tool's or a compiler's constant reaches no off-heap memory
         assertEquals(List.of(), unroutedOf(classWithDynamicConstant(new Handle(Opcodes.H_INVOKESTATIC, "java/lang/Integer",
                 "valueOf", "(I)Ljava/lang/Integer;", false), 8)));
+    }
+    /**
+     * A selected class implementing Arena that names the interface's default {@code allocate(long)} by an
+     * {@code invokespecial} handle (a constant, and a method reference capturing {@code this}): javac never writes them,
+     * bytecode generators may. Such a handle runs the default on the program's own object, as {@code findSpecial}
+     * does, which the agent leaves alone; routed it dispatched virtually, and the reference's captured receiver became
+     * an {@code Arena} the reference's type refuses.
+     */
+    private static byte[] classWithSuperHandles() {
+        org.objectweb.asm.ClassWriter cw = new org.objectweb.asm.ClassWriter(org.objectweb.asm.ClassWriter.COMPUTE_MAXS);
+        String self = "sample/rewrite/SuperHandles";
+        cw.visit(Opcodes.V22, Opcodes.ACC_PUBLIC | Opcodes.ACC_ABSTRACT, self, null, "java/lang/Object",
+                new String[] {"java/lang/foreign/Arena"});
+        Handle special = new Handle(Opcodes.H_INVOKESPECIAL, "java/lang/foreign/Arena", "allocate",
+                "(J)Ljava/lang/foreign/MemorySegment;", true);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC, "handles", "()V", null, null);
+        mv.visitCode();
+        mv.visitLdcInsn(special);
+        mv.visitInsn(Opcodes.POP);
+        mv.visitVarInsn(Opcodes.ALOAD, 0);
+        mv.visitInvokeDynamicInsn("apply", "(L" + self + ";)Ljava/util/function/LongFunction;", new Handle(Opcodes.H_INVOKESTATIC,
+                "java/lang/invoke/LambdaMetafactory", "metafactory", "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;"
+                + "Ljava/lang/invoke/MethodType;Ljava/lang/invoke/MethodType;Ljava/lang/invoke/MethodHandle;"
+                + "Ljava/lang/invoke/MethodType;)Ljava/lang/invoke/CallSite;", false),
+                org.objectweb.asm.Type.getType("(J)Ljava/lang/Object;"), special,
+                org.objectweb.asm.Type.getType("(J)Ljava/lang/foreign/MemorySegment;"));
+        mv.visitInsn(Opcodes.POP);
+        mv.visitInsn(Opcodes.RETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    @Test
+    @Timeout(10)
+    void invokespecialHandlesToTheArenaDefaultsInASelectedClassAreLeftAloneAndVerify() {
+        byte[] original = classWithSuperHandles();
+        byte[] out = CallSiteRewriter.rewrite(original, route(ALL_CALLS), new Recorder());
+        byte[] loaded = out != null ? out : original;
+        List<String> code = instructions(loaded);
+        assertFalse(code.stream().anyMatch(c -> c.contains("JvmemReflect.constant") || c.contains("JvmemBridge.route")),
+                code.toString());
+        // the JVM's own verifier, at link time (ASM's needs the class on its loader's path)
+        ClassLoader loader = new ClassLoader(CallSiteRewriterTest.class.getClassLoader()) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                if (!name.equals("sample.rewrite.SuperHandles")) {
+                    throw new ClassNotFoundException(name);
+                }
+                return defineClass(name, loaded, 0, loaded.length);
+            }
+        };
+        assertDoesNotThrow(() -> Class.forName("sample.rewrite.SuperHandles", true, loader));
     }
 }
