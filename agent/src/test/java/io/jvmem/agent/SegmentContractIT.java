@@ -431,6 +431,51 @@ class SegmentContractIT {
         assertChurnFits(20, "unreachable aligned segments", total -> sample.reach.AutoArenas.churn(total, 1 << 20, 64));
     }
 
+    /**
+     * The JDK checks the arena before it allocates, so a closed arena or a confined one used from another thread throws
+     * its exception whatever the memory: with the route's pool full (on-exhausted=fail), a routed call throws the
+     * JDK's IllegalStateException and WrongThreadException, with the JDK's messages, not the pool's OutOfMemoryError.
+     */
+    @Test
+    @Timeout(120)
+    void aClosedOrForeignArenaThrowsTheJdksExceptionWhenThePoolIsFull() throws Exception {
+        long before = inUse();
+        Arena closed = Arena.ofConfined();
+        closed.close();
+        Arena mine = Arena.ofConfined();
+        try (Arena fill = Arena.ofShared()) {
+            for (long size : new long[] {1 << 20, 4096, 64}) { // until not even 64 bytes fit
+                try {
+                    while (true) {
+                        ROUTED.allocate(fill, size);
+                    }
+                } catch (OutOfMemoryError full) {
+                    // the next size down
+                }
+            }
+            IllegalStateException jdk = assertThrows(IllegalStateException.class, () -> JDK.allocate(closed, 64));
+            IllegalStateException routed = assertThrows(IllegalStateException.class,
+                    () -> notOutOfMemory(() -> ROUTED.allocate(closed, 64)));
+            assertEquals(jdk.getMessage(), routed.getMessage());
+            WrongThreadException jdkWrong = onAnotherThread(WrongThreadException.class, () -> JDK.allocate(mine, 64));
+            WrongThreadException wrong = onAnotherThread(WrongThreadException.class,
+                    () -> notOutOfMemory(() -> ROUTED.allocate(mine, 64)));
+            assertEquals(jdkWrong.getMessage(), wrong.getMessage());
+        } finally {
+            mine.close();
+        }
+        settle(before);
+    }
+
+    /** Runs {@code e}; an OutOfMemoryError becomes an AssertionError (JUnit rethrows the former, ending the JVM's run). */
+    private static void notOutOfMemory(Executable e) throws Throwable {
+        try {
+            e.execute();
+        } catch (OutOfMemoryError oom) {
+            throw new AssertionError("the pool's OutOfMemoryError: " + oom.getMessage(), oom);
+        }
+    }
+
     /** Makes and drops {@code pools} pools' worth of 1 MiB ofAuto segments through {@code churn}: all are made. */
     private static void assertChurnFits(int pools, String what, java.util.function.LongToIntFunction churn)
             throws InterruptedException {
