@@ -36,7 +36,13 @@ final class RoutedArena implements Arena {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
         }
         Object s = site(site);
-        long a = block(s, byteSize, byteAlignment);
+        long a;
+        try {
+            a = block(s, byteSize, byteAlignment);
+        } catch (OutOfMemoryError full) { // on-exhausted=fail
+            checkArena(arena); // the JDK checks the arena before it allocates: a closed or foreign one's exception wins
+            throw full;
+        }
         if (a == 0) {
             return arena.allocate(byteSize, byteAlignment); // not routed (min-size, fallback): the JDK's memory
         }
@@ -61,6 +67,14 @@ final class RoutedArena implements Arena {
             Bridge.h.global(site, a, byteSize); // for the leak report: only the program's exit frees it
         }
         return segment;
+    }
+
+    /**
+     * Throws the JDK's own exception (its type and message) if {@code arena} is closed or confined to another thread:
+     * a segment of no size at address 0, made the JDK's way, which checks the arena and registers nothing.
+     */
+    private static void checkArena(Arena arena) {
+        MemorySegment.NULL.reinterpret(0, arena, null);
     }
 
     /**
