@@ -3,6 +3,7 @@ package io.jvmem.allocator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,6 +42,24 @@ class ErrorReasonTest {
             assertEquals("negative size -1", MemoryPool.lastError());
             assertEquals(0, p.malloc(1L << 40));
             assertEquals(PoolErrorReason.TOO_LARGE, MemoryPool.lastErrorReason(), MemoryPool.lastError());
+        }
+    }
+
+    /**
+     * An alignment no address in the heap can meet (larger than the whole pool) is refused at once as too large, as an
+     * oversized request is, never as an out-of-memory a wait or a collection could cure; an alignment the heap can
+     * still meet is served.
+     */
+    @Test
+    @Timeout(30)
+    void anAlignmentTheHeapCannotMeetIsTooLarge() {
+        try (VolatilePool p = TestPools.create(16L << 20)) {
+            assertEquals(0, p.alignedAlloc(32L << 20, 100));
+            assertEquals(PoolErrorReason.TOO_LARGE, MemoryPool.lastErrorReason(), MemoryPool.lastError());
+            assertTrue(MemoryPool.lastError().contains("aligned to 33554432"), MemoryPool.lastError());
+            long a = p.alignedAlloc(4L << 20, 100);
+            assertTrue(a != 0 && a % (4L << 20) == 0, MemoryPool.lastError());
+            p.free(a);
         }
     }
 
