@@ -119,10 +119,7 @@ final class Allocator {
         return malloc(tc, size, tag, kept, true);
     }
 
-    /**
-     * {@code erase}: clear the free-block key from the block's first word; false only for a caller that overwrites
-     * that word before the block can be freed ({@link TypedAllocator#malloc(Object, long, boolean)}).
-     */
+    /** {@code erase}: clear the free-block key from the block's first word; false if the caller overwrites it first. */
     long malloc(ThreadCache tc, long size, int tag, boolean kept, boolean erase) {
         if (size < 0 || debug) {
             return allocate(tc, size, 1, tag, false);
@@ -195,9 +192,10 @@ final class Allocator {
         boolean rz = options.redzones();
         long lead = rz ? Math.max(Redzones.RZ, align) : 0;
         long req = rz ? size + lead + Redzones.RZ : size;
-        if (req < 0 || req > maxHeapBytes) {
-            return fail(PoolErrorReason.TOO_LARGE, "request of " + size + " bytes exceeds the pool's heap of " + maxHeapBytes
-                    + " bytes" + (maxHeapBytes > heapBytes() ? " at its maximum size" : ""));
+        if (req < 0 || req > maxHeapBytes || !pages.placeable(req, align, maxHeapBytes)) { // no wait could place it
+            return fail(PoolErrorReason.TOO_LARGE, "request of " + size + " bytes" + (align > SizeClasses.PAGE ? " aligned to "
+                    + align : "") + " exceeds the pool's heap of " + maxHeapBytes + " bytes" + (maxHeapBytes > heapBytes()
+                    ? " at its maximum size" : ""));
         }
         long blockAlign = rz ? Math.max(align, SizeClasses.QUANTUM) : align;
         int cls = classFor(req, blockAlign);

@@ -218,6 +218,15 @@ final class PageAllocator {
         return start + (alignedAbs - abs) / SizeClasses.PAGE;
     }
 
+    /**
+     * Whether {@code bytes} at {@code alignBytes} fit anywhere in a heap of {@code maxHeapBytes}, used or not: false
+     * when no address in it meets the alignment with room after it, which no free or growth changes.
+     */
+    boolean placeable(long bytes, long alignBytes, long maxHeapBytes) {
+        long pages = (bytes + SizeClasses.PAGE - 1) / SizeClasses.PAGE;
+        return alignBytes <= SizeClasses.PAGE || alignedStart(0, alignBytes) + pages <= maxHeapBytes / SizeClasses.PAGE;
+    }
+
     /** Absolute address of heap page 0; only alignment arithmetic uses it. */
     private long heapAddressBase;
 
