@@ -118,7 +118,7 @@ final class Report {
                     .field("bytes", bytes)
                     .field("inUse", inUse)
                     .field("fallbacks", r.fallbacks.sum())
-                    .field("fallbackBytes", r.fallbackBytes.sum());
+                    .field("fallbackBytes", r.fallbackBytes.get());
             w.name("fallbackReasons").beginObject();
             for (Route.Fallback f : Route.Fallback.values()) {
                 w.name(f.key).beginObject().field("requests", r.fallbacks(f)).field("bytes", r.fallbackBytes(f)).endObject();

@@ -4,6 +4,7 @@ import io.jvmem.agent.AgentConfig.Call;
 import io.jvmem.agent.AgentConfig.OnExhausted;
 import io.jvmem.agent.AgentConfig.RouteSpec;
 import io.jvmem.allocator.MemoryPool;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
 /** A configured route bound to its pool, with the counters that only slow paths touch. */
@@ -15,9 +16,9 @@ final class Route {
     final boolean fail;
     /** Requests the pool could not serve that went to the JDK instead, and their bytes; per reason below. */
     final LongAdder fallbacks = new LongAdder();
-    final LongAdder fallbackBytes = new LongAdder();
+    final LongAccumulator fallbackBytes = bytes();
     private final LongAdder[] fallbacksBy = adders();
-    private final LongAdder[] fallbackBytesBy = adders();
+    private final LongAccumulator[] fallbackBytesBy = new LongAccumulator[Fallback.values().length];
     /** Requests refused with OutOfMemoryError (on-exhausted=fail). */
     final LongAdder failures = new LongAdder();
     /** Shapes of off-heap access in the route's classes that the agent does not route, each with how often seen. */
@@ -38,6 +39,9 @@ final class Route {
     Route(RouteSpec spec, MemoryPool pool, java.util.Set<Long> transients) {
         this.spec = spec;
         this.pool = pool;
+        for (int i = 0; i < fallbackBytesBy.length; i++) {
+            fallbackBytesBy[i] = bytes();
+        }
         this.transients = transients;
         this.calls = spec.calls().isEmpty() ? java.util.EnumSet.noneOf(Call.class) : java.util.EnumSet.copyOf(spec.calls());
         this.fail = spec.onExhausted() == OnExhausted.FAIL;
@@ -71,9 +75,10 @@ final class Route {
     /** Counts one request of {@code bytes} that went to the JDK. */
     void fellBack(Fallback why, long bytes) {
         fallbacks.increment();
-        fallbackBytes.add(bytes);
+        bytes = Math.max(0, bytes); // the totals saturate, which needs addends ≥ 0
+        fallbackBytes.accumulate(bytes);
         fallbacksBy[why.ordinal()].increment();
-        fallbackBytesBy[why.ordinal()].add(bytes);
+        fallbackBytesBy[why.ordinal()].accumulate(bytes);
     }
 
     long fallbacks(Fallback why) {
@@ -81,7 +86,7 @@ final class Route {
     }
 
     long fallbackBytes(Fallback why) {
-        return fallbackBytesBy[why.ordinal()].sum();
+        return fallbackBytesBy[why.ordinal()].get();
     }
 
     /**
@@ -93,7 +98,7 @@ final class Route {
         if (n == 0) {
             return null;
         }
-        StringBuilder b = new StringBuilder("route ").append(name()).append(": ").append(requests(n, fallbackBytes.sum()))
+        StringBuilder b = new StringBuilder("route ").append(name()).append(": ").append(requests(n, fallbackBytes.get()))
                 .append(" fell back to the JDK (DRAM):");
         String sep = " ";
         for (Fallback f : Fallback.values()) {
@@ -109,6 +114,14 @@ final class Route {
 
     private static String requests(long n, long bytes) {
         return n + (n == 1 ? " request (" : " requests (") + Bytes.human(bytes) + ")";
+    }
+
+    /**
+     * A byte count that stops at Long.MAX_VALUE: requests of any size can fall back (the JDK then refuses the
+     * impossible ones), and two of Long.MAX_VALUE bytes summed as longs read as a negative total.
+     */
+    private static LongAccumulator bytes() {
+        return new LongAccumulator((a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b, 0); // both ≥ 0
     }
 
     private static LongAdder[] adders() {

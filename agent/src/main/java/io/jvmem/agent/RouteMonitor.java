@@ -94,7 +94,7 @@ final class RouteMonitor implements RouteMXBean {
 
     @Override
     public long getFallbackBytes() {
-        return route.fallbackBytes.sum();
+        return route.fallbackBytes.get();
     }
 
     @Override
