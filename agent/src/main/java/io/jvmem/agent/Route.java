@@ -60,8 +60,8 @@ final class Route {
         BACKED_OFF("backedOff", "full of live data (a collection freed nothing, so collections back off)"),
         NOT_RECLAIMABLE("notReclaimable", "full (Unsafe memory and resized blocks: a collection cannot free them)"),
         FILE_SYSTEM_FULL("fileSystemFull", "full because its file system is full"),
-        LARGER_THAN_POOL("largerThanPool", "smaller than the request, however empty (larger than its whole heap: no "
-                + "collection was waited for)");
+        LARGER_THAN_POOL("largerThanPool", "smaller than the request, however empty (larger than its whole heap, or "
+                + "an alignment no address in it meets: no collection was waited for)");
 
         final String key;
         final String why;
