@@ -183,7 +183,8 @@ class ClassCountsTest {
         return cls < 0 ? SizeClasses.NCLASSES : cls;
     }
 
-    private static PoolStats.SizeClassStats classOf(PoolStats s, long size) {
+    /** The statistics of the size class serving {@code size} bytes; null if the snapshot lists none. */
+    static PoolStats.SizeClassStats classOf(PoolStats s, long size) {
         int cls = SizeClasses.index(size);
         for (PoolStats.SizeClassStats c : s.sizeClasses()) {
             if (c.index() == cls) {

@@ -1,5 +1,6 @@
 package io.jvmem.allocator;
 
+import static io.jvmem.allocator.ClassCountsTest.classOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -168,46 +169,65 @@ class StatsOracleTest {
         return t;
     }
 
+    /** What one owner thread of {@link #mixOnThreads} runs: its index, its own oracle, and the blocks it leaves live. */
+    private interface OwnerMix {
+        void run(int k, Oracle oracle, List<long[]> left) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} on {@code n} threads that {@code builder} starts, each with an oracle of its own and a list of
+     * the blocks it leaves live (added to {@code lefts}); joins them, fails if one threw, and returns the oracles summed.
+     */
+    private static Oracle mixOnThreads(int n, int tagCount, Thread.Builder builder, List<List<long[]>> lefts, OwnerMix body)
+            throws InterruptedException {
+        Oracle[] oracles = new Oracle[n];
+        Thread[] threads = new Thread[n];
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int i = 0; i < n; i++) {
+            Oracle o = oracles[i] = new Oracle(tagCount);
+            List<long[]> left = new ArrayList<>();
+            lefts.add(left);
+            int k = i;
+            threads[i] = builder.start(() -> {
+                try {
+                    body.run(k, o, left);
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertNull(failure.get());
+        Oracle all = new Oracle(tagCount);
+        for (Oracle o : oracles) {
+            o.addTo(all);
+        }
+        return all;
+    }
+
+    /** Frees on this thread the blocks the owners left ({@code {address, usable, tag}}), each counted in {@code all}. */
+    private static void freeLeft(MemoryPool pool, List<List<long[]>> lefts, Oracle all) {
+        for (List<long[]> left : lefts) {
+            for (long[] b : left) {
+                pool.free(b[0]);
+                all.free(b[1], slotOf(b[1]), (int) b[2]);
+            }
+        }
+    }
+
     @Test
     void countsOfManyThreadsWithSeveralTagsEachMatchAnOracleAfterSomeDieAndAreDrained() throws Exception {
         AllocationTag[] tags = tags("oracle.threads.", 5);
         try (VolatilePool pool = TestPools.create(512L << 20)) {
-            int n = 6;
-            Oracle[] oracles = new Oracle[n];
             List<List<long[]>> lefts = new ArrayList<>();
-            Thread[] threads = new Thread[n];
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            for (int i = 0; i < n; i++) {
-                oracles[i] = new Oracle(tags.length);
-                lefts.add(new ArrayList<>());
-                int k = i;
-                threads[i] = new Thread(() -> {
-                    try {
-                        mix(pool, tags, 100 + k, 6000, oracles[k], lefts.get(k), k % 2 == 0);
-                    } catch (Throwable e) {
-                        failure.set(e);
-                    }
-                });
-                threads[i].start();
-            }
-            for (Thread t : threads) {
-                t.join();
-            }
-            assertNull(failure.get());
-            Oracle all = new Oracle(tags.length);
-            for (Oracle o : oracles) {
-                o.addTo(all);
-            }
+            Oracle all = mixOnThreads(6, tags.length, Thread.ofPlatform(), lefts,
+                    (k, o, left) -> mix(pool, tags, 100 + k, 6000, o, left, k % 2 == 0));
             assertMatches(all, tags, pool.stats(), "dead, not drained");
             pool.heap.caches.drainDeadThreads();
             assertMatches(all, tags, pool.stats(), "drained");
-            // this thread frees what the dead ones left: frees counted here, under the blocks' tags
-            for (List<long[]> left : lefts) {
-                for (long[] b : left) {
-                    pool.free(b[0]);
-                    all.free(b[1], slotOf(b[1]), (int) b[2]);
-                }
-            }
+            freeLeft(pool, lefts, all); // frees counted on this thread, under the blocks' tags
             PoolStats s = pool.stats();
             assertMatches(all, tags, s, "all freed");
             assertEquals(0, s.allocated());
@@ -284,38 +304,11 @@ class StatsOracleTest {
     void virtualThreadsTaggedCountsMatchAnOracle() throws Exception {
         AllocationTag[] tags = tags("oracle.virtual.", 3);
         try (VolatilePool pool = TestPools.create(256L << 20)) {
-            int n = 50;
-            Oracle[] oracles = new Oracle[n];
             List<List<long[]>> lefts = new ArrayList<>();
-            Thread[] threads = new Thread[n];
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            for (int i = 0; i < n; i++) {
-                oracles[i] = new Oracle(tags.length);
-                lefts.add(new ArrayList<>());
-                int k = i;
-                threads[i] = Thread.ofVirtual().start(() -> {
-                    try {
-                        mix(pool, tags, 1000 + k, 400, oracles[k], lefts.get(k), false, SIZES.length - 1); // no huge: 50 threads
-                    } catch (Throwable e) {
-                        failure.set(e);
-                    }
-                });
-            }
-            for (Thread t : threads) {
-                t.join();
-            }
-            assertNull(failure.get());
-            Oracle all = new Oracle(tags.length);
-            for (Oracle o : oracles) {
-                o.addTo(all);
-            }
+            Oracle all = mixOnThreads(50, tags.length, Thread.ofVirtual(), lefts,
+                    (k, o, left) -> mix(pool, tags, 1000 + k, 400, o, left, false, SIZES.length - 1)); // no huge: 50 threads
             assertMatches(all, tags, pool.stats(), "virtual threads done");
-            for (List<long[]> left : lefts) {
-                for (long[] b : left) {
-                    pool.free(b[0]);
-                    all.free(b[1], slotOf(b[1]), (int) b[2]);
-                }
-            }
+            freeLeft(pool, lefts, all);
             assertMatches(all, tags, pool.stats(), "all freed");
             assertEquals(0, pool.stats().allocated());
         }
@@ -707,15 +700,5 @@ class StatsOracleTest {
             assertEquals(c.mallocs(), c.frees());
             assertEquals(0, pool.stats().tag(tag.name()).inUse());
         }
-    }
-
-    private static PoolStats.SizeClassStats classOf(PoolStats s, long size) {
-        int cls = SizeClasses.index(size);
-        for (PoolStats.SizeClassStats c : s.sizeClasses()) {
-            if (c.index() == cls) {
-                return c;
-            }
-        }
-        return null;
     }
 }
