@@ -18,7 +18,7 @@ final class Route {
     final LongAdder fallbacks = new LongAdder();
     final LongAccumulator fallbackBytes = bytes();
     private final LongAdder[] fallbacksBy = adders();
-    private final LongAccumulator[] fallbackBytesBy = new LongAccumulator[Fallback.values().length];
+    private final LongAccumulator[] fallbackBytesBy = byteCounts();
     /** Requests refused with OutOfMemoryError (on-exhausted=fail). */
     final LongAdder failures = new LongAdder();
     /** Shapes of off-heap access in the route's classes that the agent does not route, each with how often seen. */
@@ -39,9 +39,6 @@ final class Route {
     Route(RouteSpec spec, MemoryPool pool, java.util.Set<Long> transients) {
         this.spec = spec;
         this.pool = pool;
-        for (int i = 0; i < fallbackBytesBy.length; i++) {
-            fallbackBytesBy[i] = bytes();
-        }
         this.transients = transients;
         this.calls = spec.calls().isEmpty() ? java.util.EnumSet.noneOf(Call.class) : java.util.EnumSet.copyOf(spec.calls());
         this.fail = spec.onExhausted() == OnExhausted.FAIL;
@@ -122,6 +119,14 @@ final class Route {
      */
     private static LongAccumulator bytes() {
         return new LongAccumulator((a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b, 0); // both ≥ 0
+    }
+
+    private static LongAccumulator[] byteCounts() {
+        LongAccumulator[] a = new LongAccumulator[Fallback.values().length];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = bytes();
+        }
+        return a;
     }
 
     private static LongAdder[] adders() {
