@@ -105,6 +105,21 @@ final class HooksImpl extends Hooks {
      * exhaustion policy (Unsafe and libc memory: only the program frees it).
      */
     private long allocate(Site s, long size, long alignment, boolean zero, boolean reclaimable) {
+        long a = attempt(s, size, alignment, zero);
+        if (a == FULL && reclaimable) {
+            a = reclaim(s, size, alignment); // its attempts take the same kinds of block as the first
+        } else if (a == FULL) {
+            exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
+            a = 0;
+        }
+        return served(s, a, size, alignment, zero);
+    }
+
+    /**
+     * The first attempt of {@link #allocate}: the pool's block; 0, the JDK serves it (no route here, below min-size,
+     * the pool closed at exit); or {@link #FULL}, with nothing waited for or counted yet.
+     */
+    private long attempt(Site s, long size, long alignment, boolean zero) {
         if (s == null) {
             return 0;
         }
@@ -124,20 +139,21 @@ final class HooksImpl extends Hooks {
         } catch (PoolClosedException e) {
             return 0;
         }
+        return a != 0 ? a : FULL;
+    }
+
+    /** A block {@code a} (0: none) handed out: zeroed when asked and not yet, and recorded for exit and leaks. */
+    private long served(Site s, long a, long size, long alignment, boolean zero) {
         if (a == 0) {
-            if (reclaimable) {
-                a = reclaim(s, size, alignment); // its attempts take the same kinds of block as above
-            } else {
-                exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
-            }
+            return 0;
         }
-        if (a != 0 && zero && (s.arena || alignment > MALLOC_ALIGNMENT)) { // the one kind not zeroed is calloc's
+        if (zero && (s.arena || alignment > MALLOC_ALIGNMENT)) { // the one kind not zeroed is calloc's
             s.pool.segment(a).asSlice(0, size).fill((byte) 0);
         }
-        if (a != 0 && s.transients != null) {
+        if (s.transients != null) {
             s.transients.add(a);
         }
-        if (a != 0 && s.leaks != null) {
+        if (s.leaks != null) {
             s.leaks.allocated(s, a, size);
         }
         return a;
@@ -421,10 +437,23 @@ final class HooksImpl extends Hooks {
             } catch (PoolClosedException e) {
                 return 0;
             }
-            return a != 0 ? a : reclaim(s, size, MALLOC_ALIGNMENT);
+            return a != 0 ? a : FULL; // the bridge checks the arena before anything waits or counts
         }
+        size = Math.max(size, 1); // size 0: a distinct address
+        long a = attempt(s, size, alignment, false);
+        if (a == FULL && !s.arena) { // not reclaimable: only the program frees what it allocated (not so for arenas)
+            exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
+            return 0;
+        }
+        return a == FULL ? FULL : served(s, a, size, alignment, false);
+    }
+
+    @Override
+    public long reclaimSegment(Object site, long size, long alignment) {
+        Site s = (Site) site;
+        size = Math.max(size, 1);
         // arena segments come back when their arena closes or (ofAuto) becomes unreachable
-        return allocate(s, Math.max(size, 1), alignment, false, s != null && s.arena); // size 0: a distinct address
+        return served(s, reclaim(s, size, alignment), size, alignment, false);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.jvmem.agent;
 import io.jvmem.allocator.MemoryPool;
 import java.lang.reflect.Method;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,6 +24,26 @@ final class InAgent {
     /** Releases that found their block already freed or foreign ({@code HooksImpl.releaseErrors}). */
     static long releaseErrors() {
         return (Long) call(call(runtime(), "hooks"), "releaseErrors");
+    }
+
+    /** Requests of route {@code name} that fell back to the JDK ({@code Route.fallbacks}). */
+    static long fallbacks(String name) {
+        for (Object r : (List<?>) field(runtime(), "routes")) {
+            if (name.equals(call(field(r, "spec"), "name"))) {
+                return ((java.util.concurrent.atomic.LongAdder) field(r, "fallbacks")).sum();
+            }
+        }
+        throw new IllegalArgumentException("no route " + name);
+    }
+
+    private static Object field(Object target, String name) {
+        try {
+            java.lang.reflect.Field f = target.getClass().getDeclaredField(name);
+            f.setAccessible(true);
+            return f.get(target);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static Object runtime() {

@@ -467,6 +467,38 @@ class SegmentContractIT {
         settle(before);
     }
 
+    /**
+     * The same with on-exhausted=fallback: the JDK's exception comes at once, with nothing waited for, and no fallback
+     * is counted for a request the JDK refuses.
+     */
+    @Test
+    @Timeout(120)
+    void aClosedOrForeignArenaCountsNoFallbackWhenThePoolIsFull() throws Exception {
+        Arena closed = Arena.ofConfined();
+        closed.close();
+        Arena mine = Arena.ofConfined();
+        MemoryPool small = Jvmem.pool("small");
+        try (Arena fill = Arena.ofShared()) {
+            for (long size : new long[] {1 << 20, 4096, 64}) { // until not even 64 bytes fit
+                while (small.contains(sample.fallback.Segments.allocate(fill, size).address())) {
+                    // the next one
+                }
+            }
+            long before = InAgent.fallbacks("fallback");
+            IllegalStateException jdk = assertThrows(IllegalStateException.class, () -> JDK.allocate(closed, 64));
+            IllegalStateException routed = assertThrows(IllegalStateException.class,
+                    () -> sample.fallback.Segments.allocate(closed, 64));
+            assertEquals(jdk.getMessage(), routed.getMessage());
+            WrongThreadException wrong = onAnotherThread(WrongThreadException.class,
+                    () -> sample.fallback.Segments.allocate(mine, 64));
+            assertEquals(onAnotherThread(WrongThreadException.class, () -> JDK.allocate(mine, 64)).getMessage(),
+                    wrong.getMessage());
+            assertEquals(before, InAgent.fallbacks("fallback"), "fallbacks counted for requests the JDK refused");
+        } finally {
+            mine.close();
+        }
+    }
+
     /** Runs {@code e}; an OutOfMemoryError becomes an AssertionError (JUnit rethrows the former, ending the JVM's run). */
     private static void notOutOfMemory(Executable e) throws Throwable {
         try {

@@ -52,9 +52,21 @@ public abstract class Hooks {
 
     /**
      * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment at
-     * {@code site} (from {@link #site}), not zeroed (the bridge zeroes it); or 0: the JDK allocates.
+     * {@code site} (from {@link #site}), not zeroed (the bridge zeroes it); 0: the JDK allocates; or {@link #FULL}:
+     * the pool has no room now, and nothing was waited for or counted. The bridge then checks the arena, as the JDK
+     * does before it allocates, and only for a live arena of its own thread calls {@link #reclaimSegment}.
      */
     public abstract long allocateSegment(Object site, long size, long alignment);
+
+    /** From {@link #allocateSegment(Object, long, long)}: the pool is full; never a block's address. */
+    public static final long FULL = -1;
+
+    /**
+     * After {@link #FULL}: waits for reclaimable blocks as the site's route says, then returns a block as
+     * {@link #allocateSegment(Object, long, long)} does, or 0 (the route falls back: the JDK allocates), or throws the
+     * route's OutOfMemoryError ({@code on-exhausted=fail}).
+     */
+    public abstract long reclaimSegment(Object site, long size, long alignment);
 
     /**
      * Cleanup of a routed segment of arena site {@code site} (from {@link #site}) aligned to at most

@@ -36,15 +36,14 @@ final class RoutedArena implements Arena {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
         }
         Object s = site(site);
-        long a;
-        try {
-            a = block(s, byteSize, byteAlignment);
-        } catch (OutOfMemoryError full) { // on-exhausted=fail
-            checkArena(arena); // the JDK checks the arena before it allocates: a closed or foreign one's exception wins
-            throw full;
-        }
-        if (a == 0) {
-            return arena.allocate(byteSize, byteAlignment); // not routed (min-size, fallback): the JDK's memory
+        long a = block(s, byteSize, byteAlignment);
+        if (a <= 0) {
+            if (a == Hooks.FULL) {
+                a = reclaim(arena, s, byteSize, byteAlignment);
+            }
+            if (a == 0) {
+                return arena.allocate(byteSize, byteAlignment); // not routed (min-size, fallback): the JDK's memory
+            }
         }
         zero(a, byteSize);
         // at most the quantum's alignment, the block is typed: its release gives the site's tag back
@@ -67,6 +66,17 @@ final class RoutedArena implements Arena {
             Bridge.h.global(site, a, byteSize); // for the leak report: only the program's exit frees it
         }
         return segment;
+    }
+
+    /**
+     * The pool is full: the JDK checks the arena before it allocates, so a closed or foreign arena throws the JDK's
+     * exception before anything waits for memory or counts a fallback; then the route's wait and policy
+     * ({@link Hooks#reclaimSegment}). Out of line: the fast path never comes here.
+     */
+    @DontInlineStub
+    private static long reclaim(Arena arena, Object s, long byteSize, long byteAlignment) {
+        checkArena(arena);
+        return Bridge.h.reclaimSegment(s, byteSize, byteAlignment);
     }
 
     /**
