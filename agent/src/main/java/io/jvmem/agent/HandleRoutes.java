@@ -159,8 +159,12 @@ final class HandleRoutes {
         }
         if (refc == java.lang.foreign.Linker.class && name.equals("downcallHandle") && !special && mh != null
                 && type.returnType() == MethodHandle.class && type.parameterCount() > 0 && type.parameterType(0) == refc) {
-            // the JDK's linker (patched) makes every handle pool-aware; a route taking downcall also routes allocations
+            // the JDK's linker (patched) makes every handle pool-aware; a route taking downcall also routes allocations,
+            // and one taking arena the structs its handles return into the program's arenas (DowncallRoutes.structReturn)
             int s = derive(site, Call.DOWNCALL);
+            if (s == 0 && takes(site, Call.ARENA)) {
+                s = site; // its handles derive the arena site they need, as a direct call's do
+            }
             if (s == 0) {
                 return null;
             }

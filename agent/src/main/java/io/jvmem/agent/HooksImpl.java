@@ -493,10 +493,10 @@ final class HooksImpl extends Hooks {
     @Override
     public Method reflectTarget(Method m, Object receiver, int site) {
         if (m.getName().equals("downcallHandle") && java.lang.foreign.Linker.class.isAssignableFrom(m.getDeclaringClass())
-                && handles().takes(site, AgentConfig.Call.DOWNCALL)) {
+                && (handles().takes(site, AgentConfig.Call.DOWNCALL) || handles().takes(site, AgentConfig.Call.ARENA))) {
             // caller-sensitive (restricted): a stand-in would change whose native access is checked, so the call stays
-            unroutedAt(site, "Method.invoke of java.lang.foreign.Linker.downcallHandle (its handles are pool-aware, their "
-                    + "allocations not routed)");
+            unroutedAt(site, "Method.invoke of java.lang.foreign.Linker.downcallHandle (its handles are pool-aware; what "
+                    + "they allocate, libc blocks and returned structs, is not routed)");
         }
         HandleRoutes.Reflected r = handles().reflect(m, receiver, site);
         return r == null ? m : r.method();

@@ -79,8 +79,19 @@ class ReachProcessIT {
     @Timeout(60)
     void aDowncallHandleMadeByMethodInvokeInASelectedClassIsReportedAsUnrouted() throws Exception {
         Result r = run("sample.unroutable", "sample.unroutable.ReflectedMalloc");
-        assertReportedOnce(r, "ReflectedMalloc", "Method.invoke of java.lang.foreign.Linker.downcallHandle (its handles are "
-                + "pool-aware, their allocations not routed)");
+        assertReportedOnce(r, "ReflectedMalloc", REFLECTED_DOWNCALL);
+    }
+
+    private static final String REFLECTED_DOWNCALL = "Method.invoke of java.lang.foreign.Linker.downcallHandle (its handles "
+            + "are pool-aware; what they allocate, libc blocks and returned structs, is not routed)";
+
+    /** Its handles' returned structs would be the route's arena allocations: so it is reported there too. */
+    @Test
+    @Timeout(60)
+    void aDowncallHandleMadeByMethodInvokeInAClassWhoseRouteTakesArenasOnlyIsReportedAsUnrouted() throws Exception {
+        Result r = runWith(List.of("route.r.include=sample.unroutable", "route.r.calls=arena"),
+                "sample.unroutable.ReflectedMalloc");
+        assertReportedOnce(r, "ReflectedMalloc", REFLECTED_DOWNCALL);
     }
 
     /** The one stderr line saying how {@code cls} is not routed, and the report's entry for it. */

@@ -63,6 +63,20 @@ class StructReturnArenaIT {
 
     @Test
     @Timeout(30)
+    void aStructReturnedThroughALookedUpDowncallHandleIsRoutedWhereTheRouteTakesArenasOnly() throws Throwable {
+        long before = pool().stats().allocated();
+        MemorySegment r;
+        try (Arena arena = Arena.ofConfined()) {
+            r = sample.arenaonly.StructHandles.div(arena, 17, 5);
+            assertDiv(r);
+            assertTrue(pool().contains(r.address()), "not from the route's pool: " + r);
+            assertEquals(arena.scope(), r.scope());
+        }
+        assertEquals(before, pool().stats().allocated(), "closing the arena returns the block");
+    }
+
+    @Test
+    @Timeout(30)
     void aStructReturnedIntoTheProgramsOwnAllocatorIsLeftToThatAllocator() throws Throwable {
         MemorySegment over = MemorySegment.ofArray(new int[2]);
         MemorySegment r = StructReturns.div(SegmentAllocator.prefixAllocator(over), 17, 5);
