@@ -34,13 +34,12 @@ class StructReturnArenaIT {
         assertEquals(2, r.get(JAVA_INT, 4), "rem of 17 / 5");
     }
 
-    @Test
-    @Timeout(30)
-    void aStructReturnedByADowncallInASelectedClassIsAllocatedFromThePoolInTheCallersArena() throws Throwable {
+    /** A {@code div_t} that {@code div} returns into an arena of the JDK's: from the pool, in that arena, back at close. */
+    private static void assertRoutedIntoTheArena(Arena arena, Div div) throws Throwable {
         long before = pool().stats().allocated();
         MemorySegment r;
-        try (Arena arena = Arena.ofConfined()) {
-            r = StructReturns.div(arena, 17, 5);
+        try (arena) {
+            r = div.into(arena);
             assertDiv(r);
             assertTrue(pool().contains(r.address()), "not from the route's pool: " + r);
             assertEquals(arena.scope(), r.scope());
@@ -49,30 +48,27 @@ class StructReturnArenaIT {
         assertEquals(before, pool().stats().allocated(), "closing the arena returns the block");
     }
 
+    /** 17 / 5 by libc's {@code div}, its struct allocated by {@code allocator}. */
+    private interface Div {
+        MemorySegment into(SegmentAllocator allocator) throws Throwable;
+    }
+
+    @Test
+    @Timeout(30)
+    void aStructReturnedByADowncallInASelectedClassIsAllocatedFromThePoolInTheCallersArena() throws Throwable {
+        assertRoutedIntoTheArena(Arena.ofConfined(), a -> StructReturns.div(a, 17, 5));
+    }
+
     @Test
     @Timeout(30)
     void aStructReturnedThroughAHandleTakingTheFunctionsAddressIsRoutedToo() throws Throwable {
-        long before = pool().stats().allocated();
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment r = StructReturns.divAt(arena, 17, 5);
-            assertDiv(r);
-            assertTrue(pool().contains(r.address()), "not from the route's pool: " + r);
-        }
-        assertEquals(before, pool().stats().allocated());
+        assertRoutedIntoTheArena(Arena.ofShared(), a -> StructReturns.divAt(a, 17, 5));
     }
 
     @Test
     @Timeout(30)
     void aStructReturnedThroughALookedUpDowncallHandleIsRoutedWhereTheRouteTakesArenasOnly() throws Throwable {
-        long before = pool().stats().allocated();
-        MemorySegment r;
-        try (Arena arena = Arena.ofConfined()) {
-            r = sample.arenaonly.StructHandles.div(arena, 17, 5);
-            assertDiv(r);
-            assertTrue(pool().contains(r.address()), "not from the route's pool: " + r);
-            assertEquals(arena.scope(), r.scope());
-        }
-        assertEquals(before, pool().stats().allocated(), "closing the arena returns the block");
+        assertRoutedIntoTheArena(Arena.ofConfined(), a -> sample.arenaonly.StructHandles.div(a, 17, 5));
     }
 
     @Test
