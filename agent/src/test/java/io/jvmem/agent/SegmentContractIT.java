@@ -468,6 +468,27 @@ class SegmentContractIT {
     }
 
     /**
+     * The JDK checks the arena before it takes memory: a closed or foreign arena's request takes no pool block, is
+     * zeroed nowhere and counts no allocation (a 64 MiB request would otherwise hold pool memory other threads need).
+     */
+    @Test
+    @Timeout(60)
+    void aClosedOrForeignArenaTakesNoPoolBlock() throws Exception {
+        Arena closed = Arena.ofConfined();
+        closed.close();
+        try (Arena mine = Arena.ofConfined()) {
+            long mallocs = pool().stats().mallocs();
+            IllegalStateException routed = assertThrows(IllegalStateException.class, () -> ROUTED.allocate(closed, 1 << 20));
+            assertEquals(assertThrows(IllegalStateException.class, () -> JDK.allocate(closed, 1 << 20)).getMessage(),
+                    routed.getMessage());
+            WrongThreadException wrong = onAnotherThread(WrongThreadException.class, () -> ROUTED.allocate(mine, 64));
+            assertEquals(onAnotherThread(WrongThreadException.class, () -> JDK.allocate(mine, 64)).getMessage(),
+                    wrong.getMessage());
+            assertEquals(mallocs, pool().stats().mallocs(), "pool blocks taken for requests the JDK refuses");
+        }
+    }
+
+    /**
      * The same with on-exhausted=fallback: the JDK's exception comes at once, with nothing waited for, and no fallback
      * is counted for a request the JDK refuses.
      */

@@ -53,8 +53,8 @@ public abstract class Hooks {
     /**
      * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment at
      * {@code site} (from {@link #site}), not zeroed (the bridge zeroes it); 0: the JDK allocates; or {@link #FULL}:
-     * the pool has no room now, and nothing was waited for or counted. The bridge then checks the arena, as the JDK
-     * does before it allocates, and only for a live arena of its own thread calls {@link #reclaimSegment}.
+     * the pool has no room now, and nothing was waited for or counted, so that the bridge decides whether to wait
+     * ({@link #reclaimSegment}). The bridge has checked the caller's arena first, as the JDK does before it allocates.
      */
     public abstract long allocateSegment(Object site, long size, long alignment);
 

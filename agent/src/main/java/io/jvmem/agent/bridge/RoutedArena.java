@@ -35,11 +35,12 @@ final class RoutedArena implements Arena {
         if (byteSize < 0 || byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
             return arena.allocate(byteSize, byteAlignment); // the JDK's IllegalArgumentException
         }
+        checkValid(arena); // the JDK's first step: a closed or foreign arena throws before any memory is taken
         Object s = site(site);
         long a = block(s, byteSize, byteAlignment);
         if (a <= 0) {
             if (a == Hooks.FULL) {
-                a = reclaim(arena, s, byteSize, byteAlignment);
+                a = reclaim(s, byteSize, byteAlignment);
             }
             if (a == 0) {
                 return arena.allocate(byteSize, byteAlignment); // not routed (min-size, fallback): the JDK's memory
@@ -69,22 +70,27 @@ final class RoutedArena implements Arena {
     }
 
     /**
-     * The pool is full: the JDK checks the arena before it allocates, so a closed or foreign arena throws the JDK's
-     * exception before anything waits for memory or counts a fallback; then the route's wait and policy
-     * ({@link Hooks#reclaimSegment}). Out of line: the fast path never comes here.
+     * The pool is full: the route's wait and policy ({@link Hooks#reclaimSegment}), for an arena already checked.
+     * Out of line: the fast path never comes here.
      */
     @DontInlineStub
-    private static long reclaim(Arena arena, Object s, long byteSize, long byteAlignment) {
-        checkArena(arena);
+    private static long reclaim(Object s, long byteSize, long byteAlignment) {
         return Bridge.h.reclaimSegment(s, byteSize, byteAlignment);
     }
 
     /**
-     * Throws the JDK's own exception (its type and message) if {@code arena} is closed or confined to another thread:
-     * a segment of no size at address 0, made the JDK's way, which checks the arena and registers nothing.
+     * Throws the JDK's own exception (its type and message) if {@code arena} is closed or confined to another thread,
+     * as the JDK's {@code allocate} does before it takes any memory: its session's own check, which the JIT folds away
+     * for an arena it sees made in the same compilation, as it does in the JDK's path; on a JDK whose internals differ,
+     * a segment of no size at address 0 made the JDK's way, which checks the arena and registers nothing.
      */
-    private static void checkArena(Arena arena) {
-        MemorySegment.NULL.reinterpret(0, arena, null);
+    @ForceInlineStub
+    private static void checkValid(Arena arena) {
+        if (SESSION_CLEANUP) {
+            ((SessionStub) (Object) arena.scope()).checkValidState();
+        } else {
+            MemorySegment.NULL.reinterpret(0, arena, null);
+        }
     }
 
     /**

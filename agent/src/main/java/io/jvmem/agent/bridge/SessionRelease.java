@@ -38,9 +38,13 @@ final class SessionRelease extends ResourceCleanupStub {
         ((SessionStub) (Object) arena.scope()).addOrCleanupIfFail(release);
     }
 
-    /** Whether this JDK takes a cleanup this way (JDK 22 to 25 do): tried once, on a confined arena of its own. */
+    /**
+     * Whether this JDK takes a cleanup this way, and checks a session as {@link RoutedArena} asks it to (JDK 22 to 25
+     * do): tried once, on a confined arena of its own.
+     */
     static boolean works() {
         try (Arena a = Arena.ofConfined()) {
+            ((SessionStub) (Object) a.scope()).checkValidState();
             addTo(a, new SessionRelease(0, null, true));
             return true;
         } catch (LinkageError | ClassCastException e) {

@@ -9,4 +9,9 @@ abstract class SessionStub {
     public void addOrCleanupIfFail(ResourceCleanupStub cleanup) {
         throw new AssertionError("never called");
     }
+
+    /** Throws the JDK's exception if the session is closed ({@code IllegalStateException}) or not this thread's. */
+    public void checkValidState() {
+        throw new AssertionError("never called");
+    }
 }
