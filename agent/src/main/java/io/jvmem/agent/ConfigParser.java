@@ -75,6 +75,8 @@ final class ConfigParser {
     /** Set when the file was not valid UTF-8 and was read as ISO-8859-1. */
     private final String charsetNote;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
+    /** Lines that parse but select nothing, in the errors' one-line form: said once at start, at log=warn. */
+    private final List<String> warnings = new ArrayList<>();
 
     /** Where a volatile pool without a path goes: /dev/shm, or the temporary directory where there is none. */
     private final Path defaultPoolDir;
@@ -190,6 +192,32 @@ final class ConfigParser {
         return new ConfigException(file, e == null ? 0 : e.line(), key, reason + note());
     }
 
+    private List<String> allWarnings() {
+        List<String> all = new ArrayList<>();
+        if (charsetNote != null) {
+            all.add(charsetNote);
+        }
+        all.addAll(warnings);
+        return List.copyOf(all);
+    }
+
+    /**
+     * Warns about each entry of {@code include} (key {@code key}) that selects no class: JDK or jvmem classes, which
+     * the agent never rewrites, or classes that one of {@code exclude} takes out again.
+     */
+    private void warnSelectingNothing(String key, List<String> include, List<String> exclude) {
+        for (String i : include) {
+            String excludedBy = exclude.stream().filter(e -> RouteTable.matches(e, i)).findFirst().orElse(null);
+            String reason = AgentTransformer.isExempt((i + ".").replace('.', '/'))
+                    ? "\"" + i + "\" selects JDK or jvmem classes, which are never rewritten"
+                    : excludedBy != null ? "\"" + i + "\" selects nothing: all of it is excluded by \"" + excludedBy + "\"" : null;
+            if (reason != null) {
+                Entry e = entries.get(key);
+                warnings.add(ConfigException.line(file, e == null ? 0 : e.line(), key, reason));
+            }
+        }
+    }
+
     private ConfigException error(int line, String key, String reason) {
         return new ConfigException(file, line, key, reason + note());
     }
@@ -248,7 +276,7 @@ final class ConfigParser {
             lines.put(e.getKey(), e.getValue().line());
         }
         return new AgentConfig(file, List.copyOf(poolSpecs), List.copyOf(routeSpecs), report, log,
-                java.util.Collections.unmodifiableMap(lines), charsetNote == null ? List.of() : List.of(charsetNote), leaks);
+                java.util.Collections.unmodifiableMap(lines), allWarnings(), leaks);
     }
 
     /**
@@ -372,6 +400,7 @@ final class ConfigParser {
             throw error(keys.get("include"), "needs at least one package prefix or class name");
         }
         List<String> exclude = keys.containsKey("exclude") ? names(keys.get("exclude")) : List.of();
+        warnSelectingNothing(keys.get("include"), include, exclude);
         if (!keys.containsKey("pool")) {
             throw error(firstLine(keys), prefix + "pool", "missing (the name of a pool)");
         }

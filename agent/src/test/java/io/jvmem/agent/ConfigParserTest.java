@@ -54,6 +54,28 @@ class ConfigParserTest {
     }
 
     @Test
+    void anIncludeOfJdkClassesIsWarnedAboutWithItsLine() {
+        AgentConfig c = parse("pool.p.size=64m", "route.r.pool=p", "route.r.include=java.nio, org.example");
+        assertEquals(List.of("app.properties:3: route.r.include: \"java.nio\" selects JDK or jvmem classes, which are never "
+                + "rewritten"), c.warnings());
+    }
+
+    @Test
+    void anIncludeThatAnExcludeTakesOutWholeIsWarnedAbout() {
+        AgentConfig c = parse("pool.p.size=64m", "route.r.pool=p", "route.r.include=org.example.cache, org.other",
+                "route.r.exclude=org.example");
+        assertEquals(List.of("app.properties:3: route.r.include: \"org.example.cache\" selects nothing: all of it is "
+                + "excluded by \"org.example\""), c.warnings());
+    }
+
+    @Test
+    void anExcludeInsideAnIncludeIsNoWarning() {
+        AgentConfig c = parse("pool.p.size=64m", "route.r.pool=p", "route.r.include=org.example",
+                "route.r.exclude=org.example.cache, org.examples");
+        assertEquals(List.of(), c.warnings());
+    }
+
+    @Test
     void fullConfigParsesWithDefaults() {
         AgentConfig c = parse("# comment", "pool.main.size = 1g", "pool.p2.kind: cto", "pool.p2.path=/tmp/x.pool",
                 "pool.p2.size=32M", "route.net.include = io.netty, org.example.Cache", "route.net.pool = main",
