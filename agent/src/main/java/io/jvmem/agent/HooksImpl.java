@@ -108,6 +108,8 @@ final class HooksImpl extends Hooks {
         long a = attempt(s, size, alignment, zero);
         if (a == FULL && reclaimable) {
             a = reclaim(s, size, alignment); // its attempts take the same kinds of block as the first
+        } else if (a == FULL && failsAsLibc(s, size)) {
+            return FULL;
         } else if (a == FULL) {
             exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
             a = 0;
@@ -280,12 +282,31 @@ final class HooksImpl extends Hooks {
     }
 
     @Override
-    public void exhausted(int site, long size) {
+    public boolean exhausted(int site, long size) {
         Site s = sites.get(site);
         if (s == null) {
-            return; // a pool block resized outside any route: the bridge moves it to the JDK
+            return false; // a pool block resized outside any route: the bridge moves it to the JDK
+        }
+        if (failsAsLibc(s, size)) {
+            return true;
         }
         exhausted(s, size, Route.Fallback.NOT_RECLAIMABLE);
+        return false;
+    }
+
+    /**
+     * Whether the full pool fails a libc call at {@code s} as libc would (on-exhausted=fail at a libc site): counted
+     * as a failure, and said once per route at log=warn, as the OutOfMemoryError says it for the JDK's calls.
+     */
+    private boolean failsAsLibc(Site s, long size) {
+        if (!s.libc || !s.route.fail) {
+            return false;
+        }
+        s.route.failures.increment();
+        log.onceWarn("exhausted:" + s.route.name(), "route " + s.route.name() + ": pool " + s.pool.name() + " has no room for "
+                + size + " bytes at " + s.name + ", so the libc call returns NULL with errno ENOMEM (on-exhausted=fail); "
+                + "the report counts the rest as failures");
+        return true;
     }
 
     /** The pool could not serve {@code size} bytes for {@code s}: OutOfMemoryError, or a counted fallback. */

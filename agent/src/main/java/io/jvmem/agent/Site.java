@@ -19,6 +19,11 @@ final class Site {
     final java.util.Set<Long> transients;
     /** An arena site: its segments come back when their arena closes or becomes unreachable, so a full pool can wait. */
     final boolean arena;
+    /**
+     * A libc allocation site (a downcall to malloc and its kin): when its route says fail, a full pool fails the call as
+     * libc does (NULL, ENOMEM), since a C-style caller checks for NULL, not for an Error.
+     */
+    final boolean libc;
     /** An arena site's blocks up to the quantum's alignment are typed under its tag (HooksImpl.releaseSegment); else null. */
     final io.jvmem.allocator.TypedAllocator typed;
     /** An arena site with nothing to track per block (no cto transients, no leak report): its fast path. */
@@ -51,6 +56,7 @@ final class Site {
         this.minSize = route.spec.minSize();
         this.transients = route.transients;
         this.arena = call.equals(AgentConfig.Call.ARENA.configName);
+        this.libc = call.equals(AgentConfig.Call.DOWNCALL.configName);
         this.leaks = leaks != null && Leaks.explicitRelease(call) ? leaks : null;
         this.typed = arena && pool != null ? pool.typed(tag) : null;
         this.typedSegments = typed != null && transients == null && this.leaks == null;

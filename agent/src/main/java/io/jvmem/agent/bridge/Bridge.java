@@ -73,7 +73,7 @@ public final class Bridge {
 
     public static long allocateMemory(Unsafe u, long size, int site) {
         long a = poolBlock(size, site);
-        return a != 0 ? a : u.allocateMemory(size);
+        return a > 0 ? a : u.allocateMemory(size);
     }
 
     /** {@code unsafe::allocateMemory} (receiver captured) with the site captured. */
@@ -153,7 +153,7 @@ public final class Bridge {
 
     public static long allocateMemory(InternalUnsafeStub u, long size, int site) {
         long a = poolBlock(size, site);
-        return a != 0 ? a : u.allocateMemory(size);
+        return a > 0 ? a : u.allocateMemory(size);
     }
 
     public static long allocateMemoryBound(InternalUnsafeStub u, int site, long size) {
@@ -234,6 +234,9 @@ public final class Bridge {
     /** Not an address: a pool block that must move to DRAM because its pool has no room to grow it. */
     static final long NO_ROOM = -1;
 
+    /** Not an address: a libc realloc of a pool block its pool cannot grow, at a route that fails: NULL, as libc's. */
+    static final long FAILED = -2;
+
     /** {@code reallocateMemory} of a pool block, in its pool: size 0 frees it. */
     static long resizePoolBlock(long address, long size, int site) {
         if (size == 0) {
@@ -244,8 +247,7 @@ public final class Bridge {
         if (r != 0) {
             return r;
         }
-        h.exhausted(site, size); // throws when the route says fail
-        return NO_ROOM;
+        return h.exhausted(site, size) ? FAILED : NO_ROOM; // throws when the route says fail, but at a libc site
     }
 
     /** Copies a pool block into the DRAM block {@code to} (just allocated by the caller's Unsafe or libc) and frees it. */

@@ -22,21 +22,27 @@ public final class Downcalls {
     private Downcalls() {
     }
 
+    /**
+     * The size passed to the program's own handle when the pool is full and the route fails ({@link Hooks#FULL}):
+     * SIZE_MAX, which libc refuses itself, so the call returns NULL (posix_memalign: ENOMEM) and errno is libc's ENOMEM.
+     */
+    private static final long ENOMEM_SIZE = -1;
+
     public static long malloc(MethodHandle libc, int site, long size) throws Throwable {
         long a = Bridge.poolBlock(size, site);
-        return a != 0 ? a : (long) libc.invokeExact(size);
+        return a > 0 ? a : (long) libc.invokeExact(a == Hooks.FULL ? ENOMEM_SIZE : size);
     }
 
     public static long calloc(MethodHandle libc, int site, long count, long size) throws Throwable {
         long a = count > 0 && size > 0 && count <= Long.MAX_VALUE / size
                 ? Bridge.h.allocateSegment(site, count * size, 16, true) : 0;
-        return a != 0 ? a : (long) libc.invokeExact(count, size);
+        return a > 0 ? a : a == Hooks.FULL ? (long) libc.invokeExact(ENOMEM_SIZE, ENOMEM_SIZE) : (long) libc.invokeExact(count, size);
     }
 
     public static long alignedAlloc(MethodHandle libc, int site, long alignment, long size) throws Throwable {
         long a = size > 0 && alignment > 0 && (alignment & (alignment - 1)) == 0
                 ? Bridge.h.allocateSegment(site, size, alignment, false) : 0;
-        return a != 0 ? a : (long) libc.invokeExact(alignment, size);
+        return a > 0 ? a : (long) libc.invokeExact(alignment, a == Hooks.FULL ? ENOMEM_SIZE : size);
     }
 
     /** pvalloc(3)'s size: {@code size} rounded up to whole pages, at least one (its libc call gets the same size). */
@@ -54,8 +60,8 @@ public final class Downcalls {
                                     long size) throws Throwable {
         long a = size > 0 && alignment >= 8 && (alignment & (alignment - 1)) == 0 && writable(memptr, heap)
                 ? Bridge.h.allocateSegment(site, size, alignment, false) : 0;
-        if (a == 0) {
-            return (int) libc.invokeExact(memptr, alignment, size);
+        if (a <= 0) {
+            return (int) libc.invokeExact(memptr, alignment, a == Hooks.FULL ? ENOMEM_SIZE : size);
         }
         // libc writes the 8 bytes at memptr whatever the segment's size or alignment; a heap array holds them
         MemorySegment to = memptr.isNative() ? MemorySegment.ofAddress(memptr.address()).reinterpret(8) : memptr;
@@ -83,9 +89,13 @@ public final class Downcalls {
         long bytes = Math.unsignedMultiplyHigh(count, size) == 0 ? count * size : -1; // size_t, overflow: too large
         if (p == 0) {
             long a = bytes > 0 ? Bridge.poolBlock(bytes, site) : 0;
-            return a != 0 ? a : (long) libc.invokeExact(function, state, 0L, count, size);
+            return a > 0 ? a : a == Hooks.FULL ? (long) libc.invokeExact(function, state, 0L, 1L, ENOMEM_SIZE)
+                    : (long) libc.invokeExact(function, state, 0L, count, size);
         }
         long r = bytes >= 0 ? Bridge.resizePoolBlock(p, bytes, site) : Bridge.NO_ROOM; // size 0 frees
+        if (r == Bridge.FAILED) { // NULL, and the block as it was
+            return (long) libc.invokeExact(function, state, 0L, 1L, ENOMEM_SIZE);
+        }
         if (r != Bridge.NO_ROOM) {
             return r;
         }

@@ -17,7 +17,11 @@ public abstract class Hooks {
     /** A buffer over a pool block when the JDK's mapped-buffer constructor is unavailable (FFM fallback). */
     public abstract ByteBuffer wrap(long address, int capacity);
 
-    /** A pool block for {@code Unsafe.allocateMemory(size)} at {@code site}, or 0: the JDK allocates. */
+    /**
+     * A pool block for {@code Unsafe.allocateMemory(size)} or libc's {@code malloc(size)} at {@code site}, or 0: the
+     * JDK (libc) allocates; or, at a libc site of a route that fails when full, {@link #FULL}: the call fails as libc's
+     * does (NULL, errno ENOMEM).
+     */
     public abstract long allocateMemory(int site, long size);
 
     /** Frees {@code address} if a pool holds it and returns true; false for any other address. */
@@ -31,8 +35,11 @@ public abstract class Hooks {
 
     public abstract long usableSize(long address);
 
-    /** A pool could not serve {@code size} bytes for {@code site}: throws OutOfMemoryError if the route says fail. */
-    public abstract void exhausted(int site, long size);
+    /**
+     * A pool could not serve {@code size} bytes for {@code site}: throws OutOfMemoryError if the route says fail, except
+     * at a libc site, where it returns true: the call fails as libc's does (NULL, errno ENOMEM). False: fall back.
+     */
+    public abstract boolean exhausted(int site, long size);
 
     /** Cleaner action of a pool buffer or routed segment: frees its block. Must never throw. */
     public abstract void release(long address);
@@ -78,7 +85,7 @@ public abstract class Hooks {
     /**
      * A pool block of {@code size} bytes aligned to {@code alignment} (a power of two) for a routed arena segment or
      * libc allocation at {@code site}, zeroed when {@code zero} (arena segments are zeroed by the bridge); or 0: the
-     * JDK (or libc) allocates.
+     * JDK (or libc) allocates; or {@link #FULL} as {@link #allocateMemory} says.
      */
     public abstract long allocateSegment(int site, long size, long alignment, boolean zero);
 
