@@ -310,6 +310,9 @@ final class AgentRuntime {
 
     private void exit() {
         Leaks leaks = sites.leaks;
+        if (leaks != null) {
+            leaks.freezeAges(); // the line below and the report's leaks give the same ages
+        }
         String leaked = leaks == null ? null : leaks.summary();
         if (leaked != null) {
             log.warn(leaked);

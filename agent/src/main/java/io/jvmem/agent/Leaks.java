@@ -72,9 +72,20 @@ final class Leaks {
         }
     }
 
+    /** The instant ages are taken at, once {@link #freezeAges} was called (0: now, at each call). */
+    private volatile long agesAt;
+
+    /** From now on, ages are as of this instant: the exit line and the report then give the same ages. */
+    void freezeAges() {
+        if (agesAt == 0) {
+            agesAt = System.nanoTime();
+        }
+    }
+
     /** What is live now, one row per site, most bytes first. */
     List<SiteLeak> bySite() {
-        long now = System.nanoTime();
+        long frozen = agesAt;
+        long now = frozen != 0 ? frozen : System.nanoTime();
         Map<Site, SiteLeak> rows = new LinkedHashMap<>();
         for (Block b : live.values()) {
             SiteLeak r = rows.computeIfAbsent(b.site, SiteLeak::new);

@@ -148,6 +148,9 @@ class ObservabilityIT {
         assertEquals(1, leakLines.size(), r.err().toString());
         assertTrue(leakLines.get(0).matches("\\Qjvmem: leak: 7 blocks (\\E[0-9.]+ KiB\\Q) of Unsafe, libc or global-arena memory "
                 + "still live at exit at 4 sites; most at sample.observe.Leaky.large(Leaky.java:34): 2 (\\E.*"), leakLines.get(0));
+        java.util.regex.Matcher oldest = java.util.regex.Pattern.compile("oldest (\\d+) ms").matcher(leakLines.get(0));
+        assertTrue(oldest.find(), leakLines.get(0));
+        assertEquals(large.get("oldestAgeMillis"), Long.parseLong(oldest.group(1)), "the exit line's age is the report's");
     }
 
     @Test
