@@ -364,7 +364,7 @@ final class Allocator {
         }
         long off = blockOffset(block, "free");
         if (!live.isSet(off)) {
-            throw invalid(address, "free", "double free, or no block was allocated at this address");
+            throw invalid(address, "free", Checker.notLive(this, off));
         }
         if (ALL.get(ValueLayout.JAVA_LONG, block) == (freeSecret ^ block)) {
             throw invalid(address, "free", "double free (the block is already free in a thread cache)");

@@ -229,6 +229,27 @@ final class Checker {
         }
     }
 
+    /**
+     * Why heap offset {@code off} (in the heap, quantum-aligned, its live bit clear) is no block to free: inside a live
+     * small block, or (the rest) a double free or never a block. For free's InvalidFreeException, off the fast path.
+     */
+    static String notLive(Allocator h, long off) {
+        long page = off >>> SizeClasses.LG_PAGE;
+        long e = h.pageMap.get(page);
+        if (PageMap.kind(e) == PageMap.SLAB) {
+            long start = (page - PageMap.distance(e)) << SizeClasses.LG_PAGE;
+            long size = SizeClasses.size(PageMap.cls(e));
+            long region = (off - start) / size;
+            long block = start + region * size;
+            boolean handedOut = h.live.isSet(block) && !h.hasFreeKey(block); // not resting in a thread cache
+            if (block != off && region < SizeClasses.slabRegions(PageMap.cls(e)) && handedOut) {
+                return "address is inside the block at 0x" + Long.toHexString(h.heapAddr + block) + " (" + size
+                        + " bytes), not its start";
+            }
+        }
+        return "double free, or no block was allocated at this address";
+    }
+
     /** Why a root at pool offset {@code off} cannot name a block, judged from the layout alone; null if it may. */
     private static String rootOutsideHeap(long off, PoolLayout layout, long heapPages) {
         if (off == 0) {

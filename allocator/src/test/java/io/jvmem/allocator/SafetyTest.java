@@ -99,6 +99,19 @@ class SafetyTest {
     }
 
     @Test
+    @Timeout(60)
+    void freeOfAnAlignedPointerIntoASmallBlockNamesTheBlock() {
+        long a = pool.malloc(1000);
+        InvalidFreeException e = assertThrows(InvalidFreeException.class, () -> pool.free(a + 16));
+        assertTrue(e.getMessage().contains("address is inside the block at 0x" + Long.toHexString(a) + " ("), e.getMessage());
+        assertEquals(a + 16, e.address());
+        pool.free(a);
+        InvalidFreeException again = assertThrows(InvalidFreeException.class, () -> pool.free(a + 16));
+        assertTrue(again.getMessage().contains("double free, or no block"), "its block freed: " + again.getMessage());
+        assertIntact();
+    }
+
+    @Test
     void freeOfAPointerIntoABlockIsDetected() {
         long a = pool.malloc(1000);
         assertThrows(InvalidFreeException.class, () -> pool.free(a + 16));
