@@ -437,7 +437,9 @@ final class CallSiteRewriter {
                     return; // javac's $deserializeLambda$ re-creates serializable lambdas: reported where they are made
                 }
                 Row row = Intercepts.find(h.getOwner(), h.getName(), h.getDesc());
-                if (row != null && routes(row.call()) && row.action() != Action.POOL_AWARE) {
+                // a downcall handle's struct returns are the route's arena allocations (DowncallRoutes.structReturn)
+                boolean routable = row != null && (routes(row.call()) || row.action() == Action.DOWNCALL && routes(Call.ARENA));
+                if (routable && row.action() != Action.POOL_AWARE) {
                     sites.unrouted(className, way + " to " + row.owner().replace('/', '.') + "." + row.name() + " at "
                             + siteName(), route);
                 }

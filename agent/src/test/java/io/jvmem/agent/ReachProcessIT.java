@@ -85,6 +85,15 @@ class ReachProcessIT {
     private static final String REFLECTED_DOWNCALL = "Method.invoke of java.lang.foreign.Linker.downcallHandle (its handles "
             + "are pool-aware; what they allocate, libc blocks and returned structs, is not routed)";
 
+    /** A method reference to downcallHandle: its handles' returned structs would be the route's arena allocations. */
+    @Test
+    @Timeout(60)
+    void aMethodReferenceToDowncallHandleInAClassWhoseRouteTakesArenasOnlyIsReportedAsUnrouted() throws Exception {
+        Result r = runWith(List.of("route.r.include=sample.unroutable", "route.r.calls=arena"),
+                "sample.unroutable.DowncallReference");
+        assertReportedOnce(r, "DowncallReference", "handle in a bootstrap's arguments to java.lang.foreign.Linker.downcallHandle");
+    }
+
     /** Its handles' returned structs would be the route's arena allocations: so it is reported there too. */
     @Test
     @Timeout(60)
