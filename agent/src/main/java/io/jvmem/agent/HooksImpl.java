@@ -405,9 +405,13 @@ final class HooksImpl extends Hooks {
         if (!freeTyped(s, address)) {
             return;
         }
+        boolean cleaner = !confined && isCleanerThread(Thread.currentThread()); // an ofAuto arena's segment
+        if (cleaner) {
+            reclaimer.releasedByCleaner(s.pool);
+        }
         if (reclaimer.underPressure()) {
             released(s);
-        } else if (!confined && isCleanerThread(Thread.currentThread())) {
+        } else if (cleaner) {
             s.pool.flushThreadCache(); // that thread never allocates: blocks cached there would be lost to the pool
         }
     }

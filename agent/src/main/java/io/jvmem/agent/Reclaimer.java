@@ -37,6 +37,11 @@ final class Reclaimer {
     /** Per pool: no collection for fallback requests before this time, and the next back-off. */
     private final long[] noCollectionBefore;
     private final long[] backoff;
+    /**
+     * Per pool: blocks came back on the JDK's common cleaner thread (ofAuto arenas' segments), which runs after the
+     * Reference Handler: a fallback request's collection then also waits for it ({@link #whileCleanerReleases}).
+     */
+    private final boolean[] byCleaner;
     /** Threads waiting for memory: written under {@link #waitingLock}, read without it (one load less per free). */
     private volatile int waiting;
     private final Object waitingLock = new Object();
@@ -50,6 +55,7 @@ final class Reclaimer {
             released[i] = new LongAdder();
         }
         this.noCollectionBefore = new long[pools.length];
+        this.byCleaner = new boolean[pools.length];
         this.backoff = new long[pools.length];
         java.util.Arrays.fill(backoff, MIN_BACKOFF_NANOS);
     }
@@ -68,6 +74,16 @@ final class Reclaimer {
     /** {@link #released(int)} by pool (callers have seen {@link #underPressure()}: the search is off the common path). */
     void released(MemoryPool pool) {
         released(indexOf(pool));
+    }
+
+    /** A block of {@code pool} came back on the JDK's common cleaner thread (see {@link #byCleaner}). */
+    void releasedByCleaner(MemoryPool pool) {
+        int p = indexOf(pool);
+        if (!byCleaner[p]) {
+            synchronized (backoff) {
+                byCleaner[p] = true;
+            }
+        }
     }
 
     /** Whether some thread waits for memory now (cleaners then hand blocks to the pool at once, not to a thread cache). */
@@ -212,6 +228,9 @@ final class Reclaimer {
             leaveWaiting();
         }
         long a = pending(s, size, alignment);
+        if (a == 0 && (s.arena || cleanerReleases(p))) {
+            a = whileCleanerReleases(s, size, alignment, p);
+        }
         boolean freed = released[p].sum() != before;
         synchronized (backoff) {
             if (freed) {
@@ -223,6 +242,51 @@ final class Reclaimer {
             }
         }
         return a;
+    }
+
+    private boolean cleanerReleases(int p) {
+        synchronized (backoff) {
+            return byCleaner[p];
+        }
+    }
+
+    /** How long the common cleaner may release nothing before a fallback request stops waiting for it. */
+    static final long CLEANER_QUIET_NANOS = 50_000_000L;
+    /** However long it keeps releasing, a fallback request waits for it no longer than this. */
+    static final long CLEANER_WAIT_NANOS = 1_000_000_000L;
+
+    /**
+     * After a collection: the blocks of unreachable {@code Arena.ofAuto()} segments come back on the JDK's common
+     * cleaner thread, after the Reference Handler has handed their sessions over, so they may still be on their way
+     * when {@link #pending} returns. Retries while blocks keep coming back: until a retry succeeds, none came back for
+     * {@link #CLEANER_QUIET_NANOS}, {@link #CLEANER_WAIT_NANOS} passed, or the thread is interrupted. Without it, 64 KiB
+     * ofAuto segments dropped in a loop fell back to DRAM as "full of live data" (breaker12: 1,567 of 20,000).
+     */
+    private long whileCleanerReleases(Site s, long size, long alignment, int p) {
+        enterWaiting();
+        try {
+            long start = System.nanoTime();
+            long lastRelease = start;
+            long seen = released[p].sum();
+            while (!Thread.currentThread().isInterrupted()) {
+                long a = attempt(s, size, alignment);
+                if (a != 0) {
+                    return a;
+                }
+                long now = System.nanoTime();
+                long r = released[p].sum();
+                if (r != seen) {
+                    seen = r;
+                    lastRelease = now;
+                } else if (now - lastRelease > CLEANER_QUIET_NANOS || now - start > CLEANER_WAIT_NANOS) {
+                    return 0;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000L);
+            }
+            return 0;
+        } finally {
+            leaveWaiting();
+        }
     }
 
     /**
