@@ -467,6 +467,18 @@ class SegmentContractIT {
         settle(before);
     }
 
+    /** A null layout: the JDK's NullPointerException, its (absent) message included (breaker12). */
+    @Test
+    @Timeout(30)
+    void aNullLayoutThrowsTheJdksNullPointerException() {
+        try (Arena arena = Arena.ofConfined()) {
+            NullPointerException jdk = assertThrows(NullPointerException.class, () -> JDK.allocate(arena, (MemoryLayout) null));
+            NullPointerException routed = assertThrows(NullPointerException.class,
+                    () -> ROUTED.allocate(arena, (MemoryLayout) null));
+            assertEquals(jdk.getMessage(), routed.getMessage());
+        }
+    }
+
     /**
      * The JDK checks the arena before it takes memory: a closed or foreign arena's request takes no pool block, is
      * zeroed nowhere and counts no allocation (a 64 MiB request would otherwise hold pool memory other threads need).

@@ -213,8 +213,11 @@ public final class Bridge {
 
     @ForceInlineStub
     public static MemorySegment arenaAllocate(SegmentAllocator a, MemoryLayout layout, int site) {
-        return RoutedArena.isJdkArena(a) ? RoutedArena.allocate((Arena) a, layout.byteSize(), layout.byteAlignment(), site)
-                : a.allocate(layout);
+        if (!RoutedArena.isJdkArena(a)) {
+            return a.allocate(layout);
+        }
+        java.util.Objects.requireNonNull(layout); // the JDK's NullPointerException, without a helpful message
+        return RoutedArena.allocate((Arena) a, layout.byteSize(), layout.byteAlignment(), site);
     }
 
     @ForceInlineStub
