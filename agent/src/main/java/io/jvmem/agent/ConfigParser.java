@@ -209,7 +209,8 @@ final class ConfigParser {
         for (String i : include) {
             String excludedBy = exclude.stream().filter(e -> RouteTable.matches(e, i)).findFirst().orElse(null);
             String reason = AgentTransformer.isExempt((i + ".").replace('.', '/'))
-                    ? "\"" + i + "\" selects JDK or jvmem classes, which are never rewritten"
+                    ? "\"" + i + "\" is in packages the agent never rewrites (java., jdk., sun., com.sun., io.jvmem.agent, "
+                    + "io.jvmem.allocator)"
                     : excludedBy != null ? "\"" + i + "\" selects nothing: all of it is excluded by \"" + excludedBy + "\"" : null;
             if (reason != null) {
                 Entry e = entries.get(key);

@@ -32,6 +32,19 @@ public final class Jvmem {
         }
     }
 
+    /**
+     * The warnings the agent would print at start-up for a config file it accepts, each one line naming
+     * {@code <file>:<line>: <key>}; empty if there are none or the file has an error ({@link #checkConfig} says which).
+     * Used by {@code jvmem attach}, so the user sees them where the command was typed, not only on the target's stderr.
+     */
+    public static java.util.List<String> configWarnings(String path) {
+        try {
+            return ConfigParser.parse(java.nio.file.Path.of(path)).warnings();
+        } catch (ConfigException e) {
+            return java.util.List.of();
+        }
+    }
+
     /** Whether the jvmem agent runs in this JVM. */
     public static boolean isActive() {
         return AgentRuntime.current() != null;

@@ -56,8 +56,8 @@ class ConfigParserTest {
     @Test
     void anIncludeOfJdkClassesIsWarnedAboutWithItsLine() {
         AgentConfig c = parse("pool.p.size=64m", "route.r.pool=p", "route.r.include=java.nio, org.example");
-        assertEquals(List.of("app.properties:3: route.r.include: \"java.nio\" selects JDK or jvmem classes, which are never "
-                + "rewritten"), c.warnings());
+        assertEquals(List.of("app.properties:3: route.r.include: \"java.nio\" is in packages the agent never rewrites (java., "
+                + "jdk., sun., com.sun., io.jvmem.agent, io.jvmem.allocator)"), c.warnings());
     }
 
     @Test

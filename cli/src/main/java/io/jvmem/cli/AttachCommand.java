@@ -45,6 +45,9 @@ final class AttachCommand implements Callable<Integer> {
         if (configError != null) { // the agent would refuse it in the target, where only that process's stderr says why
             throw new Inspect.Refused(JvmemCli.CANNOT, configError + " (nothing was attached to process " + pid + ")");
         }
+        for (Object warning : configWarnings(jar, configPath)) {
+            System.err.println("jvmem: " + warning); // the target prints it too, on its own standard error
+        }
         checkTarget();
         try {
             ByteBuddyAgent.attach(jar.toFile(), Long.toString(pid), configPath);
@@ -107,6 +110,16 @@ final class AttachCommand implements Callable<Integer> {
             return r == null ? null : "jvmem: " + r;
         } catch (ReflectiveOperationException | java.io.IOException | LinkageError e) {
             return null; // an agent jar without the check (older): the target checks, as before
+        }
+    }
+
+    /** What the agent jar's own config reader warns of in {@code path} (an accepted config); empty for an older jar. */
+    private static java.util.List<?> configWarnings(Path jar, String path) {
+        try (URLClassLoader l = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
+            Object r = l.loadClass("io.jvmem.agent.Jvmem").getMethod("configWarnings", String.class).invoke(null, path);
+            return r instanceof java.util.List<?> w ? w : java.util.List.of();
+        } catch (ReflectiveOperationException | java.io.IOException | LinkageError e) {
+            return java.util.List.of(); // an agent jar without it (older): the target prints them, as before
         }
     }
 

@@ -104,6 +104,18 @@ class CliProcessIT {
     }
 
     @Test
+    void attachSaysTheConfigsWarningsWhereTheCommandWasTyped() throws Exception {
+        Path config = Files.write(dir.resolve("warn.properties"), List.of("pool.main.size=32m",
+                "route.r.include=sample.cli, java.nio", "route.r.pool=main"));
+        withSleeper(target -> {
+            Result r = jvmem("attach", "--pid", Long.toString(target.pid()), config.toString());
+            assertEquals(0, r.exit(), r.toString());
+            assertTrue(r.err().contains("jvmem: " + config + ":2: route.r.include: \"java.nio\" is in packages the agent "
+                    + "never rewrites"), r.toString());
+        });
+    }
+
+    @Test
     void attachRefusesABadConfigWithItsLineAndAttachesNothing() throws Exception {
         Path config = Files.write(dir.resolve("bad.properties"), List.of("pool.main.size=12q", "route.r.include=sample.cli",
                 "route.r.pool=main"));
