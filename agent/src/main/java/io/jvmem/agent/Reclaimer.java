@@ -228,10 +228,13 @@ final class Reclaimer {
             leaveWaiting();
         }
         long a = pending(s, size, alignment);
-        if (a == 0 && (s.arena || cleanerReleases(p))) {
+        boolean waitedForCleaner = a == 0 && (s.arena || cleanerReleases(p));
+        if (waitedForCleaner) {
             a = whileCleanerReleases(s, size, alignment, p);
         }
-        boolean freed = released[p].sum() != before;
+        // a wait for the cleaner that did not serve this request backs off too, though blocks came back: releases that
+        // trickle in but never make room would otherwise cost every request a collection and a wait (a stall)
+        boolean freed = a != 0 || !waitedForCleaner && released[p].sum() != before;
         synchronized (backoff) {
             if (freed) {
                 backoff[p] = MIN_BACKOFF_NANOS;
@@ -253,7 +256,7 @@ final class Reclaimer {
     /** How long the common cleaner may release nothing before a fallback request stops waiting for it. */
     static final long CLEANER_QUIET_NANOS = 50_000_000L;
     /** However long it keeps releasing, a fallback request waits for it no longer than this. */
-    static final long CLEANER_WAIT_NANOS = 1_000_000_000L;
+    static final long CLEANER_WAIT_NANOS = 250_000_000L;
 
     /**
      * After a collection: the blocks of unreachable {@code Arena.ofAuto()} segments come back on the JDK's common
