@@ -176,7 +176,7 @@ final class HooksImpl extends Hooks {
             } else {
                 long ticket = reclaimer.ticket();
                 a = reclaimer.pending(s, capacity, alignment);
-                if (a == 0 && reclaimer.backingOff(s.pool)) {
+                if (a == 0 && reclaimer.backingOff(s.pool, capacity)) {
                     why = Route.Fallback.BACKED_OFF;
                 } else if (a == 0) {
                     a = reclaimer.collectAndRetry(s, capacity, alignment, ticket);

@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.LongAdder;
  * each.
  *
  * <p>Requests of fallback routes never stall like that: they wait for pending cleaners and one shared collection, and
- * go to the JDK if that did not help; when a collection freed nothing (a pool full of live data), the next ones are
- * backed off (10 ms doubling up to 30 s) and requests go to the JDK at once.
+ * go to the JDK if that did not help; when a collection did not serve a request (a pool full of live data), the next
+ * ones at least as large are backed off (10 ms doubling up to 30 s) and go to the JDK at once; smaller ones still try.
  *
  * <p>Interrupts are deferred as the JDK defers them: waiting goes on, and the thread's interrupt status is set again
  * before it returns. Thread-safe.
@@ -36,6 +36,12 @@ final class Reclaimer {
     private final LongAdder[] released;
     /** Per pool: no collection for fallback requests before this time, and the next back-off. */
     private final long[] noCollectionBefore;
+    /**
+     * Per pool: the smallest request that a collection did not serve since the back-off began; only requests at least
+     * this large back off. Smaller ones that keep being served must not reset it: a pool full of live data with a
+     * thread churning small blocks cost every large request a collection and a wait (breaker13: 300 ms each, for 20 s).
+     */
+    private final long[] failedSize;
     private final long[] backoff;
     /**
      * Per pool: blocks came back on the JDK's common cleaner thread (ofAuto arenas' segments), which runs after the
@@ -55,6 +61,8 @@ final class Reclaimer {
             released[i] = new LongAdder();
         }
         this.noCollectionBefore = new long[pools.length];
+        this.failedSize = new long[pools.length];
+        java.util.Arrays.fill(failedSize, Long.MAX_VALUE);
         this.byCleaner = new boolean[pools.length];
         this.backoff = new long[pools.length];
         java.util.Arrays.fill(backoff, MIN_BACKOFF_NANOS);
@@ -176,12 +184,13 @@ final class Reclaimer {
     }
 
     /**
-     * A fallback request's first wait: while cleaners are pending, waits for them and retries. Returns a block or 0;
-     * an interrupt ends the wait (and stays set).
+     * A fallback request's first wait: while cleaners are pending, waits for them and retries, for at most
+     * {@link #PENDING_WAIT_NANOS}. Returns a block or 0; an interrupt ends the wait (and stays set).
      */
     long pending(Site s, long size, long alignment) {
         enterWaiting();
         try {
+            long deadline = System.nanoTime() + PENDING_WAIT_NANOS;
             boolean active;
             do {
                 try {
@@ -194,28 +203,33 @@ final class Reclaimer {
                 if (a != 0) {
                     return a;
                 }
-            } while (active);
+            } while (active && System.nanoTime() - deadline < 0);
             return 0;
         } finally {
             leaveWaiting();
         }
     }
 
+    /**
+     * How long a fallback request waits while reference processing stays active: another thread that keeps dropping
+     * buffers keeps it active, and the wait must end (breaker13: 1.5 s for one request).
+     */
+    static final long PENDING_WAIT_NANOS = 100_000_000L;
+
     /** Whether fallback requests on {@code pool} go to the JDK without a collection now (the last freed nothing). */
-    boolean backingOff(MemoryPool pool) {
+    boolean backingOff(MemoryPool pool, long size) {
         int p = indexOf(pool);
         synchronized (backoff) {
-            return System.nanoTime() - noCollectionBefore[p] < 0;
+            return size >= failedSize[p] && System.nanoTime() - noCollectionBefore[p] < 0;
         }
     }
 
     /**
      * A fallback request's second wait: one collection started after {@code ticket} (shared), its cleaners, a retry.
-     * Returns a block or 0. If the collection freed nothing in this pool, collections for it back off.
+     * Returns a block or 0. If that did not serve it, requests at least as large back off ({@link #failedSize}).
      */
     long collectAndRetry(Site s, long size, long alignment, long ticket) {
         int p = indexOf(s.pool);
-        long before = released[p].sum();
         enterWaiting();
         try {
             try {
@@ -228,21 +242,22 @@ final class Reclaimer {
             leaveWaiting();
         }
         long a = pending(s, size, alignment);
-        boolean waitedForCleaner = a == 0 && (s.arena || cleanerReleases(p));
-        if (waitedForCleaner) {
+        if (a == 0 && (s.arena || cleanerReleases(p))) {
             a = whileCleanerReleases(s, size, alignment, p);
         }
-        // a wait for the cleaner that did not serve this request backs off too, though blocks came back: releases that
-        // trickle in but never make room would otherwise cost every request a collection and a wait (a stall)
-        boolean freed = a != 0 || !waitedForCleaner && released[p].sum() != before;
+        // a wait that did not serve this request backs off requests as large, though blocks came back: releases that
+        // trickle in but never make room would otherwise cost each of them a collection and a wait (a stall)
         synchronized (backoff) {
-            if (freed) {
+            long now = System.nanoTime();
+            if (a != 0 && size >= failedSize[p]) { // as large as the last failure, served: the back-off starts over
                 backoff[p] = MIN_BACKOFF_NANOS;
-                noCollectionBefore[p] = System.nanoTime();
-            } else {
-                noCollectionBefore[p] = System.nanoTime() + backoff[p];
+                noCollectionBefore[p] = now;
+                failedSize[p] = Long.MAX_VALUE;
+            } else if (a == 0) {
+                noCollectionBefore[p] = now + backoff[p];
                 backoff[p] = Math.min(MAX_BACKOFF_NANOS, backoff[p] * 2);
-            }
+                failedSize[p] = Math.min(failedSize[p], size);
+            } // a smaller request served says nothing of the larger ones: their back-off goes on doubling
         }
         return a;
     }

@@ -1,0 +1,60 @@
+package io.jvmem.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jvmem.allocator.MemoryPool;
+import io.jvmem.allocator.VolatilePool;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The back-off of fallback requests' collections ({@link Reclaimer#collectAndRetry}), on a real pool, without a JVM GC. */
+@org.junit.jupiter.api.Tag("unit")
+class ReclaimerTest {
+    @TempDir
+    Path dir;
+
+    /**
+     * A pool full of live 1 MiB blocks while another thread churns 64 KiB ones (each "collection" here frees one, as
+     * that thread's cleaners would): a 1 MiB request the collection cannot serve backs off requests as large, and the
+     * small blocks that keep coming back, or a small request served, do not end that back-off (breaker13: every large
+     * request paid a collection and a wait, 300 ms each, for 20 s).
+     */
+    @Test
+    @Timeout(60)
+    void smallBlocksComingBackDoNotEndTheBackOffOfLargerRequests() throws Exception {
+        try (VolatilePool pool = VolatilePool.create("reclaimer", dir, 16L << 20)) {
+            while (pool.malloc(1 << 20) != 0) {
+                // live data
+            }
+            List<Long> small = new ArrayList<>();
+            for (long a; (a = pool.malloc(64 << 10)) != 0; ) {
+                small.add(a);
+            }
+            Route route = new Route(ConfigParser.parse("t.properties", List.of("pool.p.size=16m", "route.r.include=a",
+                    "route.r.pool=p")).routes().get(0), pool);
+            Site site = new Site(1, "a.A.m(A.java:1)", AgentConfig.Call.ALLOCATE_MEMORY.configName, route);
+            Reclaimer[] r = new Reclaimer[1];
+            SharedCollection churn = new SharedCollection(() -> { // a collection after which one small block came back
+                pool.free(small.removeLast());
+                r[0].released(0);
+            });
+            r[0] = new Reclaimer(new MemoryPool[] {pool}, ReferenceProcessing.define(b -> {
+                throw new IllegalStateException("no JDK wait in a unit test");
+            }, new byte[0]), churn);
+            for (int i = 0; i < 10; i++) {
+                assertEquals(0, r[0].collectAndRetry(site, 1 << 20, 16, r[0].ticket()), "a 1 MiB hole appeared");
+            }
+            assertTrue(r[0].backingOff(pool, 1 << 20), "blocks came back, but none made room for 1 MiB");
+            assertFalse(r[0].backingOff(pool, 64 << 10), "smaller requests still collect");
+            assertNotEquals(0, r[0].collectAndRetry(site, 64 << 10, 16, r[0].ticket()));
+            assertTrue(r[0].backingOff(pool, 1 << 20), "a small request served says nothing of large ones");
+        }
+    }
+}
