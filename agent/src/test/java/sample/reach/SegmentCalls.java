@@ -34,6 +34,11 @@ public final class SegmentCalls implements Allocations {
     }
 
     @Override
+    public MemorySegment allocateFrom(Arena arena, MemorySegment source, long count) {
+        return arena.allocateFrom(ValueLayout.JAVA_INT, source, ValueLayout.JAVA_INT, 0, count);
+    }
+
+    @Override
     public Arena userArena() {
         return new UserArena();
     }

@@ -20,6 +20,9 @@ public interface Allocations {
 
     MemorySegment allocateFrom(Arena arena, ValueLayout.OfInt layout, int... values);
 
+    /** {@code count} ints of {@code source}, copied into a new segment of {@code arena}. */
+    MemorySegment allocateFrom(Arena arena, MemorySegment source, long count);
+
     /** An arena the program implements itself, in the implementing class's package, over a confined arena. */
     Arena userArena();
 }

@@ -467,6 +467,22 @@ class SegmentContractIT {
         settle(before);
     }
 
+    /** allocateFrom of a segment with a negative or overflowing count: the JDK arenas' exception and message (breaker13). */
+    @Test
+    @Timeout(30)
+    void allocateFromWithABadCountThrowsTheJdkArenasException() {
+        MemorySegment src = MemorySegment.ofArray(new int[4]);
+        for (long count : new long[] {-1, Long.MAX_VALUE}) {
+            try (Arena arena = Arena.ofConfined()) {
+                IllegalArgumentException jdk = assertThrows(IllegalArgumentException.class,
+                        () -> JDK.allocateFrom(arena, src, count));
+                IllegalArgumentException routed = assertThrows(IllegalArgumentException.class,
+                        () -> ROUTED.allocateFrom(arena, src, count));
+                assertEquals(jdk.getMessage(), routed.getMessage(), "count " + count);
+            }
+        }
+    }
+
     /** A null layout: the JDK's NullPointerException, its (absent) message included (breaker12). */
     @Test
     @Timeout(30)

@@ -27,6 +27,23 @@ final class RoutedArena implements Arena {
     }
 
     /**
+     * {@code SegmentAllocator}'s own default, but sized as the JDK's arenas size it (their {@code allocateNoInit}: the
+     * element size times the count, unchecked): a negative or overflowing count gets their exception and message, not
+     * the default's "Negative array size" for other allocators. The block is zeroed before the copy, which the JDK's
+     * arenas skip.
+     */
+    @Override
+    public MemorySegment allocateFrom(java.lang.foreign.ValueLayout elementLayout, MemorySegment source,
+                                      java.lang.foreign.ValueLayout sourceElementLayout, long sourceOffset, long elementCount) {
+        java.util.Objects.requireNonNull(source);
+        java.util.Objects.requireNonNull(sourceElementLayout);
+        java.util.Objects.requireNonNull(elementLayout);
+        MemorySegment dest = allocate(elementLayout.byteSize() * elementCount, elementLayout.byteAlignment());
+        MemorySegment.copy(source, sourceElementLayout, sourceOffset, dest, elementLayout, 0, elementCount);
+        return dest;
+    }
+
+    /**
      * {@code arena.allocate(byteSize, byteAlignment)} for one of the JDK's arenas, with the memory from {@code site}'s
      * pool: no object of ours stands between the caller and its arena, so the JIT can inline the whole path.
      */
