@@ -319,7 +319,8 @@ final class HooksImpl extends Hooks {
             s.route.failures.increment();
             if (why == Route.Fallback.LARGER_THAN_POOL) {
                 throw new OutOfMemoryError("jvmem: request of " + size + " bytes at " + s.name + " (route " + s.route.name()
-                        + ") is larger than pool " + s.pool.name() + " can hold (" + s.pool.size() + " bytes in all)");
+                        + ") is larger than pool " + s.pool.name() + " can hold (" + s.pool.size() + " bytes in all): "
+                        + MemoryPool.lastError()); // the pool's own words: an alignment no address can meet says so
             }
             long inUse = -1;
             try {

@@ -483,6 +483,25 @@ class SegmentContractIT {
         }
     }
 
+    /**
+     * An alignment no address of the pool can meet, with on-exhausted=fail: the OutOfMemoryError says it is the
+     * alignment, not the 16 bytes asked for, that the pool cannot hold (breaker13).
+     */
+    @Test
+    @Timeout(30)
+    void anAlignmentThePoolCannotMeetIsNamedInTheOutOfMemoryError() {
+        try (Arena arena = Arena.ofConfined()) {
+            String message = null;
+            try {
+                ROUTED.allocate(arena, 16, 1L << 30);
+            } catch (OutOfMemoryError e) { // caught here: JUnit rethrows it
+                message = e.getMessage();
+            }
+            assertNotNull(message, "the route fails what the pool cannot hold");
+            assertTrue(message.contains("aligned to 1073741824"), message);
+        }
+    }
+
     /** A null layout: the JDK's NullPointerException, its (absent) message included (breaker12). */
     @Test
     @Timeout(30)
