@@ -37,6 +37,9 @@ final class AttachCommand implements Callable<Integer> {
         if (jar == null || !Files.isRegularFile(jar)) {
             throw new Inspect.Refused(JvmemCli.CANNOT, "no agent jar at " + jar + " (build it, or give --agent)");
         }
+        if (Files.isDirectory(config)) {
+            throw new Inspect.Refused(JvmemCli.CANNOT, config + ": a directory, not a config file");
+        }
         if (!Files.isRegularFile(config)) {
             throw new Inspect.Refused(JvmemCli.CANNOT, config + ": no such config file");
         }
@@ -107,7 +110,7 @@ final class AttachCommand implements Callable<Integer> {
     private static String checkConfig(Path jar, String path) {
         try (URLClassLoader l = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
             Object r = l.loadClass("io.jvmem.agent.Jvmem").getMethod("checkConfig", String.class).invoke(null, path);
-            return r == null ? null : "jvmem: " + r;
+            return r == null ? null : r.toString(); // printed with "jvmem: " in front, as every refusal
         } catch (ReflectiveOperationException | java.io.IOException | LinkageError e) {
             return null; // an agent jar without the check (older): the target checks, as before
         }
