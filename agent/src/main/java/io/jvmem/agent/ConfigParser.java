@@ -80,6 +80,8 @@ final class ConfigParser {
 
     /** Where a volatile pool without a path goes: /dev/shm, or the temporary directory where there is none. */
     private final Path defaultPoolDir;
+    /** The working directory of the process the config is for, when not this one (null): see {@link #parse(Path, Path)}. */
+    private Path workingDir;
 
     private ConfigParser(String file, String charsetNote, Path defaultPoolDir) {
         this.file = file;
@@ -99,6 +101,14 @@ final class ConfigParser {
     static final long MAX_CONFIG_BYTES = 1 << 20;
 
     static AgentConfig parse(Path path) {
+        return parse(path, null);
+    }
+
+    /**
+     * As {@link #parse(Path)} for a process whose working directory is {@code workingDir} (null: this one's), against
+     * which a relative report path is checked: {@code jvmem attach} checks for the target process.
+     */
+    static AgentConfig parse(Path path, Path workingDir) {
         String name = path.toString();
         byte[] bytes;
         try {
@@ -119,11 +129,15 @@ final class ConfigParser {
         } catch (IOException e) {
             throw new ConfigException(name + ": cannot read config file: " + e.getMessage());
         }
-        return parse(name, bytes);
+        return parse(name, bytes, workingDir);
     }
 
     /** The config in {@code bytes}: UTF-8, or ISO-8859-1 if not valid UTF-8; a leading UTF-8 byte order mark is dropped. */
     static AgentConfig parse(String file, byte[] bytes) {
+        return parse(file, bytes, null);
+    }
+
+    private static AgentConfig parse(String file, byte[] bytes, Path workingDir) {
         int from = bytes.length >= 3 && (bytes[0] & 0xff) == 0xef && (bytes[1] & 0xff) == 0xbb && (bytes[2] & 0xff) == 0xbf ? 3 : 0;
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -134,19 +148,19 @@ final class ConfigParser {
             r = utf8.flush(out);
         }
         if (!r.isError()) {
-            return parse(file, out.flip().toString(), null);
+            return parse(file, out.flip().toString(), null, workingDir);
         }
         int line = 1;
         for (int i = from; i < in.position(); i++) {
             line += bytes[i] == '\n' || bytes[i] == '\r' && (i + 1 >= bytes.length || bytes[i + 1] != '\n') ? 1 : 0;
         }
         String text = new String(bytes, from, bytes.length - from, StandardCharsets.ISO_8859_1);
-        return parse(file, text, file + " is not valid UTF-8 (line " + line + "): read as ISO-8859-1");
+        return parse(file, text, file + " is not valid UTF-8 (line " + line + "): read as ISO-8859-1", workingDir);
     }
 
     /** The config in {@code lines} (joined by line breaks): for tests. */
     static AgentConfig parse(String file, List<String> lines) {
-        return parse(file, String.join("\n", lines), null);
+        return parse(file, String.join("\n", lines), null, null);
     }
 
     /** As {@link #parse(String, List)} with another default pool directory (tests: a small tmpfs for /dev/shm). */
@@ -156,8 +170,9 @@ final class ConfigParser {
         return p.build();
     }
 
-    private static AgentConfig parse(String file, String text, String charsetNote) {
+    private static AgentConfig parse(String file, String text, String charsetNote, Path workingDir) {
         ConfigParser p = new ConfigParser(file, charsetNote, defaultPoolDir());
+        p.workingDir = workingDir;
         p.read(text.startsWith("\ufeff") ? text.substring(1) : text);
         return p.build();
     }
@@ -296,17 +311,18 @@ final class ConfigParser {
         } catch (java.nio.file.InvalidPathException e) {
             throw error(key, "\"" + v + "\" is not a path: " + e.getReason());
         }
-        if (Files.isDirectory(p)) {
+        Path where = workingDir != null && !p.isAbsolute() ? workingDir.resolve(p) : p; // as the agent's process sees it
+        if (Files.isDirectory(where)) {
             throw error(key, p + " is a directory (the report is a file)");
         }
-        Path dir = p.toAbsolutePath().getParent();
+        Path dir = where.toAbsolutePath().getParent();
         if (dir == null || !Files.isDirectory(dir)) {
             throw error(key, "cannot write the report: directory " + dir + " does not exist");
         }
         if (!Files.isWritable(dir)) {
             throw error(key, "cannot write the report: directory " + dir + " is not writable");
         }
-        if (Files.exists(p) && !Files.isRegularFile(p)) {
+        if (Files.exists(where) && !Files.isRegularFile(where)) {
             throw error(key, p + " exists and is not a regular file");
         }
         return p;

@@ -24,8 +24,16 @@ public final class Jvmem {
      * {@code jvmem attach} before it attaches, so a config error is reported where the user typed the command.
      */
     public static String checkConfig(String path) {
+        return checkConfig(path, null);
+    }
+
+    /**
+     * {@link #checkConfig(String)} for a process whose working directory is {@code workingDir} (null: this one's): a
+     * relative report path is checked against it, as the agent in that process will resolve it.
+     */
+    public static String checkConfig(String path, String workingDir) {
         try {
-            ConfigParser.parse(java.nio.file.Path.of(path));
+            ConfigParser.parse(java.nio.file.Path.of(path), workingDir == null ? null : java.nio.file.Path.of(workingDir));
             return null;
         } catch (ConfigException e) {
             return e.getMessage();

@@ -107,12 +107,27 @@ final class AttachCommand implements Callable<Integer> {
     }
 
     /** What the agent jar's own config reader says of {@code path}: null if it would start with it, else its line. */
-    private static String checkConfig(Path jar, String path) {
+    private String checkConfig(Path jar, String path) {
         try (URLClassLoader l = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
-            Object r = l.loadClass("io.jvmem.agent.Jvmem").getMethod("checkConfig", String.class).invoke(null, path);
+            Class<?> jvmem = l.loadClass("io.jvmem.agent.Jvmem");
+            String cwd = targetWorkingDir();
+            Object r = cwd == null ? jvmem.getMethod("checkConfig", String.class).invoke(null, path)
+                    : jvmem.getMethod("checkConfig", String.class, String.class).invoke(null, path, cwd);
             return r == null ? null : r.toString(); // printed with "jvmem: " in front, as every refusal
         } catch (ReflectiveOperationException | java.io.IOException | LinkageError e) {
             return null; // an agent jar without the check (older): the target checks, as before
+        }
+    }
+
+    /**
+     * The target's working directory (Linux: /proc/PID/cwd), against which the agent there resolves a relative report
+     * path; null where it cannot be read (another user's process), and the check then uses this one's.
+     */
+    private String targetWorkingDir() {
+        try {
+            return Path.of("/proc", Long.toString(pid), "cwd").toRealPath().toString();
+        } catch (java.io.IOException | SecurityException e) {
+            return null;
         }
     }
 

@@ -115,6 +115,29 @@ class CliProcessIT {
         });
     }
 
+    /** The agent in the target resolves a relative report path against the target's working directory: so does the check. */
+    @Test
+    void attachChecksARelativeReportPathAgainstTheTargetsWorkingDirectory() throws Exception {
+        Path targetDir = Files.createDirectories(dir.resolve("target-cwd").resolve("reports")).getParent();
+        Path config = Files.write(dir.resolve("relative.properties"), List.of("pool.main.size=32m",
+                "route.r.include=sample.cli", "route.r.pool=main", "report=reports/r.json"));
+        Path stop = dir.resolve("stop-relative");
+        Process target = new ProcessBuilder(JAVA, "--enable-native-access=ALL-UNNAMED", "-XX:+EnableDynamicAgentLoading", "-cp",
+                System.getProperty("java.class.path"), "sample.cli.Sleeper", stop.toString()).directory(targetDir.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            assertEquals("ready", new BufferedReader(new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine());
+            Result r = jvmem("attach", "--pid", Long.toString(target.pid()), config.toString()); // no reports/ here
+            assertEquals(0, r.exit(), r.toString());
+            Files.writeString(stop, "");
+            assertTrue(target.waitFor(60, TimeUnit.SECONDS));
+            assertTrue(Files.isRegularFile(targetDir.resolve("reports/r.json")), "the report where the target put it");
+        } finally {
+            target.destroyForcibly();
+        }
+    }
+
     @Test
     void attachRefusesABadConfigWithItsLineAndAttachesNothing() throws Exception {
         Path config = Files.write(dir.resolve("bad.properties"), List.of("pool.main.size=12q", "route.r.include=sample.cli",
