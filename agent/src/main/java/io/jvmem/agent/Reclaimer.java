@@ -269,16 +269,18 @@ final class Reclaimer {
     }
 
     /** How long the common cleaner may release nothing before a fallback request stops waiting for it. */
-    static final long CLEANER_QUIET_NANOS = 50_000_000L;
+    static final long CLEANER_QUIET_NANOS = 20_000_000L;
     /** However long it keeps releasing, a fallback request waits for it no longer than this. */
-    static final long CLEANER_WAIT_NANOS = 250_000_000L;
+    static final long CLEANER_WAIT_NANOS = 60_000_000L;
 
     /**
      * After a collection: the blocks of unreachable {@code Arena.ofAuto()} segments come back on the JDK's common
      * cleaner thread, after the Reference Handler has handed their sessions over, so they may still be on their way
      * when {@link #pending} returns. Retries while blocks keep coming back: until a retry succeeds, none came back for
      * {@link #CLEANER_QUIET_NANOS}, {@link #CLEANER_WAIT_NANOS} passed, or the thread is interrupted. Without it, 64 KiB
-     * ofAuto segments dropped in a loop fell back to DRAM as "full of live data" (breaker12: 1,567 of 20,000).
+     * ofAuto segments dropped in a loop fell back to DRAM as "full of live data" (breaker12: 1,567 of 20,000). Short:
+     * one collection's cleanups take the cleaner milliseconds, and other threads' small blocks that keep coming back
+     * would otherwise hold a large request for the whole wait (250 ms: FallbackStall's longest request 441 ms).
      */
     private long whileCleanerReleases(Site s, long size, long alignment, int p) {
         enterWaiting();
