@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Requests of fallback routes never stall like that: they wait for pending cleaners and one shared collection, and
  * go to the JDK if that did not help; when a collection did not serve a request (a pool full of live data), the next
- * ones at least as large are backed off (10 ms doubling up to 30 s) and go to the JDK at once; smaller ones still try.
+ * ones at least half as large are backed off (10 ms doubling up to 1 s) and go to the JDK at once; smaller ones still
+ * try.
  *
  * <p>Interrupts are deferred as the JDK defers them: waiting goes on, and the thread's interrupt status is set again
  * before it returns. Thread-safe.
@@ -27,7 +28,11 @@ final class Reclaimer {
     /** However much progress others make, one request gives up after this long (no hang on a starved request). */
     static final long GIVE_UP_NANOS = 10_000_000_000L;
     static final long MIN_BACKOFF_NANOS = 10_000_000L;
-    static final long MAX_BACKOFF_NANOS = 30_000_000_000L;
+    /**
+     * At most this long without a collection for a full pool's fallback requests: once live data has become garbage,
+     * only a collection finds it, so a longer back-off kept requests in DRAM for as long (breaker14: 30 s).
+     */
+    static final long MAX_BACKOFF_NANOS = 1_000_000_000L;
 
     private final MemoryPool[] pools;
     private final ReferenceProcessing references;
@@ -38,7 +43,7 @@ final class Reclaimer {
     private final long[] noCollectionBefore;
     /**
      * Per pool: the smallest request that a collection did not serve since the back-off began; only requests at least
-     * this large back off. Smaller ones that keep being served must not reset it: a pool full of live data with a
+     * half this large back off (breaker14: sizes shrinking by 4 KiB from 1 MiB cost a collection each, 35 s for 100). Smaller ones that keep being served must not reset it: a pool full of live data with a
      * thread churning small blocks cost every large request a collection and a wait (breaker13: 300 ms each, for 20 s).
      */
     private final long[] failedSize;
@@ -220,7 +225,8 @@ final class Reclaimer {
     boolean backingOff(MemoryPool pool, long size) {
         int p = indexOf(pool);
         synchronized (backoff) {
-            return size >= failedSize[p] && System.nanoTime() - noCollectionBefore[p] < 0;
+            // half as large too: requests that shrink step by step would otherwise each cost a collection
+            return size >= failedSize[p] / 2 && System.nanoTime() - noCollectionBefore[p] < 0;
         }
     }
 

@@ -54,7 +54,7 @@ final class Route {
      */
     enum Fallback {
         RECLAIM_FAILED("afterReclaim", "full after waiting for reference processing and a collection"),
-        BACKED_OFF("backedOff", "full of live data (a collection freed nothing, so collections back off)"),
+        BACKED_OFF("backedOff", "full, and collections were backing off (the last one made no room for a request this large)"),
         NOT_RECLAIMABLE("notReclaimable", "full (Unsafe memory and resized blocks: a collection cannot free them)"),
         FILE_SYSTEM_FULL("fileSystemFull", "full because its file system is full"),
         LARGER_THAN_POOL("largerThanPool", "smaller than the request, however empty (larger than its whole heap, or "
