@@ -237,17 +237,24 @@ final class Checker {
         long page = off >>> SizeClasses.LG_PAGE;
         long e = h.pageMap.get(page);
         if (PageMap.kind(e) == PageMap.SLAB) {
-            long start = (page - PageMap.distance(e)) << SizeClasses.LG_PAGE;
-            long size = SizeClasses.size(PageMap.cls(e));
-            long region = (off - start) / size;
-            long block = start + region * size;
-            boolean handedOut = h.live.isSet(block) && !h.hasFreeKey(block); // not resting in a thread cache
-            if (block != off && region < SizeClasses.slabRegions(PageMap.cls(e)) && handedOut) {
-                return "address is inside the block at 0x" + Long.toHexString(h.heapAddr + block) + " (" + size
-                        + " bytes), not its start";
+            long block = regionAt(off, (page - PageMap.distance(e)) << SizeClasses.LG_PAGE, PageMap.cls(e));
+            boolean handedOut = block >= 0 && h.live.isSet(block) && !h.hasFreeKey(block); // not resting in a thread cache
+            if (block != off && handedOut) {
+                return "address is inside the block at 0x" + Long.toHexString(h.heapAddr + block) + " ("
+                        + SizeClasses.size(PageMap.cls(e)) + " bytes), not its start";
             }
         }
         return "double free, or no block was allocated at this address";
+    }
+
+    /**
+     * The heap offset of the region of the slab of class {@code cls} at heap offset {@code slabStart} that holds heap
+     * offset {@code off}; -1 past the slab's last region.
+     */
+    private static long regionAt(long off, long slabStart, int cls) {
+        long size = SizeClasses.size(cls);
+        long region = (off - slabStart) / size;
+        return region < SizeClasses.slabRegions(cls) ? slabStart + region * size : -1;
     }
 
     /** Why a root at pool offset {@code off} cannot name a block, judged from the layout alone; null if it may. */
@@ -282,8 +289,7 @@ final class Checker {
                 }
                 break;
             case PageMap.SLAB:
-                long size = SizeClasses.size(PageMap.cls(e));
-                if ((root - start) % size != 0 || (root - start) / size >= SizeClasses.slabRegions(PageMap.cls(e))) {
+                if (regionAt(root, start, PageMap.cls(e)) != root) {
                     return "points into the middle of a region of the slab at page " + p;
                 }
                 break;
