@@ -44,11 +44,11 @@ final class AttachCommand implements Callable<Integer> {
             throw new Inspect.Refused(JvmemCli.CANNOT, config + ": no such config file");
         }
         String configPath = config.toAbsolutePath().toString();
-        String configError = checkConfig(jar, configPath);
-        if (configError != null) { // the agent would refuse it in the target, where only that process's stderr says why
-            throw new Inspect.Refused(JvmemCli.CANNOT, configError + " (nothing was attached to process " + pid + ")");
+        ConfigCheck check = checkConfig(jar, configPath);
+        if (check.error() != null) { // the agent would refuse it in the target, where only that process's stderr says why
+            throw new Inspect.Refused(JvmemCli.CANNOT, check.error() + " (nothing was attached to process " + pid + ")");
         }
-        for (Object warning : configWarnings(jar, configPath)) {
+        for (Object warning : check.warnings()) {
             System.err.println("jvmem: " + warning); // the target prints it too, on its own standard error
         }
         checkTarget();
@@ -106,16 +106,36 @@ final class AttachCommand implements Callable<Integer> {
         }
     }
 
-    /** What the agent jar's own config reader says of {@code path}: null if it would start with it, else its line. */
-    private String checkConfig(Path jar, String path) {
+    /** What the agent jar's config reader says of a config: its error line or null, and its warnings. */
+    private record ConfigCheck(String error, java.util.List<?> warnings) {
+    }
+
+    /**
+     * What the agent jar's own config reader says of {@code path}, from one load of the jar: an agent jar without the
+     * check (older) accepts it with no warnings, and the target checks, as before.
+     */
+    private ConfigCheck checkConfig(Path jar, String path) {
         try (URLClassLoader l = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
             Class<?> jvmem = l.loadClass("io.jvmem.agent.Jvmem");
             String cwd = targetWorkingDir();
             Object r = cwd == null ? jvmem.getMethod("checkConfig", String.class).invoke(null, path)
                     : jvmem.getMethod("checkConfig", String.class, String.class).invoke(null, path, cwd);
-            return r == null ? null : r.toString(); // printed with "jvmem: " in front, as every refusal
+            if (r != null) {
+                return new ConfigCheck(r.toString(), java.util.List.of()); // printed with "jvmem: " in front, as every refusal
+            }
+            return new ConfigCheck(null, warnings(jvmem, path));
         } catch (ReflectiveOperationException | java.io.IOException | LinkageError e) {
-            return null; // an agent jar without the check (older): the target checks, as before
+            return new ConfigCheck(null, java.util.List.of());
+        }
+    }
+
+    /** What the agent's config reader warns of in {@code path} (an accepted config); empty for an older jar. */
+    private static java.util.List<?> warnings(Class<?> jvmem, String path) {
+        try {
+            return jvmem.getMethod("configWarnings", String.class).invoke(null, path) instanceof java.util.List<?> w ? w
+                    : java.util.List.of();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return java.util.List.of(); // the target prints them, as before
         }
     }
 
@@ -128,16 +148,6 @@ final class AttachCommand implements Callable<Integer> {
             return Path.of("/proc", Long.toString(pid), "cwd").toRealPath().toString();
         } catch (java.io.IOException | SecurityException e) {
             return null;
-        }
-    }
-
-    /** What the agent jar's own config reader warns of in {@code path} (an accepted config); empty for an older jar. */
-    private static java.util.List<?> configWarnings(Path jar, String path) {
-        try (URLClassLoader l = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
-            Object r = l.loadClass("io.jvmem.agent.Jvmem").getMethod("configWarnings", String.class).invoke(null, path);
-            return r instanceof java.util.List<?> w ? w : java.util.List.of();
-        } catch (ReflectiveOperationException | java.io.IOException | LinkageError e) {
-            return java.util.List.of(); // an agent jar without it (older): the target prints them, as before
         }
     }
 
