@@ -440,10 +440,7 @@ class SegmentContractIT {
     @Timeout(120)
     void aClosedOrForeignArenaThrowsTheJdksExceptionWhenThePoolIsFull() throws Exception {
         long before = inUse();
-        Arena closed = Arena.ofConfined();
-        closed.close();
-        Arena mine = Arena.ofConfined();
-        try (Arena fill = Arena.ofShared()) {
+        try (Arena mine = Arena.ofConfined(); Arena fill = Arena.ofShared()) {
             for (long size : new long[] {1 << 20, 4096, 64}) { // until not even 64 bytes fit
                 try {
                     while (true) {
@@ -453,16 +450,7 @@ class SegmentContractIT {
                     // the next size down
                 }
             }
-            IllegalStateException jdk = assertThrows(IllegalStateException.class, () -> JDK.allocate(closed, 64));
-            IllegalStateException routed = assertThrows(IllegalStateException.class,
-                    () -> notOutOfMemory(() -> ROUTED.allocate(closed, 64)));
-            assertEquals(jdk.getMessage(), routed.getMessage());
-            WrongThreadException jdkWrong = onAnotherThread(WrongThreadException.class, () -> JDK.allocate(mine, 64));
-            WrongThreadException wrong = onAnotherThread(WrongThreadException.class,
-                    () -> notOutOfMemory(() -> ROUTED.allocate(mine, 64)));
-            assertEquals(jdkWrong.getMessage(), wrong.getMessage());
-        } finally {
-            mine.close();
+            assertTheJdksArenaExceptions(ROUTED::allocate, 64, mine);
         }
         settle(before);
     }
@@ -521,16 +509,9 @@ class SegmentContractIT {
     @Test
     @Timeout(60)
     void aClosedOrForeignArenaTakesNoPoolBlock() throws Exception {
-        Arena closed = Arena.ofConfined();
-        closed.close();
         try (Arena mine = Arena.ofConfined()) {
             long mallocs = pool().stats().mallocs();
-            IllegalStateException routed = assertThrows(IllegalStateException.class, () -> ROUTED.allocate(closed, 1 << 20));
-            assertEquals(assertThrows(IllegalStateException.class, () -> JDK.allocate(closed, 1 << 20)).getMessage(),
-                    routed.getMessage());
-            WrongThreadException wrong = onAnotherThread(WrongThreadException.class, () -> ROUTED.allocate(mine, 64));
-            assertEquals(onAnotherThread(WrongThreadException.class, () -> JDK.allocate(mine, 64)).getMessage(),
-                    wrong.getMessage());
+            assertTheJdksArenaExceptions(ROUTED::allocate, 1 << 20, mine);
             assertEquals(mallocs, pool().stats().mallocs(), "pool blocks taken for requests the JDK refuses");
         }
     }
@@ -542,28 +523,16 @@ class SegmentContractIT {
     @Test
     @Timeout(120)
     void aClosedOrForeignArenaCountsNoFallbackWhenThePoolIsFull() throws Exception {
-        Arena closed = Arena.ofConfined();
-        closed.close();
-        Arena mine = Arena.ofConfined();
         MemoryPool small = Jvmem.pool("small");
-        try (Arena fill = Arena.ofShared()) {
+        try (Arena mine = Arena.ofConfined(); Arena fill = Arena.ofShared()) {
             for (long size : new long[] {1 << 20, 4096, 64}) { // until not even 64 bytes fit
                 while (small.contains(sample.fallback.Segments.allocate(fill, size).address())) {
                     // the next one
                 }
             }
             long before = InAgent.fallbacks("fallback");
-            IllegalStateException jdk = assertThrows(IllegalStateException.class, () -> JDK.allocate(closed, 64));
-            IllegalStateException routed = assertThrows(IllegalStateException.class,
-                    () -> sample.fallback.Segments.allocate(closed, 64));
-            assertEquals(jdk.getMessage(), routed.getMessage());
-            WrongThreadException wrong = onAnotherThread(WrongThreadException.class,
-                    () -> sample.fallback.Segments.allocate(mine, 64));
-            assertEquals(onAnotherThread(WrongThreadException.class, () -> JDK.allocate(mine, 64)).getMessage(),
-                    wrong.getMessage());
+            assertTheJdksArenaExceptions(sample.fallback.Segments::allocate, 64, mine);
             assertEquals(before, InAgent.fallbacks("fallback"), "fallbacks counted for requests the JDK refused");
-        } finally {
-            mine.close();
         }
     }
 
@@ -585,6 +554,24 @@ class SegmentContractIT {
         long fellBack = InAgent.fallbacks("fallback") - fallbacks;
         settle(small, before);
         assertTrue(inPool >= 540, inPool + " of 600 from the pool, " + fellBack + " fell back");
+    }
+
+    /**
+     * A request of {@code size} bytes through {@code routed} on a closed arena, and on {@code mine} from another thread:
+     * the JDK's IllegalStateException and WrongThreadException, with the messages the JDK's twin gets.
+     */
+    private static void assertTheJdksArenaExceptions(java.util.function.BiFunction<Arena, Long, MemorySegment> routed,
+                                                     long size, Arena mine) throws Exception {
+        Arena closed = Arena.ofConfined();
+        closed.close();
+        IllegalStateException jdk = assertThrows(IllegalStateException.class, () -> JDK.allocate(closed, size));
+        IllegalStateException r = assertThrows(IllegalStateException.class,
+                () -> notOutOfMemory(() -> routed.apply(closed, size)));
+        assertEquals(jdk.getMessage(), r.getMessage());
+        WrongThreadException jdkWrong = onAnotherThread(WrongThreadException.class, () -> JDK.allocate(mine, size));
+        WrongThreadException wrong = onAnotherThread(WrongThreadException.class,
+                () -> notOutOfMemory(() -> routed.apply(mine, size)));
+        assertEquals(jdkWrong.getMessage(), wrong.getMessage());
     }
 
     /** Runs {@code e}; an OutOfMemoryError becomes an AssertionError (JUnit rethrows the former, ending the JVM's run). */
