@@ -20,6 +20,20 @@ class ReclaimerTest {
     @TempDir
     Path dir;
 
+    /** An Unsafe call site of a fallback route on {@code pool}. */
+    private static Site site(MemoryPool pool) {
+        Route route = new Route(ConfigParser.parse("t.properties", List.of("pool.p.size=16m", "route.r.include=a",
+                "route.r.pool=p")).routes().get(0), pool);
+        return new Site(1, "a.A.m(A.java:1)", AgentConfig.Call.ALLOCATE_MEMORY.configName, route);
+    }
+
+    /** The reclaimer of {@code pool} whose collections run {@code gc}, with no JDK reference processing to wait for. */
+    private static Reclaimer reclaimer(MemoryPool pool, Runnable gc) {
+        return new Reclaimer(new MemoryPool[] {pool}, ReferenceProcessing.define(b -> {
+            throw new IllegalStateException("no JDK wait in a unit test");
+        }, new byte[0]), new SharedCollection(gc));
+    }
+
     /**
      * A pool full of live 1 MiB blocks while another thread churns 64 KiB ones (each "collection" here frees one, as
      * that thread's cleaners would): a 1 MiB request the collection cannot serve backs off requests as large, and the
@@ -37,17 +51,12 @@ class ReclaimerTest {
             for (long a; (a = pool.malloc(64 << 10)) != 0; ) {
                 small.add(a);
             }
-            Route route = new Route(ConfigParser.parse("t.properties", List.of("pool.p.size=16m", "route.r.include=a",
-                    "route.r.pool=p")).routes().get(0), pool);
-            Site site = new Site(1, "a.A.m(A.java:1)", AgentConfig.Call.ALLOCATE_MEMORY.configName, route);
+            Site site = site(pool);
             Reclaimer[] r = new Reclaimer[1];
-            SharedCollection churn = new SharedCollection(() -> { // a collection after which one small block came back
+            r[0] = reclaimer(pool, () -> { // a collection after which one small block came back
                 pool.free(small.removeLast());
                 r[0].released(0);
             });
-            r[0] = new Reclaimer(new MemoryPool[] {pool}, ReferenceProcessing.define(b -> {
-                throw new IllegalStateException("no JDK wait in a unit test");
-            }, new byte[0]), churn);
             for (int i = 0; i < 10; i++) {
                 assertEquals(0, r[0].collectAndRetry(site, 1 << 20, 16, r[0].ticket()), "a 1 MiB hole appeared");
             }
@@ -70,12 +79,8 @@ class ReclaimerTest {
             while (pool.malloc(1 << 20) != 0) {
                 // live data
             }
-            Route route = new Route(ConfigParser.parse("t.properties", List.of("pool.p.size=16m", "route.r.include=a",
-                    "route.r.pool=p")).routes().get(0), pool);
-            Site site = new Site(1, "a.A.m(A.java:1)", AgentConfig.Call.ALLOCATE_MEMORY.configName, route);
-            Reclaimer r = new Reclaimer(new MemoryPool[] {pool}, ReferenceProcessing.define(b -> {
-                throw new IllegalStateException("no JDK wait in a unit test");
-            }, new byte[0]), new SharedCollection(() -> { }));
+            Site site = site(pool);
+            Reclaimer r = reclaimer(pool, () -> { });
             for (int i = 0; i < 30; i++) {
                 r.collectAndRetry(site, 1 << 20, 16, r.ticket());
             }
