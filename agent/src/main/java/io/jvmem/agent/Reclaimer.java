@@ -43,8 +43,9 @@ final class Reclaimer {
     private final long[] noCollectionBefore;
     /**
      * Per pool: the smallest request that a collection did not serve since the back-off began; only requests at least
-     * half this large back off (breaker14: sizes shrinking by 4 KiB from 1 MiB cost a collection each, 35 s for 100). Smaller ones that keep being served must not reset it: a pool full of live data with a
-     * thread churning small blocks cost every large request a collection and a wait (breaker13: 300 ms each, for 20 s).
+     * half this large back off (breaker14: sizes shrinking by 4 KiB from 1 MiB cost a collection each, 35 s for 100).
+     * Smaller ones that keep being served must not reset it: a pool full of live data with a thread churning small
+     * blocks cost every large request a collection and a wait (breaker13: 300 ms each, for 20 s).
      */
     private final long[] failedSize;
     private final long[] backoff;
@@ -221,7 +222,10 @@ final class Reclaimer {
      */
     static final long PENDING_WAIT_NANOS = 100_000_000L;
 
-    /** Whether fallback requests on {@code pool} go to the JDK without a collection now (the last freed nothing). */
+    /**
+     * Whether a fallback request of {@code size} bytes on {@code pool} goes to the JDK without a collection now: a
+     * collection made no room for one at most twice as large, and its back-off has not ended.
+     */
     boolean backingOff(MemoryPool pool, long size) {
         int p = indexOf(pool);
         synchronized (backoff) {
@@ -232,7 +236,7 @@ final class Reclaimer {
 
     /**
      * A fallback request's second wait: one collection started after {@code ticket} (shared), its cleaners, a retry.
-     * Returns a block or 0. If that did not serve it, requests at least as large back off ({@link #failedSize}).
+     * Returns a block or 0. If that did not serve it, requests at least half as large back off ({@link #failedSize}).
      */
     long collectAndRetry(Site s, long size, long alignment, long ticket) {
         int p = indexOf(s.pool);
@@ -304,7 +308,8 @@ final class Reclaimer {
                 if (r != seen) {
                     seen = r;
                     lastRelease = now;
-                } else if (now - lastRelease > CLEANER_QUIET_NANOS || now - start > CLEANER_WAIT_NANOS) {
+                }
+                if (now - lastRelease > CLEANER_QUIET_NANOS || now - start > CLEANER_WAIT_NANOS) {
                     return 0;
                 }
                 java.util.concurrent.locks.LockSupport.parkNanos(200_000L);

@@ -69,6 +69,34 @@ class ReclaimerTest {
     }
 
     /**
+     * Blocks that keep coming back on the cleaner thread without making room do not hold a request for ever: the wait
+     * for the cleaner has a bound of its own (a hang would end in this test's timeout).
+     */
+    @Test
+    @Timeout(10) // the bound is 60 ms; without it this request was held 24 s
+    void aCleanerThatKeepsReleasingSmallBlocksDoesNotHoldARequestForEver() throws Exception {
+        try (VolatilePool pool = VolatilePool.create("reclaimer", dir, 16L << 20)) {
+            while (pool.malloc(1 << 20) != 0) {
+                // live data
+            }
+            Reclaimer r = reclaimer(pool, () -> { });
+            r.releasedByCleaner(pool);
+            Thread cleaner = Thread.ofPlatform().daemon().start(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    r.released(0); // a small block back, again and again, never room for 1 MiB
+                    Thread.onSpinWait();
+                }
+            });
+            try {
+                assertEquals(0, r.collectAndRetry(site(pool), 1 << 20, 16, r.ticket()));
+            } finally {
+                cleaner.interrupt();
+                cleaner.join();
+            }
+        }
+    }
+
+    /**
      * However often a collection failed, the back-off ends within a second: live data that became garbage meanwhile is
      * found only by a collection (breaker14: with 30 s, large requests went to DRAM for seconds after it was dropped).
      */
