@@ -28,21 +28,26 @@ public final class Downcalls {
      */
     private static final long ENOMEM_SIZE = -1;
 
+    /** The size for the program's own handle after the pool's answer {@code a}: {@code size}, or SIZE_MAX after FULL. */
+    private static long libcSize(long a, long size) {
+        return a == Hooks.FULL ? ENOMEM_SIZE : size;
+    }
+
     public static long malloc(MethodHandle libc, int site, long size) throws Throwable {
         long a = Bridge.poolBlock(size, site);
-        return a > 0 ? a : (long) libc.invokeExact(a == Hooks.FULL ? ENOMEM_SIZE : size);
+        return a > 0 ? a : (long) libc.invokeExact(libcSize(a, size));
     }
 
     public static long calloc(MethodHandle libc, int site, long count, long size) throws Throwable {
         long a = count > 0 && size > 0 && count <= Long.MAX_VALUE / size
                 ? Bridge.h.allocateSegment(site, count * size, 16, true) : 0;
-        return a > 0 ? a : a == Hooks.FULL ? (long) libc.invokeExact(ENOMEM_SIZE, ENOMEM_SIZE) : (long) libc.invokeExact(count, size);
+        return a > 0 ? a : (long) libc.invokeExact(libcSize(a, count), libcSize(a, size));
     }
 
     public static long alignedAlloc(MethodHandle libc, int site, long alignment, long size) throws Throwable {
         long a = size > 0 && alignment > 0 && (alignment & (alignment - 1)) == 0
                 ? Bridge.h.allocateSegment(site, size, alignment, false) : 0;
-        return a > 0 ? a : (long) libc.invokeExact(alignment, a == Hooks.FULL ? ENOMEM_SIZE : size);
+        return a > 0 ? a : (long) libc.invokeExact(alignment, libcSize(a, size));
     }
 
     /** pvalloc(3)'s size: {@code size} rounded up to whole pages, at least one (its libc call gets the same size). */
@@ -61,7 +66,7 @@ public final class Downcalls {
         long a = size > 0 && alignment >= 8 && (alignment & (alignment - 1)) == 0 && writable(memptr, heap)
                 ? Bridge.h.allocateSegment(site, size, alignment, false) : 0;
         if (a <= 0) {
-            return (int) libc.invokeExact(memptr, alignment, a == Hooks.FULL ? ENOMEM_SIZE : size);
+            return (int) libc.invokeExact(memptr, alignment, libcSize(a, size));
         }
         // libc writes the 8 bytes at memptr whatever the segment's size or alignment; a heap array holds them
         MemorySegment to = memptr.isNative() ? MemorySegment.ofAddress(memptr.address()).reinterpret(8) : memptr;
