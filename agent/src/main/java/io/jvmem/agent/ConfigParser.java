@@ -81,12 +81,13 @@ final class ConfigParser {
     /** Where a volatile pool without a path goes: /dev/shm, or the temporary directory where there is none. */
     private final Path defaultPoolDir;
     /** The working directory of the process the config is for, when not this one (null): see {@link #parse(Path, Path)}. */
-    private Path workingDir;
+    private final Path workingDir;
 
-    private ConfigParser(String file, String charsetNote, Path defaultPoolDir) {
+    private ConfigParser(String file, String charsetNote, Path defaultPoolDir, Path workingDir) {
         this.file = file;
         this.charsetNote = charsetNote;
         this.defaultPoolDir = defaultPoolDir;
+        this.workingDir = workingDir;
     }
 
     static Path defaultPoolDir() {
@@ -165,14 +166,13 @@ final class ConfigParser {
 
     /** As {@link #parse(String, List)} with another default pool directory (tests: a small tmpfs for /dev/shm). */
     static AgentConfig parse(String file, List<String> lines, Path defaultPoolDir) {
-        ConfigParser p = new ConfigParser(file, null, defaultPoolDir);
+        ConfigParser p = new ConfigParser(file, null, defaultPoolDir, null);
         p.read(String.join("\n", lines));
         return p.build();
     }
 
     private static AgentConfig parse(String file, String text, String charsetNote, Path workingDir) {
-        ConfigParser p = new ConfigParser(file, charsetNote, defaultPoolDir());
-        p.workingDir = workingDir;
+        ConfigParser p = new ConfigParser(file, charsetNote, defaultPoolDir(), workingDir);
         p.read(text.startsWith("\ufeff") ? text.substring(1) : text);
         return p.build();
     }
